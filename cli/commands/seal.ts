@@ -1,0 +1,11 @@
+// STUB: replaced by the owner of this command.
+import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
+import { UsageError } from '../../src/index.js';
+
+/** Registers `sealops seal`. */
+export function register(program: Command, _io: CliIo): void {
+  program.command('seal').description('not implemented yet').action(() => {
+    throw new UsageError('failed to run seal: not implemented yet');
+  });
+}

@@ -1,0 +1,2 @@
+// Barrel of src/agent; each module here adds its export line.
+export {};

@@ -1,0 +1,2 @@
+// Barrel of src/formats/sops; each module here adds its export line.
+export {};

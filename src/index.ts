@@ -1,0 +1,12 @@
+/**
+ * The sealops library: everything the CLI and the agent use. cli/ imports only this module.
+ */
+export * from './errors.js';
+export * from './crypto/index.js';
+export * from './formats/sops/index.js';
+export * from './formats/sealedsecret/index.js';
+export * from './manifest/index.js';
+export * from './keys/index.js';
+export * from './git/index.js';
+export * from './scan/index.js';
+export * from './agent/index.js';

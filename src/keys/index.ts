@@ -1,0 +1,2 @@
+// Barrel of src/keys; each module here adds its export line.
+export {};

@@ -1,0 +1,2 @@
+// Barrel of src/scan; each module here adds its export line.
+export {};

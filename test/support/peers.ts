@@ -1,0 +1,63 @@
+/**
+ * Where the real parts live. One helper for every binary the integration tests run:
+ * the control plane (etcd, kube-apiserver, kube-controller-manager), the interop peers
+ * (sops, kubeseal, sealed-secrets-controller) and Debian's age / age-keygen.
+ *
+ * Lookup order: KUBEBUILDER_ASSETS (control plane only), the build cache
+ * ($SEALOPS_CACHE/bin, default ~/.cache/sealops/bin, filled by tools/build-assets.sh), then PATH.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** Every binary a test may ask for. */
+export type PeerName =
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'sops'
+  | 'kubeseal'
+  | 'sealed-secrets-controller'
+  | 'age'
+  | 'age-keygen'
+  | 'git'
+  | 'sshd'
+  | 'ssh';
+
+const CONTROL_PLANE = new Set<PeerName>(['etcd', 'kube-apiserver', 'kube-controller-manager']);
+
+/** The folder tools/build-assets.sh fills. */
+export function cacheBinDir(): string {
+  return join(process.env.SEALOPS_CACHE ?? join(homedir(), '.cache', 'sealops'), 'bin');
+}
+
+/** Absolute path of `name`, or undefined when it is nowhere to be found. */
+export function findPeer(name: PeerName): string | undefined {
+  const dirs: string[] = [];
+  const assets = process.env.KUBEBUILDER_ASSETS;
+  if (assets && CONTROL_PLANE.has(name)) dirs.push(assets);
+  dirs.push(cacheBinDir());
+  dirs.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin');
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Absolute path of `name`; throws a message naming both ways to get it when it is missing.
+ * Tests call this rather than skipping: on CI a missing peer is a failure, not a skip.
+ */
+export function peerPath(name: PeerName): string {
+  const found = findPeer(name);
+  if (found) return found;
+  const how = CONTROL_PLANE.has(name)
+    ? 'set KUBEBUILDER_ASSETS to a folder with etcd and kube-apiserver (setup-envtest), or run `npm run assets` with Go installed'
+    : name === 'age' || name === 'age-keygen'
+      ? 'install the Debian package `age` (apt-get install age)'
+      : name === 'sshd' || name === 'ssh'
+        ? 'install the Debian package `openssh-server` / `openssh-client`'
+        : 'run `npm run assets` with Go installed (builds it from the Go module proxy into ~/.cache/sealops/bin)';
+  throw new Error(`failed to find ${name}: not in KUBEBUILDER_ASSETS, ${cacheBinDir()} or PATH; ${how}`);
+}
