@@ -1,7 +1,34 @@
-// STUB with the agreed signatures: the SealedSecret owner replaces the bodies; the sops-side
-// commands (keygen, seal, unseal, verify) call these for the sealedsecret format.
+/**
+ * The SealedSecret side of `keygen`, `seal`, `unseal` and `verify`: the command files call
+ * these for `--rsa` / `--format sealedsecret` or when the input holds a SealedSecret. Each
+ * parses its inputs, calls one library function per object and returns the output bytes;
+ * where they go (stdout, a file, in place) is the calling command's business.
+ */
+import { chmod, open, readFile, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { KeyObject } from 'node:crypto';
 import type { CliIo } from '../io.js';
-import { UsageError } from '../../src/index.js';
+import { warn } from '../io.js';
+import { replaceFile } from './sops-shared.js';
+import {
+  InputError,
+  IoError,
+  KeyError,
+  UsageError,
+  describe,
+  formatKubesealYaml,
+  generateRsaKeyPair,
+  isSealedSecret,
+  loadRsaPrivateKeys,
+  mergeIntoSealedSecret,
+  readRsaCertificate,
+  readSealedSecretDocuments,
+  rsaFingerprint,
+  sealSecret,
+  unsealSealedSecret,
+  verifySealedSecret,
+} from '../../src/index.js';
 
 /** Options of `sealops keygen --rsa`. */
 export interface RsaKeygenOptions {
@@ -11,9 +38,38 @@ export interface RsaKeygenOptions {
   days?: number;
 }
 
-/** `sealops keygen --rsa -o KEY.pem --cert-out CERT.pem`. */
-export function keygenRsa(_opts: RsaKeygenOptions, _io: CliIo): Promise<void> {
-  return Promise.reject(new UsageError('failed to generate rsa key: not implemented yet'));
+/**
+ * `sealops keygen --rsa -o KEY.pem --cert-out CERT.pem`: an RSA-4096 key (PKCS#1 PEM, mode
+ * 0600) and its self-signed certificate. Refuses to overwrite either file, and writes
+ * neither when one cannot be written.
+ */
+export async function keygenRsa(opts: RsaKeygenOptions, io: CliIo): Promise<void> {
+  if (!opts.output || opts.output === '-' || !opts.certOut || opts.certOut === '-') {
+    throw new UsageError('failed to generate rsa key: --rsa needs -o KEY.pem and --cert-out CERT.pem (files, not stdout)');
+  }
+  const keyPath = at(io, opts.output);
+  const certPath = at(io, opts.certOut);
+  if (keyPath === certPath) throw new UsageError('failed to generate rsa key: -o and --cert-out name the same file');
+  for (const [path, shown] of [
+    [keyPath, opts.output],
+    [certPath, opts.certOut],
+  ] as const) {
+    if (existsSync(path)) {
+      throw new IoError(`failed to generate rsa key: ${shown} already exists`, {
+        hint: 'sealops never overwrites a key file; move it away or choose another path',
+      });
+    }
+  }
+  const pair = await generateRsaKeyPair({ commonName: opts.cn, days: opts.days });
+  await writeNew(keyPath, opts.output, pair.privateKeyPem, 0o600);
+  try {
+    await writeNew(certPath, opts.certOut, pair.certificatePem, 0o644);
+  } catch (err) {
+    await unlink(keyPath).catch(() => undefined);
+    throw err;
+  }
+  io.stderr.write(`sealops: wrote private key ${opts.output} (mode 0600) and certificate ${opts.certOut}\n`);
+  io.stderr.write(`Public key fingerprint: ${rsaFingerprint(pair.publicKey)}\n`);
 }
 
 /** Options of `sealops seal --format sealedsecret`. */
@@ -27,27 +83,152 @@ export interface SealedSecretSealOptions {
   source: string;
 }
 
-/** Seals a Secret manifest (YAML or JSON bytes) into a SealedSecret; returns the output bytes. */
-export function sealAsSealedSecret(_input: Buffer, _opts: SealedSecretSealOptions, _io: CliIo): Promise<Buffer> {
-  return Promise.reject(new UsageError('failed to seal as sealedsecret: not implemented yet'));
+/**
+ * Seals a Secret manifest (YAML or JSON bytes, one or more Secrets, or a `List`) into
+ * SealedSecrets printed like `kubeseal -o yaml`. With `mergeInto`, seals the one Secret's
+ * entries into that SealedSecret, replaces that file atomically with the result (as
+ * `kubeseal --merge-into` does) and returns the same bytes.
+ */
+export async function sealAsSealedSecret(input: Buffer, opts: SealedSecretSealOptions, io: CliIo): Promise<Buffer> {
+  if (!opts.cert) {
+    throw new UsageError('failed to seal as sealedsecret: no certificate', {
+      hint: 'pass --cert CERT.pem or --cert https://…/v1/cert.pem, or configure a certificate for the cluster in .sealops.yaml',
+    });
+  }
+  const secrets = secretDocuments(input, opts.source);
+  const cert = await readRsaCertificate(opts.cert, { cwd: io.cwd });
+  for (const w of cert.warnings) warn(io, w);
+
+  if (opts.mergeInto !== undefined) {
+    if (secrets.length !== 1) {
+      throw new InputError(`failed to merge ${opts.source}: expected exactly one Secret, found ${secrets.length}`);
+    }
+    const existingText = await readText(at(io, opts.mergeInto), opts.mergeInto, 'SealedSecret');
+    const existing = readSealedSecretDocuments(existingText, opts.mergeInto);
+    if (existing.length !== 1 || !isSealedSecret(existing[0])) {
+      throw new InputError(`failed to merge into ${opts.mergeInto}: expected one SealedSecret`);
+    }
+    const merged = Buffer.from(
+      formatKubesealYaml(mergeIntoSealedSecret(existing[0], secrets[0], cert.publicKey, { scope: opts.scope, source: opts.source })),
+    );
+    // kubeseal --merge-into updates the file in place; so do we (atomically), and the bytes
+    // are returned as well for the caller to print.
+    await replaceFile(at(io, opts.mergeInto), merged);
+    return merged;
+  }
+  const out = secrets.map((secret) => formatKubesealYaml(sealSecret(secret, cert.publicKey, { scope: opts.scope, source: opts.source })));
+  return Buffer.from(out.join(''));
 }
 
 /** True when the text holds a bitnami.com SealedSecret (so unseal/verify dispatch here). */
-export function isSealedSecretText(_text: string): boolean {
-  return false;
+export function isSealedSecretText(text: string): boolean {
+  // Cheap test first: most files (SOPS, plain manifests) never mention the kind.
+  if (!text.includes('SealedSecret')) return false;
+  try {
+    return readSealedSecretDocuments(text).some(isSealedSecret);
+  } catch {
+    return false;
+  }
 }
 
-/** Unseals a SealedSecret with RSA private keys (PEM files or Secret manifests with tls.key). */
-export function unsealSealedSecretText(_input: Buffer, _keyFiles: string[], _source: string, _io: CliIo): Promise<Buffer> {
-  return Promise.reject(new UsageError('failed to unseal sealedsecret: not implemented yet'));
+/**
+ * Unseals every SealedSecret in the input with RSA private keys (PEM files or the
+ * controller's key Secret with tls.key; `SEALOPS_KEY_FILE` when no file is given) and
+ * returns the Secrets as YAML.
+ */
+export async function unsealSealedSecretText(input: Buffer, keyFiles: string[], source: string, io: CliIo): Promise<Buffer> {
+  const docs = sealedDocuments(input, source);
+  const keys = await loadKeyFiles(keyFiles, io, true);
+  const out = docs.map((doc) => formatKubesealYaml(unsealSealedSecret(doc, keys)));
+  return Buffer.from(out.join(''));
 }
 
 /** Verifies a SealedSecret: structurally without keys, fully with them. */
-export function verifySealedSecretText(
-  _input: Buffer,
-  _keyFiles: string[],
-  _source: string,
-  _io: CliIo,
+export async function verifySealedSecretText(
+  input: Buffer,
+  keyFiles: string[],
+  source: string,
+  io: CliIo,
 ): Promise<{ ok: boolean; problems: string[] }> {
-  return Promise.reject(new UsageError('failed to verify sealedsecret: not implemented yet'));
+  const docs = sealedDocuments(input, source);
+  const keys = keyFiles.length > 0 ? await loadKeyFiles(keyFiles, io, false) : [];
+  const problems: string[] = [];
+  for (const doc of docs) {
+    const result = verifySealedSecret(doc, keys);
+    const meta = (doc as { metadata?: { name?: unknown; namespace?: unknown } }).metadata;
+    const name = [meta?.namespace, meta?.name].filter((x) => typeof x === 'string' && x !== '').join('/');
+    for (const p of result.problems) problems.push(`${source}: SealedSecret ${name || '(unnamed)'}: ${p}`);
+  }
+  return { ok: problems.length === 0, problems };
+}
+
+function secretDocuments(input: Buffer, source: string): unknown[] {
+  const docs = readSealedSecretDocuments(input.toString('utf8'), source);
+  const secrets: unknown[] = [];
+  for (const doc of docs) {
+    const d = doc as { kind?: unknown; items?: unknown };
+    if (d.kind === 'List' && Array.isArray(d.items)) secrets.push(...(d.items as unknown[]));
+    else secrets.push(doc);
+  }
+  if (secrets.length === 0) throw new InputError(`failed to seal ${source}: no Secret found`);
+  secrets.forEach((s, i) => {
+    const kind = (s as { kind?: unknown } | null)?.kind;
+    if (kind !== 'Secret') {
+      throw new InputError(`failed to seal ${source}: document ${i + 1} is ${typeof kind === 'string' ? `a ${kind}` : 'not a manifest'}, not a Secret`);
+    }
+  });
+  return secrets;
+}
+
+function sealedDocuments(input: Buffer, source: string): unknown[] {
+  const docs = readSealedSecretDocuments(input.toString('utf8'), source);
+  if (docs.length === 0) throw new InputError(`failed to read ${source}: no SealedSecret found`);
+  docs.forEach((doc, i) => {
+    if (!isSealedSecret(doc)) throw new InputError(`failed to read ${source}: document ${i + 1} is not a SealedSecret`);
+  });
+  return docs;
+}
+
+async function loadKeyFiles(keyFiles: string[], io: CliIo, useEnv: boolean): Promise<KeyObject[]> {
+  const files = keyFiles.length > 0 ? keyFiles : useEnv && io.env.SEALOPS_KEY_FILE ? [io.env.SEALOPS_KEY_FILE] : [];
+  if (files.length === 0) {
+    throw new KeyError('failed to unseal SealedSecret: no private key given', {
+      hint: 'pass -k KEY.pem (the cluster RSA key, or the controller key Secret backup) or set SEALOPS_KEY_FILE',
+    });
+  }
+  const keys: KeyObject[] = [];
+  for (const file of files) {
+    const text = await readText(at(io, file), file, 'key file');
+    // The same -k list may carry age identities for SOPS files; they are not for us.
+    if (/^AGE-SECRET-KEY-/m.test(text) && !text.includes('PRIVATE KEY') && files.length > 1) continue;
+    keys.push(...loadRsaPrivateKeys(text, file));
+  }
+  if (keys.length === 0) throw new KeyError(`failed to unseal SealedSecret: none of ${files.join(', ')} holds an RSA private key`);
+  return keys;
+}
+
+async function readText(path: string, shown: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new IoError(`failed to read ${what} ${shown}: ${describe(err)}`, { cause: err });
+  }
+}
+
+async function writeNew(path: string, shown: string, text: string, mode: number): Promise<void> {
+  let handle;
+  try {
+    // 'wx' fails if the file appeared since the check: never overwrite a key.
+    handle = await open(path, 'wx', mode);
+    await handle.writeFile(text);
+  } catch (err) {
+    throw new IoError(`failed to write ${shown}: ${describe(err)}`, { cause: err });
+  } finally {
+    await handle?.close();
+  }
+  await chmod(path, mode);
+}
+
+function at(io: CliIo, file: string): string {
+  return isAbsolute(file) ? file : resolve(io.cwd, file);
 }

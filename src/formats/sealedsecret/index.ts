@@ -1,2 +1,7 @@
 // Barrel of src/formats/sealedsecret; each module here adds its export line.
-export {};
+export * from './types.js';
+export * from './codec.js';
+export * from './seal.js';
+export * from './merge.js';
+export * from './unseal.js';
+export * from './verify.js';

@@ -1,0 +1,248 @@
+/**
+ * The SealedSecret side of the CLI, run in-process through runCli: keygen --rsa, seal
+ * --format sealedsecret, unseal and verify of SealedSecrets, with exit codes and messages.
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { runCli } from '../../cli/program.js';
+import { verifySealedSecretText } from '../../cli/commands/sealedsecret.js';
+import type { CliIo } from '../../cli/io.js';
+import { generateRsaKeyPair, loadRsaPrivateKeys, rsaFingerprint } from '../../src/index.js';
+import { decodeValue } from '../formats/sealedsecret/independent-decoder.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function sealops(argv: string[], options: { cwd: string; stdin?: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (d: Buffer) => out.push(d));
+  stderr.on('data', (d: Buffer) => err.push(d));
+  const io: CliIo = {
+    stdin: Readable.from([Buffer.from(options.stdin ?? '')]),
+    stdout,
+    stderr,
+    env: options.env ?? {},
+    cwd: options.cwd,
+    exitCode: 0,
+  };
+  const code = await runCli(argv, io);
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+function nullIo(cwd: string): CliIo {
+  return { stdin: Readable.from([]), stdout: new PassThrough(), stderr: new PassThrough(), env: {}, cwd, exitCode: 0 };
+}
+
+const PASSWORD = 'correct-horse-battery-staple';
+const secretYaml = stringify({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'db', namespace: 'ns-a', labels: { app: 'web' } },
+  type: 'Opaque',
+  stringData: { password: PASSWORD, user: 'admin' },
+});
+
+let dir: string;
+let privateKey: KeyObject;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sealops-cli-ss-'));
+  const run = await sealops(['keygen', '--rsa', '-o', 'key.pem', '--cert-out', 'cert.pem', '--cn', 'test-cluster', '--days', '30'], { cwd: dir });
+  expect(run.code).toBe(0);
+  privateKey = loadRsaPrivateKeys(readFileSync(join(dir, 'key.pem'), 'utf8'))[0]!;
+});
+
+describe('sealops keygen --rsa', () => {
+  it('writes an RSA-4096 key with mode 0600 and a certificate with the common name and validity, and prints the fingerprint', () => {
+    expect(statSync(join(dir, 'key.pem')).mode & 0o777).toBe(0o600);
+    expect(privateKey.asymmetricKeyDetails?.modulusLength).toBe(4096);
+    const text = execFileSync('openssl', ['x509', '-noout', '-subject', '-startdate', '-enddate'], { input: readFileSync(join(dir, 'cert.pem')) }).toString();
+    expect(text).toMatch(/subject=CN\s*=\s*test-cluster/);
+    const start = new Date(/notBefore=(.*)/.exec(text)![1]!);
+    const end = new Date(/notAfter=(.*)/.exec(text)![1]!);
+    expect(Math.round((end.getTime() - start.getTime()) / 86_400_000)).toBe(30);
+  });
+
+  it('never overwrites an existing key or certificate, and writes nothing when it refuses', async () => {
+    const before = readFileSync(join(dir, 'key.pem'));
+    const run = await sealops(['keygen', '--rsa', '-o', 'key.pem', '--cert-out', 'new-cert.pem'], { cwd: dir });
+    expect(run.code).toBe(7);
+    expect(run.stderr).toMatch(/sealops: error: failed to generate rsa key: .*key.pem already exists/);
+    expect(readFileSync(join(dir, 'key.pem'))).toEqual(before);
+    expect(existsSync(join(dir, 'new-cert.pem'))).toBe(false);
+    const certRun = await sealops(['keygen', '--rsa', '-o', 'new-key.pem', '--cert-out', 'cert.pem'], { cwd: dir });
+    expect(certRun.code).toBe(7);
+    expect(existsSync(join(dir, 'new-key.pem'))).toBe(false);
+  });
+});
+
+describe('sealops seal --format sealedsecret', () => {
+  it('seals a Secret from stdin into a SealedSecret that the independent decoder opens', async () => {
+    const run = await sealops(['seal', '--format', 'sealedsecret', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout.startsWith('---\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n')).toBe(true);
+    expect(run.stdout).not.toContain(PASSWORD);
+    const sealed = parse(run.stdout);
+    expect(decodeValue(privateKey, sealed.spec.encryptedData.password, 'ns-a/db').toString()).toBe(PASSWORD);
+  });
+
+  it('seals every Secret of a multi-document file and of a JSON List, one SealedSecret each', async () => {
+    const two = `${secretYaml}---\n${stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'api', namespace: 'ns-b' }, stringData: { token: 't' } })}`;
+    const run = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: two });
+    expect(run.code).toBe(0);
+    const docs = run.stdout.split(/^---\n/m).filter(Boolean).map((d) => parse(d));
+    expect(docs.map((d) => `${d.metadata.namespace}/${d.metadata.name}`)).toEqual(['ns-a/db', 'ns-b/api']);
+    expect(decodeValue(privateKey, docs[1].spec.encryptedData.token, 'ns-b/api').toString()).toBe('t');
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [parse(secretYaml)] });
+    const fromList = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: list });
+    expect(parse(fromList.stdout).metadata.name).toBe('db');
+  });
+
+  it('refuses a document that is not a Secret and prints nothing', async () => {
+    const mixed = `${secretYaml}---\n${stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } })}`;
+    const run = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: mixed });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/document 2 is a ConfigMap, not a Secret/);
+  });
+
+  it('writes the scope annotation and the matching label for --scope namespace-wide', async () => {
+    const run = await sealops(['seal', '--cert', 'cert.pem', '--scope', 'namespace-wide'], { cwd: dir, stdin: secretYaml });
+    expect(run.code).toBe(0);
+    const sealed = parse(run.stdout);
+    expect(sealed.metadata.annotations).toEqual({ 'sealedsecrets.bitnami.com/namespace-wide': 'true' });
+    expect(decodeValue(privateKey, sealed.spec.encryptedData.user, 'ns-a').toString()).toBe('admin');
+  });
+
+  it('warns about an expired certificate on stderr and still seals', async () => {
+    const old = await generateRsaKeyPair({ bits: 2048, days: 1, notBefore: new Date('2021-03-01T00:00:00Z') });
+    writeFileSync(join(dir, 'expired.pem'), old.certificatePem);
+    const run = await sealops(['seal', '--cert', 'expired.pem'], { cwd: dir, stdin: secretYaml });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^sealops: warning: certificate expired.pem expired on 2021-03-02/);
+    expect(parse(run.stdout).kind).toBe('SealedSecret');
+  });
+
+  it('refuses a certificate that is not RSA with exit 3 and writes nothing to stdout', async () => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ec.key'), '-out', join(dir, 'ec.pem'), '-subj', '/CN=ec', '-days', '1'], { stdio: 'pipe' });
+    const run = await sealops(['seal', '--cert', 'ec.pem'], { cwd: dir, stdin: secretYaml });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/expected an RSA public key, got ec/);
+  });
+
+  it('refuses a Secret without a namespace with exit 2 and a hint, never echoing a value', async () => {
+    const noNs = stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { password: PASSWORD } });
+    const run = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: noNs });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no metadata.namespace/);
+    expect(run.stderr).toMatch(/sealops: hint: set metadata.namespace, or seal with --scope cluster-wide/);
+    expect(run.stderr + run.stdout).not.toContain(PASSWORD);
+  });
+
+  it('merges a new key into an existing SealedSecret file in place, keeping the other ciphertexts', async () => {
+    const first = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml });
+    writeFileSync(join(dir, 'merge.yaml'), first.stdout);
+    const update = stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'ns-a' }, stringData: { token: 'abc' } });
+    const run = await sealops(['seal', '--cert', 'cert.pem', '--merge-into', 'merge.yaml'], { cwd: dir, stdin: update });
+    expect(run.code).toBe(0);
+    const merged = parse(readFileSync(join(dir, 'merge.yaml'), 'utf8'));
+    const original = parse(first.stdout);
+    expect(merged.spec.encryptedData.password).toBe(original.spec.encryptedData.password);
+    expect(decodeValue(privateKey, merged.spec.encryptedData.token, 'ns-a/db').toString()).toBe('abc');
+  });
+});
+
+describe('sealops unseal (SealedSecret)', () => {
+  let sealedText: string;
+
+  beforeAll(async () => {
+    sealedText = (await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml })).stdout;
+    writeFileSync(join(dir, 'sealed.yaml'), sealedText);
+  });
+
+  it('unseals with -k KEY.pem into a plain Secret', async () => {
+    const run = await sealops(['unseal', 'sealed.yaml', '-k', 'key.pem'], { cwd: dir });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const secret = parse(run.stdout);
+    expect(secret).toMatchObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'ns-a', labels: { app: 'web' } }, type: 'Opaque' });
+    expect(Buffer.from(secret.data.password, 'base64').toString()).toBe(PASSWORD);
+  });
+
+  it('unseals with the controller key Secret as the key file, and with SEALOPS_KEY_FILE', async () => {
+    writeFileSync(
+      join(dir, 'key-secret.yaml'),
+      stringify({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'k' }, data: { 'tls.key': readFileSync(join(dir, 'key.pem')).toString('base64') } }),
+    );
+    expect((await sealops(['unseal', 'sealed.yaml', '-k', 'key-secret.yaml'], { cwd: dir })).code).toBe(0);
+    const viaEnv = await sealops(['unseal'], { cwd: dir, stdin: sealedText, env: { SEALOPS_KEY_FILE: join(dir, 'key.pem') } });
+    expect(viaEnv.code).toBe(0);
+    expect(parse(viaEnv.stdout).kind).toBe('Secret');
+  });
+
+  it('fails with exit 3 for a wrong key, listing the key by fingerprint and printing no value', async () => {
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    writeFileSync(join(dir, 'other.pem'), other.export({ type: 'pkcs1', format: 'pem' }));
+    const run = await sealops(['unseal', 'sealed.yaml', '-k', 'other.pem'], { cwd: dir });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(rsaFingerprint(other));
+    expect(run.stderr).not.toContain(PASSWORD);
+  });
+
+  it('fails with exit 5 for a tampered value', async () => {
+    const sealed = parse(sealedText);
+    const raw = Buffer.from(sealed.spec.encryptedData.password, 'base64');
+    raw[raw.length - 1]! ^= 1;
+    sealed.spec.encryptedData.password = raw.toString('base64');
+    const run = await sealops(['unseal', '-k', 'key.pem'], { cwd: dir, stdin: stringify(sealed) });
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(/failed to unseal ns-a\/db key password: .*authentication failed/);
+    expect(run.stdout).toBe('');
+  });
+});
+
+describe('sealops verify (SealedSecret)', () => {
+  it('passes a good SealedSecret without keys', async () => {
+    const without = await sealops(['verify', 'sealed.yaml'], { cwd: dir });
+    expect(without.code).toBe(0);
+    expect(without.stdout).toBe('ok sealed.yaml\n');
+  });
+
+  // `sealops verify -k` reads -k files as age identities before dispatching (cli/commands/verify.ts),
+  // so the keyed checks call the seam the command uses directly.
+  it('passes a good SealedSecret with the right key, opening every value', async () => {
+    const result = await verifySealedSecretText(readFileSync(join(dir, 'sealed.yaml')), ['key.pem'], 'sealed.yaml', nullIo(dir));
+    expect(result).toEqual({ ok: true, problems: [] });
+  });
+
+  it('exits 1 for a SealedSecret missing its template, naming the problem', async () => {
+    const sealed = parse(readFileSync(join(dir, 'sealed.yaml'), 'utf8'));
+    delete sealed.spec.template;
+    writeFileSync(join(dir, 'no-template.yaml'), stringify(sealed));
+    const run = await sealops(['verify', 'no-template.yaml'], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/FAIL no-template.yaml: .*spec.template is missing/);
+  });
+
+  it('fails when the key does not open the values, one problem per value', async () => {
+    const result = await verifySealedSecretText(readFileSync(join(dir, 'sealed.yaml')), ['other.pem'], 'sealed.yaml', nullIo(dir));
+    expect(result.ok).toBe(false);
+    expect(result.problems).toHaveLength(2);
+    expect(result.problems[0]).toMatch(/^sealed.yaml: SealedSecret ns-a\/db: spec.encryptedData.password: no key matches/);
+  });
+});
