@@ -1,2 +1,16 @@
-// Barrel of src/agent; each module here adds its export line.
-export {};
+// Barrel of src/agent: the sync agent's pipeline stages, controller and API client.
+export * from './build/index.js';
+export * from './decrypt/index.js';
+export * from './apply/index.js';
+export { kindRank, compareApplyOrder, isStageOne } from './apply/order.js';
+export * from './prune/index.js';
+export * from './status/index.js';
+export * from './source/index.js';
+export * from './inventory.js';
+export * from './sync.js';
+export * from './log.js';
+export * from './reconcile.js';
+export { KubeClient, KubeApiError, loadKubeConfig } from './kube/client.js';
+export { Discovery, resourcePath, type ResourceInfo } from './kube/discovery.js';
+export * from './controller.js';
+export * from './leader.js';

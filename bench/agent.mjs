@@ -1,0 +1,91 @@
+// Agent benchmark: initial sync of 1,000 objects (800 ConfigMaps, 200 SealedSecrets) from a
+// file:// repository into a throwaway local control plane, then a no-op resync, then a change
+// of one object, in one long-running agent (which remembers the last apply and unseal between
+// reconciles); then a cold no-op resync without that memory, as `agent --once` runs.
+// Prints wall time, API requests and peak RSS of each step.
+// Run: npm run build && node bench/agent.mjs   (needs etcd + kube-apiserver: npm run assets)
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, createPublicKey, randomBytes } from 'node:crypto';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { KubeClient, Discovery, Logger, loadKubeConfig, reconcileSync, sealSecret } from '../dist/src/index.js';
+import { startControlPlane } from '../dist/test/cluster/control-plane.js';
+
+const CONFIGMAPS = 800;
+const SEALED = 200;
+const NAMESPACES = 4;
+
+const root = mkdtempSync(join(tmpdir(), 'sealops-bench-'));
+const repo = join(root, 'repo');
+const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x.invalid', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x.invalid' };
+const git = (...args) => execFileSync('git', args, { cwd: repo, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });
+const publicKey = createPublicKey(privateKey);
+
+mkdirSync(join(repo, 'apps'), { recursive: true });
+git('init', '-q', '-b', 'main');
+const nsNames = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);
+writeFileSync(join(repo, 'apps', 'namespaces.yaml'), nsNames.map((name) => stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })).join('---\n'));
+for (let i = 0; i < CONFIGMAPS; i++) {
+  const ns = nsNames[i % NAMESPACES];
+  writeFileSync(join(repo, 'apps', `cm-${i}.yaml`), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: ns }, data: { index: String(i), payload: 'x'.repeat(200) } }));
+}
+for (let i = 0; i < SEALED; i++) {
+  const ns = nsNames[i % NAMESPACES];
+  const sealed = sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `secret-${i}`, namespace: ns }, stringData: { password: randomBytes(16).toString('hex') } }, publicKey);
+  writeFileSync(join(repo, 'apps', `secret-${i}.yaml`), stringify(sealed));
+}
+git('add', '-A');
+git('commit', '-q', '-m', 'bench');
+
+process.stdout.write('starting control plane…\n');
+const cp = await startControlPlane({ controllerManager: false });
+const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), 16);
+try {
+  const crd = (await import('yaml')).parse((await import('node:fs')).readFileSync(new URL('../deploy/crd-sync.yaml', import.meta.url), 'utf8'));
+  await client.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, { body: crd, contentType: 'application/apply-patch+yaml', query: { fieldManager: 'bench', force: 'true' } });
+  await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sealops-system' } } });
+  await client.request('POST', '/api/v1/namespaces/sealops-system/secrets', {
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sealops-keys' }, stringData: { 'cluster.pem': privateKey.export({ type: 'pkcs8', format: 'pem' }) } },
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      await client.request('GET', '/apis/sealops.dev/v1alpha1/syncs');
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await client.request('POST', '/apis/sealops.dev/v1alpha1/namespaces/sealops-system/syncs', {
+    body: { apiVersion: 'sealops.dev/v1alpha1', kind: 'Sync', metadata: { name: 'bench' }, spec: { source: { url: `file://${repo}`, ref: { branch: 'main' } }, path: 'apps' } },
+  });
+  const ctx = { client, discovery: new Discovery(client), log: new Logger(() => undefined), agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map() };
+  const step = async (label, context = ctx) => {
+    const sync = await client.request('GET', '/apis/sealops.dev/v1alpha1/namespaces/sealops-system/syncs/bench');
+    const before = client.requests;
+    const t0 = performance.now();
+    const outcome = await reconcileSync(context, sync);
+    const ms = performance.now() - t0;
+    const rssMb = process.resourceUsage().maxRSS / 1024;
+    process.stdout.write(
+      `${label.padEnd(22)} ${(ms / 1000).toFixed(2).padStart(6)} s  ${String(client.requests - before).padStart(5)} API requests  peak RSS ${rssMb.toFixed(0)} MB  ${outcome.reason} ${JSON.stringify(outcome.counts)}\n`,
+    );
+    if (!outcome.ok) throw new Error(outcome.message);
+  };
+  const baseRss = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`baseline peak RSS after loading and setup: ${baseRss.toFixed(0)} MB\n`);
+  await step('initial sync (1000)');
+  await step('no-op resync');
+  writeFileSync(join(repo, 'apps', 'cm-7.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-7', namespace: nsNames[7 % NAMESPACES] }, data: { index: '7', payload: 'changed' } }));
+  git('commit', '-q', '-am', 'one change');
+  await step('one-object change');
+  // What `sealops agent --once` (a fresh process, no memory of earlier runs) pays for a no-op.
+  await step('no-op resync, cold', { ...ctx, discovery: new Discovery(client), applyCaches: undefined, decryptMemos: undefined });
+} finally {
+  client.close();
+  await cp.stop();
+  rmSync(root, { recursive: true, force: true });
+}

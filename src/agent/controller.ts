@@ -1,0 +1,252 @@
+/**
+ * The controller: keeps a view of every Sync (list, then watch), and reconciles each one when
+ * it is due (its interval elapsed), when its spec changed (generation moved past
+ * observedGeneration), or after a failure with exponential backoff. One reconcile runs at a
+ * time, so two change sets never interleave on the API server.
+ */
+import { describe } from '../errors.js';
+import { KubeApiError, type KubeClient } from './kube/client.js';
+import { Discovery } from './kube/discovery.js';
+import type { Logger } from './log.js';
+import { reconcileSync, type AgentContext, type ReconcileOutcome } from './reconcile.js';
+import { parseSyncSpec, SYNC_API_VERSION, SYNC_PLURAL, type SyncObject } from './sync.js';
+import type { DecryptMemo, Unsealers } from './decrypt/index.js';
+import type { ApplyCache } from './apply/index.js';
+
+/** Options of the controller and of {@link reconcileAllOnce}. */
+export interface ControllerOptions {
+  readonly client: KubeClient;
+  readonly log: Logger;
+  /** Where the default keys Secret lives. */
+  readonly agentNamespace: string;
+  /** Watch Syncs in this namespace only (default: all namespaces). */
+  readonly namespace?: string;
+  readonly workRoot: string;
+  readonly concurrency?: number;
+  /** First retry delay after a failure (default 5 s); doubles up to the Sync's interval. */
+  readonly backoffBaseMs?: number;
+  readonly unsealers?: Unsealers;
+  /** When given, reconciles run only while it returns true (leader election). */
+  readonly canReconcile?: () => boolean;
+  /** Called after every reconcile (metrics). */
+  readonly onOutcome?: (sync: SyncObject, outcome: ReconcileOutcome, ms: number) => void;
+}
+
+function syncsPath(namespace: string | undefined): string {
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `/apis/${SYNC_API_VERSION}${ns}/${SYNC_PLURAL}`;
+}
+
+function context(options: ControllerOptions, discovery: Discovery): AgentContext {
+  return {
+    client: options.client,
+    discovery,
+    log: options.log,
+    agentNamespace: options.agentNamespace,
+    workRoot: options.workRoot,
+    concurrency: options.concurrency,
+    unsealers: options.unsealers,
+  };
+}
+
+/** Reconciles every Sync once, in name order. Returns each outcome; throws only when Syncs cannot be listed. */
+export async function reconcileAllOnce(options: ControllerOptions): Promise<{ sync: string; outcome: ReconcileOutcome }[]> {
+  const list = await options.client.request<{ items?: SyncObject[] }>('GET', syncsPath(options.namespace));
+  const items = [...(list.items ?? [])].sort((a, b) => {
+    const ka = `${a.metadata.namespace}/${a.metadata.name}`;
+    const kb = `${b.metadata.namespace}/${b.metadata.name}`;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  const discovery = new Discovery(options.client);
+  const out: { sync: string; outcome: ReconcileOutcome }[] = [];
+  for (const sync of items) {
+    const started = Date.now();
+    const outcome = await reconcileSync(context(options, discovery), sync);
+    options.onOutcome?.(sync, outcome, Date.now() - started);
+    out.push({ sync: `${sync.metadata.namespace}/${sync.metadata.name}`, outcome });
+  }
+  return out;
+}
+
+interface Tracked {
+  sync: SyncObject;
+  nextAt: number;
+  failures: number;
+  reconciledGeneration: number | undefined;
+}
+
+/** The long-running agent loop. */
+export class Controller {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly abort = new AbortController();
+  private readonly discovery: Discovery;
+  private discoveredAt = Date.now();
+  private readonly applyCaches = new Map<string, ApplyCache>();
+  private readonly decryptMemos = new Map<string, { keys: string; memo: DecryptMemo }>();
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private watcher: Promise<void> | undefined;
+  /** True once the first list of Syncs succeeded (readiness). */
+  ready = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.discovery = new Discovery(options.client);
+  }
+
+  /** Starts listing, watching and reconciling. */
+  start(): void {
+    this.watcher = this.watchLoop();
+    this.loop = this.reconcileLoop();
+  }
+
+  /** Stops after the reconcile in progress (graceful shutdown). */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wake?.();
+    await Promise.allSettled([this.loop, this.watcher]);
+  }
+
+  /**
+   * Makes due now every Sync whose source URL matches one of `urls` (after normalizing with
+   * `normalize`); returns how many matched. Used by the push webhook.
+   */
+  trigger(urls: readonly string[], normalize: (u: string) => string): number {
+    const wanted = new Set(urls.map(normalize));
+    let n = 0;
+    for (const t of this.tracked.values()) {
+      const url = (t.sync.spec as { source?: { url?: unknown } } | undefined)?.source?.url;
+      if (typeof url === 'string' && wanted.has(normalize(url))) {
+        t.nextAt = 0;
+        n++;
+      }
+    }
+    if (n) this.wake?.();
+    return n;
+  }
+
+  private key(s: SyncObject): string {
+    return `${s.metadata.namespace}/${s.metadata.name}`;
+  }
+
+  private upsert(sync: SyncObject): void {
+    const key = this.key(sync);
+    const old = this.tracked.get(key);
+    if (!old) {
+      this.tracked.set(key, { sync, nextAt: 0, failures: 0, reconciledGeneration: undefined });
+    } else {
+      // A spec change makes the Sync due now; our own status writes do not move generation.
+      if (sync.metadata.generation !== old.reconciledGeneration && sync.metadata.generation !== old.sync.metadata.generation) {
+        // A new spec starts afresh: due now, backoff forgotten.
+        old.nextAt = 0;
+        old.failures = 0;
+      }
+      old.sync = sync;
+    }
+    this.wake?.();
+  }
+
+  private async watchLoop(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        const list = await this.options.client.request<{ items?: SyncObject[]; metadata?: { resourceVersion?: string } }>('GET', syncsPath(this.options.namespace));
+        const seen = new Set<string>();
+        for (const s of list.items ?? []) {
+          seen.add(this.key(s));
+          this.upsert(s);
+        }
+        for (const k of [...this.tracked.keys()]) if (!seen.has(k)) this.tracked.delete(k);
+        this.ready = true;
+        await this.options.client.watch(
+          syncsPath(this.options.namespace),
+          { resourceVersion: list.metadata?.resourceVersion ?? '', timeoutSeconds: '300' },
+          (type, obj) => {
+            const s = obj as SyncObject;
+            if (type === 'DELETED') {
+            this.tracked.delete(this.key(s));
+            if (s.metadata.uid) {
+              this.applyCaches.delete(s.metadata.uid);
+              this.decryptMemos.delete(s.metadata.uid);
+            }
+          }
+            else if (type === 'ADDED' || type === 'MODIFIED') this.upsert(s);
+          },
+          signal,
+        );
+      } catch (err) {
+        if (signal.aborted) return;
+        this.options.log.warn('watch of Syncs failed; relisting', { error: describe(err) });
+        // A plain timer: this.sleep belongs to the reconcile loop (its wake-up is shared).
+        await new Promise((r) => setTimeout(r, err instanceof KubeApiError && err.status === 410 ? 0 : 2000));
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async reconcileLoop(): Promise<void> {
+    const signal = this.abort.signal;
+    const base = this.options.backoffBaseMs ?? 5000;
+    while (!signal.aborted) {
+      if (this.options.canReconcile && !this.options.canReconcile()) {
+        await this.sleep(1000);
+        continue;
+      }
+      const now = Date.now();
+      if (now - this.discoveredAt > 600_000) {
+        // CRDs come and go outside our change sets; forget the kind mapping now and then.
+        this.discovery.reset();
+        this.discoveredAt = now;
+      }
+      const due = [...this.tracked.values()].filter((t) => t.nextAt <= now).sort((a, b) => a.nextAt - b.nextAt)[0];
+      if (!due) {
+        const next = Math.min(...[...this.tracked.values()].map((t) => t.nextAt), now + 60_000);
+        await this.sleep(Math.max(50, next - now));
+        continue;
+      }
+      let interval = 300_000;
+      try {
+        interval = parseSyncSpec(due.sync.spec).intervalMs;
+      } catch {
+        // reconcileSync reports the bad spec in status
+      }
+      const started = Date.now();
+      let outcome: ReconcileOutcome;
+      let generation = due.sync.metadata.generation;
+      try {
+        // Read it fresh: the inventory in status must be the latest one written.
+        const fresh = await this.options.client.request<SyncObject>('GET', `${syncsPath(due.sync.metadata.namespace)}/${encodeURIComponent(due.sync.metadata.name)}`);
+        due.sync = fresh;
+        generation = fresh.metadata.generation;
+        outcome = await reconcileSync({ ...context(this.options, this.discovery), applyCaches: this.applyCaches, decryptMemos: this.decryptMemos }, fresh);
+      } catch (err) {
+        if (err instanceof KubeApiError && err.status === 404) {
+          this.tracked.delete(this.key(due.sync));
+          continue;
+        }
+        outcome = { ok: false, reason: 'InternalError', message: describe(err) };
+        this.options.log.error('reconcile failed', { sync: this.key(due.sync), error: describe(err) });
+      }
+      this.options.onOutcome?.(due.sync, outcome, Date.now() - started);
+      due.reconciledGeneration = generation;
+      if (outcome.ok) {
+        due.failures = 0;
+        due.nextAt = Date.now() + interval;
+      } else {
+        due.failures += 1;
+        due.nextAt = Date.now() + Math.min(interval, base * 2 ** Math.min(due.failures - 1, 10));
+      }
+      // The spec changed while we were reconciling: go again now.
+      if (due.sync.metadata.generation !== generation) due.nextAt = 0;
+    }
+  }
+}

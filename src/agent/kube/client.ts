@@ -1,0 +1,154 @@
+/**
+ * A small raw HTTP client for the Kubernetes API, using the kubeconfig's TLS and credentials.
+ *
+ * The apply engine must send manifests exactly as written: the typed models of
+ * @kubernetes/client-node drop fields they do not know. So bodies are plain JSON here; TLS and
+ * credentials come from ./config.ts.
+ */
+import https from 'node:https';
+import http from 'node:http';
+import { loadKubeConnection, type KubeConnection } from './config.js';
+import { KubeError } from '../../errors.js';
+
+/** A failed API call: HTTP status and the Status object's reason and message. */
+export class KubeApiError extends KubeError {
+  /** HTTP status (0 when the server could not be reached). */
+  readonly status: number;
+  /** `Status.reason` (NotFound, Conflict, Invalid, …) or a transport reason. */
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  readonly body?: unknown;
+  readonly contentType?: string;
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  /** Milliseconds before the request is abandoned (default 30 s). */
+  readonly timeoutMs?: number;
+  /** Accept header (default application/json). */
+  readonly accept?: string;
+}
+
+/** Loads a kubeconfig: the file given, in-cluster service account, or the default chain. */
+export function loadKubeConfig(file?: string): KubeConnection {
+  return loadKubeConnection(file);
+}
+
+/** Raw JSON client with a keep-alive connection pool and a request counter. */
+export class KubeClient {
+  /** Requests sent since creation (for the benchmark and metrics). */
+  requests = 0;
+  private readonly server: URL;
+  private readonly agent: https.Agent | http.Agent;
+  private cached: { at: number; opts: https.RequestOptions } | undefined;
+
+  constructor(private readonly conn: KubeConnection, maxSockets = 16) {
+    this.server = new URL(conn.server);
+    const Agent = this.server.protocol === 'http:' ? http.Agent : https.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets });
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async options(): Promise<https.RequestOptions> {
+    // Re-read credentials every minute: projected service-account tokens rotate.
+    if (this.cached && Date.now() - this.cached.at < 60_000) return this.cached.opts;
+    const opts: https.RequestOptions = {};
+    await this.conn.apply(opts);
+    this.cached = { at: Date.now(), opts };
+    return opts;
+  }
+
+  /** Sends one request; resolves with the parsed JSON body, or throws KubeApiError for status ≥ 400. */
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const base = await this.options();
+    const url = new URL(this.server.href.replace(/\/$/, '') + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers: Record<string, string | number> = { ...(base.headers as Record<string, string>), accept: options.accept ?? 'application/json' };
+    if (payload) {
+      headers['content-type'] = options.contentType ?? 'application/json';
+      headers['content-length'] = payload.length;
+    }
+    this.requests++;
+    const mod = url.protocol === 'http:' ? http : https;
+    return new Promise<T>((resolve, reject) => {
+      const req = mod.request(
+        url,
+        { ...base, method, headers, agent: this.agent, timeout: options.timeoutMs ?? 30_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            let body: unknown = undefined;
+            try {
+              body = text ? JSON.parse(text) : undefined;
+            } catch {
+              body = undefined;
+            }
+            if (status >= 400) {
+              const st = (body ?? {}) as { reason?: string; message?: string };
+              reject(new KubeApiError(status, st.reason ?? `HTTP${status}`, `failed to ${method.toLowerCase()} ${url.pathname}: ${st.message ?? `HTTP ${status}`}`));
+            } else resolve(body as T);
+          });
+          res.on('error', (e) => reject(new KubeApiError(0, 'ConnectionFailed', `failed to read response of ${url.pathname}: ${e.message}`, { cause: e })));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('request timed out')));
+      req.on('error', (e) => reject(new KubeApiError(0, 'ConnectionFailed', `failed to reach the API server: ${e.message}`, { cause: e })));
+      req.end(payload);
+    });
+  }
+
+  /**
+   * Streams a watch on `path` (a collection URL): calls `onEvent` per event until the server
+   * ends the stream, `signal` aborts, or an error occurs. Resolves when the stream ends.
+   */
+  async watch(path: string, query: Readonly<Record<string, string>>, onEvent: (type: string, object: unknown) => void, signal: AbortSignal): Promise<void> {
+    const base = await this.options();
+    const url = new URL(this.server.href.replace(/\/$/, '') + path);
+    for (const [k, v] of Object.entries({ ...query, watch: 'true' })) url.searchParams.set(k, v);
+    this.requests++;
+    const mod = url.protocol === 'http:' ? http : https;
+    await new Promise<void>((resolve, reject) => {
+      const req = mod.request(url, { ...base, method: 'GET', headers: { ...(base.headers as Record<string, string>), accept: 'application/json' }, agent: false, signal }, (res) => {
+        if ((res.statusCode ?? 0) >= 400) {
+          res.resume();
+          reject(new KubeApiError(res.statusCode ?? 0, `HTTP${res.statusCode}`, `failed to watch ${url.pathname}: HTTP ${res.statusCode}`));
+          return;
+        }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (!line) continue;
+            try {
+              const ev = JSON.parse(line) as { type: string; object: unknown };
+              onEvent(ev.type, ev.object);
+            } catch {
+              // a partial or foreign line: ignore it, the next relist catches up
+            }
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (e) => (signal.aborted ? resolve() : reject(e)));
+      });
+      req.on('error', (e) => (signal.aborted ? resolve() : reject(new KubeApiError(0, 'ConnectionFailed', `failed to watch ${url.pathname}: ${e.message}`, { cause: e }))));
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * One reconcile of one Sync: source → build → decrypt → apply → prune → status, in a line.
+ *
+ * Fail closed: a failure in source, build or decrypt applies nothing and prunes nothing; the
+ * cluster keeps its last applied state and the Sync's Ready condition says why.
+ */
+import { describe, SealopsError } from '../errors.js';
+import { SourceError } from '../git/source.js';
+import { buildManifests } from './build/index.js';
+import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo, type Unsealers } from './decrypt/index.js';
+import { createHash } from 'node:crypto';
+import { defaultUnsealers } from './decrypt/unsealers.js';
+import { applyManifests, ApplyError, type AppliedObject, type ApplyCache } from './apply/index.js';
+import { pruneStale, type PruneResult } from './prune/index.js';
+import { readInventory, staleEntries, type InventoryEntry } from './inventory.js';
+import { fetchSyncSource, readSecretEntries } from './source/index.js';
+import { changeNote, mergeConditions, outcomeConditions, patchSyncStatus, recordEvent, safeMessage } from './status/index.js';
+import { DEFAULT_KEYS_SECRET, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
+import { KubeApiError, type KubeClient } from './kube/client.js';
+import type { Discovery } from './kube/discovery.js';
+import type { Logger } from './log.js';
+
+/** What a reconcile needs from its surroundings. */
+export interface AgentContext {
+  readonly client: KubeClient;
+  readonly discovery: Discovery;
+  readonly log: Logger;
+  /** Namespace of the agent: where the default keys Secret lives. */
+  readonly agentNamespace: string;
+  /** Folder for per-Sync bare repositories. */
+  readonly workRoot: string;
+  /** Parallel API requests during apply. */
+  readonly concurrency?: number;
+  /** Format readers (the library's own by default). */
+  readonly unsealers?: Unsealers;
+  /** Per-Sync memory of the last apply, kept across reconciles by a long-running agent. */
+  readonly applyCaches?: Map<string, ApplyCache>;
+  /** Per-Sync memory of unsealed objects (see DecryptMemo), kept with the digest of the keys used. */
+  readonly decryptMemos?: Map<string, { keys: string; memo: DecryptMemo }>;
+}
+
+/** Result of one reconcile. */
+export interface ReconcileOutcome {
+  readonly ok: boolean;
+  /** Condition reason (ReconciliationSucceeded, GitUnreachable, DecryptionFailed, …). */
+  readonly reason: string;
+  /** Redacted message. */
+  readonly message: string;
+  readonly revision?: string;
+  readonly counts?: { created: number; configured: number; unchanged: number; deleted: number };
+  /** Set when the Sync was suspended and nothing ran. */
+  readonly suspended?: boolean;
+}
+
+const SOURCE_REASONS: Record<string, string> = {
+  Unreachable: 'GitUnreachable',
+  AuthenticationFailed: 'GitAuthenticationFailed',
+  RefNotFound: 'GitRefNotFound',
+  Timeout: 'GitTimeout',
+  InvalidSource: 'InvalidSource',
+  SymlinkEscape: 'SourceRefused',
+  FileTooLarge: 'SourceRefused',
+  GitFailed: 'GitFailed',
+};
+
+async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, unsealers: Unsealers): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
+  const ns = spec.decryptionSecretRef ? sync.metadata.namespace : ctx.agentNamespace;
+  const name = spec.decryptionSecretRef ?? DEFAULT_KEYS_SECRET;
+  let entries: Record<string, string>;
+  try {
+    entries = await readSecretEntries(ctx.client, ns, name);
+  } catch (err) {
+    const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : 'could not be read';
+    throw new SealopsError('KEY', `failed to load decryption keys from secret ${ns}/${name}: ${why}`, { cause: err });
+  }
+  return { keys: loadDecryptionKeys(entries, unsealers), secrets: Object.values(entries) };
+}
+
+/** Reconciles `sync` once and writes its status. Never throws for a pipeline failure; returns it. */
+export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promise<ReconcileOutcome> {
+  const owner = { namespace: sync.metadata.namespace, name: sync.metadata.name };
+  const log = ctx.log.with({ sync: `${owner.namespace}/${owner.name}` });
+  const generation = sync.metadata.generation;
+  const previous = readInventory(sync.status?.inventory?.entries);
+  let secrets: string[] = [];
+  // Set once the source stage knows the commit; read by finish().
+  const state: { attempted?: string } = {};
+
+  const finish = async (outcome: ReconcileOutcome & { stalled?: boolean }, extra: Partial<SyncStatus> = {}): Promise<ReconcileOutcome> => {
+    const message = safeMessage(outcome.message, secrets);
+    const now = new Date().toISOString();
+    const status: SyncStatus = {
+      observedGeneration: generation,
+      conditions: mergeConditions(sync.status?.conditions, outcomeConditions({ ready: outcome.ok, stalled: outcome.stalled ?? false, reason: outcome.reason, message }, generation), now),
+      ...(state.attempted ? { lastAttemptedRevision: state.attempted } : {}),
+      ...extra,
+    };
+    try {
+      await patchSyncStatus(ctx.client, sync, status);
+    } catch (err) {
+      log.redacting(secrets).error('failed to write status', { error: describe(err) });
+    }
+    const level = outcome.ok ? 'info' : 'error';
+    log.redacting(secrets).log(level, outcome.ok ? 'reconciled' : 'reconcile failed', { reason: outcome.reason, message, revision: outcome.revision ?? state.attempted, counts: outcome.counts });
+    const before = sync.status?.conditions?.find((c) => c.type === 'Ready');
+    // One Warning per distinct failure, not one per retry.
+    if (!outcome.ok && !(before?.status === 'False' && before.reason === outcome.reason && before.message === message)) {
+      await recordEvent(ctx.client, sync, { type: 'Warning', reason: outcome.reason, action: 'Reconcile', note: message }, secrets).catch(() => undefined);
+    }
+    return { ...outcome, message };
+  };
+
+  let spec: SyncSpec;
+  try {
+    spec = parseSyncSpec(sync.spec);
+  } catch (err) {
+    return finish({ ok: false, stalled: true, reason: 'InvalidSpec', message: describe(err) });
+  }
+  if (spec.suspend) {
+    log.info('suspended; skipping');
+    return { ok: true, reason: 'Suspended', message: 'reconciliation is suspended', suspended: true };
+  }
+  const unsealers = ctx.unsealers ?? defaultUnsealers();
+
+  // 1. source
+  let snapshot;
+  try {
+    const fetched = await fetchSyncSource(ctx.client, owner, spec, ctx.workRoot);
+    snapshot = fetched.snapshot;
+    secrets = fetched.secrets;
+  } catch (err) {
+    const reason = err instanceof SourceError ? SOURCE_REASONS[err.reason] ?? 'GitFailed' : 'GitFailed';
+    return finish({ ok: false, reason, message: describe(err) });
+  }
+  const revision = revisionOf(spec.source.ref, snapshot.commit);
+  state.attempted = revision;
+  if (revision !== sync.status?.lastAppliedRevision || generation !== sync.status?.observedGeneration) {
+    // Something new to apply: say so while it happens (Ready keeps its last value).
+    const ready = sync.status?.conditions?.find((c) => c.type === 'Ready');
+    const progressing = outcomeConditions(
+      { ready: ready?.status === 'True', stalled: false, reconciling: true, reason: ready?.reason ?? 'Progressing', message: `reconciling ${revision}` },
+      generation,
+    );
+    progressing[0] = ready ? { ...ready } : { ...progressing[0]!, status: 'Unknown' };
+    await patchSyncStatus(ctx.client, sync, {
+      conditions: mergeConditions(sync.status?.conditions, progressing, new Date().toISOString()),
+      lastAttemptedRevision: revision,
+    }).catch((err: unknown) => log.warn('failed to write status', { error: describe(err) }));
+  }
+
+  // 2. build, 3. decrypt
+  let manifests;
+  try {
+    const built = buildManifests(snapshot.files);
+    for (const s of built.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
+    const needsKeys = built.manifests.some((m) => unsealers.isSopsEncrypted(m.object) || unsealers.isSealedSecret(m.object));
+    let keys: DecryptionKeys = { ageIdentities: [], rsaKeys: [] };
+    let memo: DecryptMemo | undefined;
+    if (needsKeys) {
+      const loaded = await loadKeys(ctx, sync, spec, unsealers);
+      secrets = [...secrets, ...loaded.secrets];
+      keys = loaded.keys;
+      if (ctx.decryptMemos) {
+        const keyDigest = createHash('sha256').update(loaded.secrets.join('\0')).digest('base64');
+        const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
+        let held = ctx.decryptMemos.get(memoKey);
+        if (!held || held.keys !== keyDigest) ctx.decryptMemos.set(memoKey, (held = { keys: keyDigest, memo: { previous: new Map() } }));
+        memo = held.memo;
+      }
+    }
+    const decrypted = await decryptManifests(built, keys, unsealers, memo);
+    secrets = [...secrets, ...decrypted.secrets];
+    manifests = decrypted.manifests;
+  } catch (err) {
+    const reason = err instanceof SealopsError && err.code === 'INPUT' ? 'BuildFailed' : 'DecryptionFailed';
+    return finish({ ok: false, stalled: true, reason, message: describe(err) });
+  }
+
+  // 4. apply
+  let applied: AppliedObject[];
+  try {
+    const cacheKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
+    let cache = ctx.applyCaches?.get(cacheKey);
+    if (ctx.applyCaches && !cache) ctx.applyCaches.set(cacheKey, (cache = new Map() as ApplyCache));
+    const beforeWrite = async (entries: InventoryEntry[]): Promise<void> => {
+      const known = new Set(previous.map((e) => e.id));
+      if (entries.every((e) => known.has(e.id))) return;
+      // Recorded before writing: if the agent dies mid-apply, the next run still owns (and can prune) these.
+      await patchSyncStatus(ctx.client, sync, { inventory: { entries: mergeInventory(previous, entries) } });
+    };
+    applied = await applyManifests(ctx.client, ctx.discovery, manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
+  } catch (err) {
+    let message = describe(err);
+    let written: AppliedObject[] = [];
+    if (err instanceof ApplyError) {
+      message = `${err.message}: ${err.failures.map((f) => `${f.object} (${f.file}): ${f.message}`).join('; ')}`;
+      written = err.written;
+    }
+    // Objects that did reach the cluster join the inventory so a later prune can find them.
+    const inventory = mergeInventory(previous, written.map((w) => w.entry));
+    return finish({ ok: false, reason: 'ApplyFailed', message }, { inventory: { entries: inventory } });
+  }
+  const current = applied.map((a) => a.entry);
+  const counts = {
+    created: applied.filter((a) => a.action === 'created').length,
+    configured: applied.filter((a) => a.action === 'configured').length,
+    unchanged: applied.filter((a) => a.action === 'unchanged').length,
+    deleted: 0,
+  };
+  for (const a of applied) if (a.action !== 'unchanged') log.redacting(secrets).info(`object ${a.action}`, { object: a.entry.id, file: a.file });
+
+  // 5. prune
+  const stale = staleEntries(previous, current);
+  let pruned: PruneResult = { deleted: [], kept: [], failures: [] };
+  if (spec.prune && stale.length) {
+    pruned = await pruneStale(ctx.client, ctx.discovery, stale, {
+      owner,
+      inventorySize: previous.length,
+      maxDeletionPercent: spec.maxDeletionPercent,
+      allowMassDeletion: spec.allowMassDeletion,
+    });
+    for (const d of pruned.deleted) log.info('object deleted', { object: d.id });
+    for (const k of pruned.kept) if (k.reason !== 'Gone') log.info('stale object kept', { object: k.entry.id, reason: k.reason });
+  }
+  counts.deleted = pruned.deleted.length;
+  // Stale objects not deleted (guard, failures) stay in the inventory for a later run.
+  const keep = new Set([...(pruned.blocked ? stale : []), ...pruned.failures.map((f) => f.entry)].map((e) => e.id));
+  const inventory = mergeInventory(current, previous.filter((e) => keep.has(e.id)));
+  const changed = counts.created + counts.configured + counts.deleted;
+  if (changed > 0) {
+    await recordEvent(ctx.client, sync, { type: 'Normal', reason: 'ReconciliationSucceeded', action: 'Apply', note: changeNote(revision, counts) }, secrets).catch((err: unknown) =>
+      log.redacting(secrets).warn('failed to record event', { error: describe(err) }),
+    );
+  }
+  const extra: Partial<SyncStatus> = { inventory: { entries: inventory }, lastAppliedRevision: revision, lastAppliedTime: new Date().toISOString() };
+  if (pruned.blocked) {
+    const b = pruned.blocked;
+    return finish(
+      { ok: false, reason: 'PruneBlocked', message: `applied ${revision} but refused to delete ${b.stale} of ${b.inventory} objects (more than ${b.maxPercent}%); set spec.deletionGuard.allowMassDeletion to allow it`, revision, counts },
+      extra,
+    );
+  }
+  if (pruned.failures.length) {
+    return finish({ ok: false, reason: 'PruneFailed', message: `applied ${revision} but failed to delete ${pruned.failures.map((f) => `${f.entry.id}: ${f.message}`).join('; ')}`, revision, counts }, extra);
+  }
+  return finish({ ok: true, reason: 'ReconciliationSucceeded', message: changeNote(revision, counts), revision, counts }, extra);
+}
+
+function mergeInventory(a: readonly InventoryEntry[], b: readonly InventoryEntry[]): InventoryEntry[] {
+  const seen = new Map<string, InventoryEntry>();
+  for (const e of [...a, ...b]) if (!seen.has(e.id)) seen.set(e.id, e);
+  return [...seen.values()];
+}

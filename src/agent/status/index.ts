@@ -1,0 +1,88 @@
+/**
+ * Status stage: conditions, revisions and inventory on the Sync, and one Kubernetes Event per
+ * change set. Every message passes through `redact()` against the values decrypted in this
+ * reconcile before it leaves the process.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { redact } from '../../errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { SYNC_API_VERSION, SYNC_PLURAL, type Condition, type SyncObject, type SyncStatus } from '../sync.js';
+
+/** Longest message stored in a condition or event. */
+const MAX_MESSAGE = 1024;
+
+/** A message safe to publish: redacted and bounded. */
+export function safeMessage(text: string, secrets: readonly string[]): string {
+  const clean = redact(text, secrets).replace(/\s+/g, ' ').trim();
+  return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE - 1)}…` : clean;
+}
+
+/** Merges `next` into `previous`, keeping lastTransitionTime when a condition's status is unchanged. */
+export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly Omit<Condition, 'lastTransitionTime'>[], now: string): Condition[] {
+  return next.map((c) => {
+    const old = previous?.find((p) => p.type === c.type);
+    return { ...c, lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : now };
+  });
+}
+
+/** The three conditions for an outcome. */
+export function outcomeConditions(
+  outcome: { ready: boolean; stalled: boolean; reconciling?: boolean; reason: string; message: string },
+  generation: number | undefined,
+): Omit<Condition, 'lastTransitionTime'>[] {
+  return [
+    { type: 'Ready', status: outcome.ready ? 'True' : 'False', reason: outcome.reason, message: outcome.message, observedGeneration: generation },
+    {
+      type: 'Reconciling',
+      status: outcome.reconciling ? 'True' : 'False',
+      reason: outcome.reconciling ? 'Progressing' : outcome.reason,
+      message: outcome.reconciling ? outcome.message : '',
+      observedGeneration: generation,
+    },
+    { type: 'Stalled', status: outcome.stalled ? 'True' : 'False', reason: outcome.reason, message: outcome.stalled ? outcome.message : '', observedGeneration: generation },
+  ];
+}
+
+/** Writes `status` through the status subresource (merge patch: fields not given stay). */
+export async function patchSyncStatus(client: KubeClient, sync: SyncObject, status: SyncStatus): Promise<void> {
+  const path = `/apis/${SYNC_API_VERSION}/namespaces/${encodeURIComponent(sync.metadata.namespace)}/${SYNC_PLURAL}/${encodeURIComponent(sync.metadata.name)}/status`;
+  await client.request('PATCH', path, { body: { status }, contentType: 'application/merge-patch+json' });
+}
+
+/** Counts of one change set. */
+export interface ChangeCounts {
+  readonly created: number;
+  readonly configured: number;
+  readonly deleted: number;
+}
+
+/** Records an `events.k8s.io/v1` Event about `sync`. */
+export async function recordEvent(
+  client: KubeClient,
+  sync: SyncObject,
+  event: { type: 'Normal' | 'Warning'; reason: string; action: string; note: string },
+  secrets: readonly string[],
+): Promise<void> {
+  const ns = sync.metadata.namespace;
+  const now = new Date();
+  const body = {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: `${sync.metadata.name}.${now.getTime().toString(16)}${randomBytes(3).toString('hex')}`, namespace: ns },
+    eventTime: now.toISOString().replace(/Z$/, '000Z'),
+    reportingController: 'sealops.dev/agent',
+    reportingInstance: hostname().slice(0, 128),
+    action: event.action,
+    reason: event.reason,
+    type: event.type,
+    note: safeMessage(event.note, secrets),
+    regarding: { apiVersion: SYNC_API_VERSION, kind: 'Sync', name: sync.metadata.name, namespace: ns, uid: sync.metadata.uid },
+  };
+  await client.request('POST', `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/events`, { body });
+}
+
+/** Text of an event summarizing a change set. */
+export function changeNote(revision: string, counts: ChangeCounts): string {
+  return `applied ${revision}: ${counts.created} created, ${counts.configured} configured, ${counts.deleted} deleted`;
+}

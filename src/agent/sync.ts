@@ -1,0 +1,128 @@
+/**
+ * The `Sync` custom resource (`sealops.dev/v1alpha1`): its spec, read from untrusted JSON with
+ * defaults applied, and its status shape. deploy/crd-sync.yaml is the schema the API server
+ * enforces; this parser is the agent's own check, so a bad object gets a clear status reason.
+ */
+import { InputError } from '../errors.js';
+import type { GitRef } from '../git/source.js';
+import type { InventoryEntry } from './inventory.js';
+
+/** API group and version of Sync. */
+export const SYNC_API_VERSION = 'sealops.dev/v1alpha1';
+/** Plural resource name of Sync. */
+export const SYNC_PLURAL = 'syncs';
+/** Name of the default keys Secret in the agent's namespace. */
+export const DEFAULT_KEYS_SECRET = 'sealops-keys';
+
+/** A Sync as the API server returns it. */
+export interface SyncObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; generation?: number; resourceVersion?: string; uid?: string };
+  spec?: unknown;
+  status?: SyncStatus;
+}
+
+/** A condition in the Kubernetes convention. */
+export interface Condition {
+  type: 'Ready' | 'Reconciling' | 'Stalled';
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** What the agent writes to `status`. */
+export interface SyncStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  lastAppliedRevision?: string;
+  lastAttemptedRevision?: string;
+  lastAppliedTime?: string;
+  inventory?: { entries: InventoryEntry[] };
+}
+
+/** The spec with defaults applied. */
+export interface SyncSpec {
+  readonly source: { readonly url: string; readonly ref: GitRef; readonly secretRef?: string };
+  /** Folder inside the repository ('' for the root). */
+  readonly path: string;
+  /** Milliseconds between reconciles. */
+  readonly intervalMs: number;
+  /** Time limit of one reconcile (fetch and apply), milliseconds. */
+  readonly timeoutMs: number;
+  readonly prune: boolean;
+  readonly suspend: boolean;
+  /** Keys Secret; undefined means the agent's default. */
+  readonly decryptionSecretRef?: string;
+  /** Largest share of the inventory (percent) one reconcile may delete. */
+  readonly maxDeletionPercent: number;
+  /** Lifts {@link maxDeletionPercent}. */
+  readonly allowMassDeletion: boolean;
+}
+
+function rec(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** Parses a Go-style duration (`90s`, `5m`, `1h30m`) into milliseconds. */
+export function parseDuration(text: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  if (!/^(\d+(?:\.\d+)?(ms|s|m|h))+$/.test(text)) throw new InputError(`failed to read duration ${JSON.stringify(text)}: use e.g. 30s, 5m, 1h`);
+  let ms = 0;
+  for (const m of text.matchAll(re)) {
+    const n = Number(m[1]);
+    ms += n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[m[2] as 'ms' | 's' | 'm' | 'h'];
+  }
+  return ms;
+}
+
+function optString(v: unknown, field: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new InputError(`failed to read Sync spec: ${field} must be a string`);
+  return v;
+}
+
+/** Reads and defaults a Sync's spec; throws InputError naming the bad field. */
+export function parseSyncSpec(value: unknown): SyncSpec {
+  const spec = rec(value);
+  if (!spec) throw new InputError('failed to read Sync spec: spec is missing');
+  const source = rec(spec.source);
+  const url = optString(source?.url, 'spec.source.url');
+  if (!url) throw new InputError('failed to read Sync spec: spec.source.url is required');
+  const refIn = rec(source?.ref) ?? {};
+  const ref: GitRef = {
+    branch: optString(refIn.branch, 'spec.source.ref.branch'),
+    tag: optString(refIn.tag, 'spec.source.ref.tag'),
+    commit: optString(refIn.commit, 'spec.source.ref.commit'),
+  };
+  const secretRef = optString(rec(source?.secretRef)?.name, 'spec.source.secretRef.name');
+  const path = (optString(spec.path, 'spec.path') ?? '').replace(/^\.?\/+/, '');
+  if (path.split('/').includes('..')) throw new InputError('failed to read Sync spec: spec.path must stay inside the repository');
+  const intervalMs = parseDuration(optString(spec.interval, 'spec.interval') ?? '5m');
+  if (intervalMs < 1000) throw new InputError('failed to read Sync spec: spec.interval must be at least 1s');
+  const timeoutMs = parseDuration(optString(spec.timeout, 'spec.timeout') ?? '2m');
+  const guard = rec(spec.deletionGuard) ?? {};
+  const maxDeletionPercent = guard.maxPercent === undefined ? 50 : Number(guard.maxPercent);
+  if (!Number.isInteger(maxDeletionPercent) || maxDeletionPercent < 0 || maxDeletionPercent > 100) {
+    throw new InputError('failed to read Sync spec: spec.deletionGuard.maxPercent must be an integer from 0 to 100');
+  }
+  return {
+    source: { url, ref, secretRef },
+    path,
+    intervalMs,
+    timeoutMs,
+    prune: spec.prune === undefined ? true : spec.prune === true,
+    suspend: spec.suspend === true,
+    decryptionSecretRef: optString(rec(rec(spec.decryption)?.secretRef)?.name, 'spec.decryption.secretRef.name'),
+    maxDeletionPercent,
+    allowMassDeletion: guard.allowMassDeletion === true,
+  };
+}
+
+/** The revision string shown in status: `<ref>@sha1:<commit>`. */
+export function revisionOf(ref: GitRef, commit: string): string {
+  const name = ref.branch ?? ref.tag ?? (ref.commit ? 'commit' : 'HEAD');
+  return `${name}@sha1:${commit}`;
+}

@@ -1,0 +1,3 @@
+// Barrel of src/server: the agent's health, readiness and metrics endpoint.
+export * from './health.js';
+export * from './webhook.js';

@@ -1,0 +1,30 @@
+// Status helpers: conditions keep their transition time, messages are redacted and bounded.
+import { describe, expect, it } from 'vitest';
+import { changeNote, mergeConditions, outcomeConditions, safeMessage } from '../../../src/agent/status/index.js';
+
+describe('status', () => {
+  it('keeps lastTransitionTime while a condition keeps its status, and moves it on a change', () => {
+    const first = mergeConditions(undefined, outcomeConditions({ ready: true, stalled: false, reason: 'ReconciliationSucceeded', message: 'm' }, 1), 't1');
+    const same = mergeConditions(first, outcomeConditions({ ready: true, stalled: false, reason: 'ReconciliationSucceeded', message: 'm2' }, 2), 't2');
+    expect(same.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: 't1', message: 'm2', observedGeneration: 2 });
+    const failed = mergeConditions(same, outcomeConditions({ ready: false, stalled: true, reason: 'DecryptionFailed', message: 'x' }, 2), 't3');
+    expect(failed.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'DecryptionFailed', lastTransitionTime: 't3' });
+    expect(failed.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', lastTransitionTime: 't3' });
+  });
+
+  it('redacts secret values and their base64 form from messages', () => {
+    const secret = 's3cr3t-value-xyz';
+    const msg = safeMessage(`failed: ${secret} and ${Buffer.from(secret).toString('base64')}`, [secret]);
+    expect(msg).not.toContain(secret);
+    expect(msg).not.toContain(Buffer.from(secret).toString('base64'));
+    expect(msg).toContain('[REDACTED]');
+  });
+
+  it('bounds a long message', () => {
+    expect(safeMessage('x'.repeat(5000), []).length).toBeLessThanOrEqual(1024);
+  });
+
+  it('summarizes a change set with its counts', () => {
+    expect(changeNote('main@sha1:abc', { created: 2, configured: 1, deleted: 3 })).toBe('applied main@sha1:abc: 2 created, 1 configured, 3 deleted');
+  });
+});

@@ -1,0 +1,44 @@
+// Reading a Sync's spec: defaults, durations and the errors for bad fields.
+import { describe, expect, it } from 'vitest';
+import { parseDuration, parseSyncSpec, revisionOf } from '../../src/agent/sync.js';
+
+describe('parseSyncSpec', () => {
+  it('applies the documented defaults', () => {
+    const spec = parseSyncSpec({ source: { url: 'https://git.example/repo.git' } });
+    expect(spec).toMatchObject({ path: '', intervalMs: 300_000, prune: true, suspend: false, maxDeletionPercent: 50, allowMassDeletion: false });
+    expect(spec.decryptionSecretRef).toBeUndefined();
+  });
+
+  it('reads every field', () => {
+    const spec = parseSyncSpec({
+      source: { url: 'ssh://git@h/r.git', ref: { tag: 'v1' }, secretRef: { name: 'auth' } },
+      path: './clusters/prod',
+      interval: '1m30s',
+      prune: false,
+      suspend: true,
+      decryption: { secretRef: { name: 'keys' } },
+      deletionGuard: { maxPercent: 10, allowMassDeletion: true },
+    });
+    expect(spec).toMatchObject({ path: 'clusters/prod', intervalMs: 90_000, prune: false, suspend: true, decryptionSecretRef: 'keys', maxDeletionPercent: 10, allowMassDeletion: true });
+    expect(spec.source).toEqual({ url: 'ssh://git@h/r.git', ref: { tag: 'v1', branch: undefined, commit: undefined }, secretRef: 'auth' });
+  });
+
+  it('refuses a missing url, a path leaving the repository and an out-of-range guard', () => {
+    expect(() => parseSyncSpec({ source: {} })).toThrow(/spec\.source\.url is required/);
+    expect(() => parseSyncSpec({ source: { url: 'file:///r' }, path: 'a/../../etc' })).toThrow(/spec\.path/);
+    expect(() => parseSyncSpec({ source: { url: 'file:///r' }, deletionGuard: { maxPercent: 101 } })).toThrow(/maxPercent/);
+    expect(() => parseSyncSpec({ source: { url: 'file:///r' }, interval: 'soon' })).toThrow(/duration/);
+  });
+});
+
+describe('parseDuration and revisionOf', () => {
+  it('parses Go-style durations', () => {
+    expect([parseDuration('500ms'), parseDuration('30s'), parseDuration('1h2m3s')]).toEqual([500, 30_000, 3_723_000]);
+  });
+
+  it('names the ref in the revision', () => {
+    expect(revisionOf({ branch: 'main' }, 'abc')).toBe('main@sha1:abc');
+    expect(revisionOf({ tag: 'v1' }, 'abc')).toBe('v1@sha1:abc');
+    expect(revisionOf({}, 'abc')).toBe('HEAD@sha1:abc');
+  });
+});

@@ -1,0 +1,174 @@
+// Shared set-up of the agent end-to-end tests: the Sync CRD, a keys Secret with a real age
+// identity (from Debian's age-keygen) and an RSA key, fixture repositories whose Secrets are
+// sealed by the real `sops` binary and by sealops's SealedSecret writer, and a reconcile runner
+// that captures every log line so tests can assert no secret byte leaked.
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, createPublicKey, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { KubeClient, Discovery, Logger, reconcileSync, type SyncObject, type ReconcileOutcome } from '../../src/agent/index.js';
+import { sealSecret } from '../../src/formats/sealedsecret/index.js';
+import { adminKubeconfigPath } from '../support/kube.js';
+import { loadKubeConfig } from '../../src/agent/kube/client.js';
+import { peerPath } from '../support/peers.js';
+
+/** The admin raw client for the run's control plane. */
+export function adminClient(): KubeClient {
+  return new KubeClient(loadKubeConfig(adminKubeconfigPath()));
+}
+
+/** Applies deploy/crd-sync.yaml and waits until the API server serves Syncs. */
+export async function installSyncCrd(client: KubeClient): Promise<void> {
+  const crd = parse(readFileSync(new URL('../../deploy/crd-sync.yaml', import.meta.url), 'utf8')) as { metadata: { name: string } };
+  await client.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, {
+    body: crd,
+    contentType: 'application/apply-patch+yaml',
+    query: { fieldManager: 'sealops-test', force: 'true' },
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      await client.request('GET', '/apis/sealops.dev/v1alpha1/syncs');
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error('Sync CRD never became served');
+}
+
+/** Creates a namespace. */
+export async function createNs(client: KubeClient, prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
+  await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+  return name;
+}
+
+/** The cluster's key set: an age identity and an RSA key, as the agent's keys Secret holds them. */
+export interface ClusterKeys {
+  ageIdentity: string;
+  ageRecipient: string;
+  rsaPrivatePem: string;
+  rsaPublic: ReturnType<typeof createPublicKey>;
+}
+
+/** Generates keys with the real age-keygen and node:crypto. */
+export function makeClusterKeys(): ClusterKeys {
+  const dir = mkdtempSync(join(tmpdir(), 'sealops-keys-'));
+  try {
+    execFileSync(peerPath('age-keygen'), ['-o', join(dir, 'key.txt')], { stdio: 'ignore' });
+    const text = readFileSync(join(dir, 'key.txt'), 'utf8');
+    const ageRecipient = /public key: (age1\S+)/.exec(text)![1]!;
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rsaPrivatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    return { ageIdentity: text, ageRecipient, rsaPrivatePem, rsaPublic: createPublicKey(privateKey) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Stores `keys` as the keys Secret `name` in `namespace` (entries `cluster.agekey`, `cluster.pem`). */
+export async function storeKeys(client: KubeClient, namespace: string, name: string, keys: ClusterKeys): Promise<void> {
+  await client.request('POST', `/api/v1/namespaces/${namespace}/secrets`, {
+    body: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name },
+      stringData: { 'cluster.agekey': keys.ageIdentity, 'cluster.pem': keys.rsaPrivatePem },
+    },
+  });
+}
+
+/** A Secret manifest sealed by the real `sops` binary for the cluster's age recipient. */
+export function sopsSeal(secret: Record<string, unknown>, recipient: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sealops-sops-'));
+  try {
+    const file = join(dir, 'secret.yaml');
+    writeFileSync(file, stringify(secret));
+    return execFileSync(peerPath('sops'), ['--encrypt', '--age', recipient, '--encrypted-regex', '^(data|stringData)$', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: dir },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A SealedSecret manifest sealed by sealops's writer (the format kubeseal writes). */
+export function sealedSecretYaml(secret: Record<string, unknown>, keys: ClusterKeys): string {
+  return stringify(sealSecret(secret, keys.rsaPublic));
+}
+
+/** Creates a Sync. */
+export async function createSync(client: KubeClient, namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+  await client.request('POST', `/apis/sealops.dev/v1alpha1/namespaces/${namespace}/syncs`, {
+    body: { apiVersion: 'sealops.dev/v1alpha1', kind: 'Sync', metadata: { name }, spec },
+  });
+}
+
+/** Merge-patches a Sync's spec. */
+export async function patchSyncSpec(client: KubeClient, namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+  await client.request('PATCH', `/apis/sealops.dev/v1alpha1/namespaces/${namespace}/syncs/${name}`, { body: { spec }, contentType: 'application/merge-patch+json' });
+}
+
+/** Reads a Sync. */
+export function getSync(client: KubeClient, namespace: string, name: string): Promise<SyncObject> {
+  return client.request<SyncObject>('GET', `/apis/sealops.dev/v1alpha1/namespaces/${namespace}/syncs/${name}`);
+}
+
+/** Runs the agent's reconcile in-process, appending its JSON log lines to `logs`. */
+export class AgentRunner {
+  readonly logs: string[] = [];
+  readonly workRoot = mkdtempSync(join(tmpdir(), 'sealops-agent-work-'));
+  readonly discovery: Discovery;
+  constructor(
+    readonly client: KubeClient,
+    readonly agentNamespace: string,
+  ) {
+    this.discovery = new Discovery(client);
+  }
+
+  /** One reconcile of the named Sync, reading it fresh from the API server. */
+  async reconcile(namespace: string, name: string): Promise<ReconcileOutcome> {
+    const sync = await getSync(this.client, namespace, name);
+    const log = new Logger((line) => this.logs.push(line));
+    return reconcileSync({ client: this.client, discovery: this.discovery, log, agentNamespace: this.agentNamespace, workRoot: this.workRoot }, sync);
+  }
+
+  cleanup(): void {
+    rmSync(this.workRoot, { recursive: true, force: true });
+  }
+}
+
+/** Everything a Sync published: status and the events about it, as one string. */
+export async function publishedText(client: KubeClient, namespace: string, name: string): Promise<string> {
+  const sync = await getSync(client, namespace, name);
+  const events = await client.request<{ items: unknown[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${namespace}/events`);
+  return JSON.stringify(sync.status) + JSON.stringify(events.items);
+}
+
+/** Reads a Secret's decoded values, or undefined when it does not exist. */
+export async function secretValues(client: KubeClient, namespace: string, name: string): Promise<Record<string, string> | undefined> {
+  try {
+    const s = await client.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`);
+    return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether an object exists at `path`. */
+export async function exists(client: KubeClient, path: string): Promise<boolean> {
+  try {
+    await client.request('GET', path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A random secret value that cannot occur by chance in any output. */
+export function secretValue(label: string): string {
+  return `${label}-${randomBytes(12).toString('hex')}`;
+}

@@ -1,0 +1,120 @@
+// The source fetcher against real git repositories over file://. HTTP and SSH transports are
+// covered end to end in test/e2e/agent-*.int.test.ts with the real git servers.
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, symlinkSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetchSnapshot, SourceError } from '../../src/git/source.js';
+
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' }).trim();
+
+let root: string;
+let repo: string;
+let url: string;
+
+function commitFiles(files: Record<string, string>, message = 'change'): string {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(repo, path, '..'), { recursive: true });
+    writeFileSync(join(repo, path), content);
+  }
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', message);
+  return git(repo, 'rev-parse', 'HEAD');
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'sealops-source-'));
+  repo = join(root, 'repo');
+  mkdirSync(repo);
+  git(repo, 'init', '-q', '-b', 'main');
+  url = `file://${repo}`;
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('fetchSnapshot over file://', () => {
+  it('returns the branch commit and the files under the path in sorted order', async () => {
+    const commit = commitFiles({ 'apps/b.yaml': 'b: 1\n', 'apps/a.yaml': 'a: 1\n', 'other/c.yaml': 'c: 1\n' });
+    const snap = await fetchSnapshot({ url, ref: { branch: 'main' }, workDir: join(root, 'w1'), subdir: 'apps' });
+    expect(snap.commit).toBe(commit);
+    expect(snap.files.map((f) => f.path)).toEqual(['apps/a.yaml', 'apps/b.yaml']);
+    expect(snap.files[0]!.content.toString()).toBe('a: 1\n');
+  });
+
+  it('fetches a tag and a commit id, and sees a new commit on the next fetch into the same work dir', async () => {
+    const first = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'tag', '-a', '-m', 'v1', 'v1');
+    const second = commitFiles({ 'apps/a.yaml': 'a: 2\n' });
+    const work = join(root, 'w2');
+    expect((await fetchSnapshot({ url, ref: { tag: 'v1' }, workDir: work })).commit).toBe(first);
+    expect((await fetchSnapshot({ url, ref: { branch: 'main' }, workDir: work })).commit).toBe(second);
+    const byId = await fetchSnapshot({ url, ref: { commit: first }, workDir: work, subdir: 'apps' });
+    expect(byId.files.find((f) => f.path === 'apps/a.yaml')!.content.toString()).toBe('a: 1\n');
+  });
+
+  it('reports a missing branch as RefNotFound', async () => {
+    const err = await fetchSnapshot({ url, ref: { branch: 'nope' }, workDir: join(root, 'w3') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as SourceError).reason).toBe('RefNotFound');
+  });
+
+  it('reports a repository that does not exist as Unreachable', async () => {
+    const err = await fetchSnapshot({ url: `file://${root}/missing`, workDir: join(root, 'w4') }).catch((e: unknown) => e);
+    expect((err as SourceError).reason).toBe('Unreachable');
+  });
+
+  it('refuses a symlink that leaves the repository', async () => {
+    symlinkSync('../../../etc/passwd', join(repo, 'apps', 'escape.yaml'));
+    commitFiles({}, 'symlink');
+    const err = await fetchSnapshot({ url, workDir: join(root, 'w5'), subdir: 'apps' }).catch((e: unknown) => e);
+    expect((err as SourceError).reason).toBe('SymlinkEscape');
+    expect((err as Error).message).toContain('apps/escape.yaml');
+    rmSync(join(repo, 'apps', 'escape.yaml'));
+    commitFiles({}, 'drop symlink');
+  });
+
+  it('follows a symlink that stays inside the repository', async () => {
+    symlinkSync('../other/c.yaml', join(repo, 'apps', 'link.yaml'));
+    commitFiles({}, 'inner symlink');
+    const snap = await fetchSnapshot({ url, workDir: join(root, 'w6'), subdir: 'apps' });
+    expect(snap.files.find((f) => f.path === 'apps/link.yaml')!.content.toString()).toBe('c: 1\n');
+  });
+
+  it('refuses a file over the size cap', async () => {
+    commitFiles({ 'apps/big.yaml': 'x'.repeat(5000) });
+    const err = await fetchSnapshot({ url, workDir: join(root, 'w7'), subdir: 'apps', maxFileBytes: 4096 }).catch((e: unknown) => e);
+    expect((err as SourceError).reason).toBe('FileTooLarge');
+  });
+
+  it('never runs hooks or filters from the fetched repository', async () => {
+    const marker = join(root, 'filter-ran');
+    commitFiles({ '.gitattributes': '*.yaml filter=evil\n', 'apps/f.yaml': 'f: 1\n' });
+    // The agent's own user config names a filter and a hooks folder whose hook runs on every ref
+    // update; the fetcher ignores user config, points hooks at /dev/null and never checks out.
+    writeFileSync(join(root, 'gitconfig'), `[filter "evil"]\n\tsmudge = touch ${marker}\n\trequired = true\n[core]\n\thooksPath = ${root}/hooks\n`);
+    mkdirSync(join(root, 'hooks'), { recursive: true });
+    writeFileSync(join(root, 'hooks', 'reference-transaction'), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = join(root, 'gitconfig');
+    let snap;
+    try {
+      snap = await fetchSnapshot({ url, workDir: join(root, 'w8'), subdir: 'apps' });
+    } finally {
+      if (saved === undefined) delete process.env.GIT_CONFIG_GLOBAL;
+      else process.env.GIT_CONFIG_GLOBAL = saved;
+    }
+    expect(snap.files.find((f) => f.path === 'apps/f.yaml')!.content.toString()).toBe('f: 1\n');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('refuses transports other than https, http, ssh and file', async () => {
+    const err = await fetchSnapshot({ url: 'ext::sh -c touch% /tmp/pwned', workDir: join(root, 'w9') }).catch((e: unknown) => e);
+    expect((err as SourceError).reason).toBe('InvalidSource');
+  });
+
+  it('refuses a ref name that looks like an option', async () => {
+    const err = await fetchSnapshot({ url, ref: { branch: '--upload-pack=touch' }, workDir: join(root, 'w10') }).catch((e: unknown) => e);
+    expect((err as SourceError).reason).toBe('InvalidSource');
+  });
+});
