@@ -13,6 +13,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.int.test.ts', 'test/e2e/**', 'node_modules/**'],
           testTimeout: 20_000,
+          // vitest 4 refuses to run projects with different maxWorkers in one group.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -25,6 +27,7 @@ export default defineConfig({
           hookTimeout: 300_000,
           // The control plane and git servers are shared; keep the 2-core machine from thrashing.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -21,17 +21,26 @@ what="${1:-all}"
 mkdir -p "$BIN" "$WORK"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
-have() { [ -x "$BIN/$1" ] && [ -f "$BIN/$1.version" ] && [ "$(cat "$BIN/$1.version")" = "$2" ]; }
-done_with() { echo "$2" >"$BIN/$1.version"; echo "built $1 $2"; }
-
-if ! command -v go >/dev/null 2>&1; then
-  echo "failed to build test assets: no Go toolchain on PATH." >&2
-  echo "hint: install Go (https://go.dev/dl) or set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver (setup-envtest use)." >&2
-  exit 3
+# One build at a time per cache: the test harness may start this while CI or a user runs it.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE/.build.lock"
+  flock 9
 fi
+
+have() { [ -x "$BIN/$1" ] && [ -f "$BIN/$1.version" ] && [ "$(cat "$BIN/$1.version")" = "$2" ]; }
+done_with() { echo "$2" >"$BIN/$1.version"; echo "built $1 $2 (${SECONDS}s since start)"; }
+
+# Asked only when something is missing: a warm cache needs no Go.
+require_go() {
+  command -v go >/dev/null 2>&1 && return 0
+  echo "failed to build $1: no Go toolchain on PATH." >&2
+  echo "hint: install Go (https://go.dev/dl) and run this again, or (control plane only) set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver (setup-envtest use)." >&2
+  exit 3
+}
 
 build_kube() {
   have kube-apiserver "$K8S_VERSION" && have kube-controller-manager "$K8S_VERSION" && return 0
+  require_go "kube-apiserver $K8S_VERSION"
   local minor="${K8S_VERSION#v1.}"; local staging="v0.${minor}"
   local d="$WORK/kube-$K8S_VERSION"; rm -rf "$d"; mkdir -p "$d/kube-apiserver" "$d/kube-controller-manager"
   cd "$d"
@@ -43,7 +52,9 @@ build_kube() {
     echo "module sealops.dev/kube-assets"
     echo "go 1.26"
     echo "require k8s.io/kubernetes $K8S_VERSION"
-    grep -E '^\s*k8s\.io/[a-z0-9-]+ v0\.0\.0' "$gomod" | awk '{print $1}' | sort -u |
+    # Only the staging modules (those replaced by ./staging/src/...): k8s.io/utils and friends
+    # are ordinary pseudo-versioned requirements and must stay as they are.
+    grep -E '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/' "$gomod" | awk '{print $1}' | sort -u |
       while read -r m; do echo "replace $m => $m $staging"; done
   } >go.mod
   cat >kube-apiserver/main.go <<'GO'
@@ -79,6 +90,7 @@ GO
 
 build_etcd() {
   have etcd "$ETCD_VERSION" && return 0
+  require_go "etcd $ETCD_VERSION"
   local d="$WORK/etcd-$ETCD_VERSION"; rm -rf "$d"; mkdir -p "$d"; cd "$d"
   cat >go.mod <<MOD
 module sealops.dev/etcd-assets
@@ -108,12 +120,14 @@ GO
 # go install works for these: their main modules carry no local replaces.
 build_go_install() { # name version package
   have "$1" "$2" && return 0
+  require_go "$1 $2"
   GOBIN="$BIN" go install -trimpath -ldflags="-s -w" "$3@$2"
   done_with "$1" "$2"
 }
 
 build_sealed_secrets() {
   have kubeseal "$SEALED_SECRETS_VERSION" && have sealed-secrets-controller "$SEALED_SECRETS_VERSION" && return 0
+  require_go "kubeseal $SEALED_SECRETS_VERSION"
   # The project moved to github.com/bitnami/sealed-secrets but the proxy serves it only under
   # the old bitnami-labs path, whose go.mod declares the new one: a wrapper module maps the two.
   local d="$WORK/ss-$SEALED_SECRETS_VERSION"; rm -rf "$d"; mkdir -p "$d"; cd "$d"

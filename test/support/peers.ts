@@ -6,7 +6,7 @@
  * Lookup order: KUBEBUILDER_ASSETS (control plane only), the build cache
  * ($SEALOPS_CACHE/bin, default ~/.cache/sealops/bin, filled by tools/build-assets.sh), then PATH.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -28,19 +28,37 @@ const CONTROL_PLANE = new Set<PeerName>(['etcd', 'kube-apiserver', 'kube-control
 
 /** The folder tools/build-assets.sh fills. */
 export function cacheBinDir(): string {
-  return join(process.env.SEALOPS_CACHE ?? join(homedir(), '.cache', 'sealops'), 'bin');
+  return cacheBinDirIn(process.env);
 }
 
-/** Absolute path of `name`, or undefined when it is nowhere to be found. */
-export function findPeer(name: PeerName): string | undefined {
+/** The folder tools/build-assets.sh fills, as seen through `env`. */
+function cacheBinDirIn(env: NodeJS.ProcessEnv): string {
+  return join(env.SEALOPS_CACHE ?? join(homedir(), '.cache', 'sealops'), 'bin');
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Absolute path of `name`, or undefined when it is nowhere to be found. `env` defaults to the
+ * process environment; tests pass their own to check the lookup without touching the machine.
+ */
+export function findPeer(name: PeerName, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const dirs: string[] = [];
-  const assets = process.env.KUBEBUILDER_ASSETS;
+  const assets = env.KUBEBUILDER_ASSETS;
   if (assets && CONTROL_PLANE.has(name)) dirs.push(assets);
-  dirs.push(cacheBinDir());
-  dirs.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin');
+  dirs.push(cacheBinDirIn(env));
+  // sshd lives in /usr/sbin, which is not on every user's PATH.
+  dirs.push(...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin');
   for (const dir of dirs) {
     const candidate = join(dir, name);
-    if (existsSync(candidate)) return candidate;
+    if (isExecutable(candidate)) return candidate;
   }
   return undefined;
 }
@@ -49,8 +67,8 @@ export function findPeer(name: PeerName): string | undefined {
  * Absolute path of `name`; throws a message naming both ways to get it when it is missing.
  * Tests call this rather than skipping: on CI a missing peer is a failure, not a skip.
  */
-export function peerPath(name: PeerName): string {
-  const found = findPeer(name);
+export function peerPath(name: PeerName, env: NodeJS.ProcessEnv = process.env): string {
+  const found = findPeer(name, env);
   if (found) return found;
   const how = CONTROL_PLANE.has(name)
     ? 'set KUBEBUILDER_ASSETS to a folder with etcd and kube-apiserver (setup-envtest), or run `npm run assets` with Go installed'
@@ -59,5 +77,5 @@ export function peerPath(name: PeerName): string {
       : name === 'sshd' || name === 'ssh'
         ? 'install the Debian package `openssh-server` / `openssh-client`'
         : 'run `npm run assets` with Go installed (builds it from the Go module proxy into ~/.cache/sealops/bin)';
-  throw new Error(`failed to find ${name}: not in KUBEBUILDER_ASSETS, ${cacheBinDir()} or PATH; ${how}`);
+  throw new Error(`failed to find ${name}: not in KUBEBUILDER_ASSETS, ${cacheBinDirIn(env)} or PATH; ${how}`);
 }
