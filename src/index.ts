@@ -10,3 +10,4 @@ export * from './keys/index.js';
 export * from './git/index.js';
 export * from './scan/index.js';
 export * from './agent/index.js';
+export * from './server/index.js';

@@ -1,11 +1,92 @@
-// STUB: replaced by the owner of this command.
+/**
+ * `sealops edit`: decrypts to a private temp file (0600 in a 0700 folder), runs $EDITOR, and
+ * re-seals with the same data key, keeping the envelope of every unchanged value so the diff
+ * shows only what was edited. The temp file is overwritten and removed on every path.
+ */
 import type { Command } from 'commander';
-import type { CliIo } from '../io.js';
-import { UsageError } from '../../src/index.js';
+import { spawn } from 'node:child_process';
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { detectSopsFormat, IoError, sealSops, UsageError, unsealSopsForEdit, describe } from '../../src/index.js';
+import { collect, warn, type CliIo } from '../io.js';
+import { identitiesFor, readInput, replaceFile } from './sops-shared.js';
+
+interface EditOptions {
+  key?: string[];
+}
+
+function runEditor(editor: string, file: string, io: CliIo): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    // Through the shell, as git does, so EDITOR may carry arguments ("code --wait").
+    const child = spawn('/bin/sh', ['-c', `${editor} "$1"`, 'sealops-editor', file], { stdio: 'inherit', env: io.env });
+    // Ctrl-C reaches the editor too; sealops waits for it, so the temp file is still wiped.
+    const ignore = (): void => undefined;
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', ignore);
+    const done = (): void => {
+      process.off('SIGINT', ignore);
+      process.off('SIGTERM', ignore);
+    };
+    child.on('error', (err) => {
+      done();
+      reject(err);
+    });
+    child.on('exit', (code, signal) => {
+      done();
+      resolvePromise(signal ? 128 : (code ?? 1));
+    });
+  });
+}
+
+async function wipe(path: string): Promise<void> {
+  try {
+    const { size } = await stat(path);
+    const fh = await open(path, 'r+');
+    try {
+      await fh.write(Buffer.alloc(size), 0, size, 0);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // already gone
+  }
+}
 
 /** Registers `sealops edit`. */
-export function register(program: Command, _io: CliIo): void {
-  program.command('edit').description('not implemented yet').action(() => {
-    throw new UsageError('failed to run edit: not implemented yet');
-  });
+export function register(program: Command, io: CliIo): void {
+  program
+    .command('edit')
+    .description('edit a sealed file in $EDITOR; unchanged values keep their ciphertext')
+    .argument('<FILE>', 'sealed file to edit')
+    .option('-k, --key <KEY_FILE>', 'age identity file (repeatable); default: from the environment', collect)
+    .action(async (file: string, opts: EditOptions) => {
+      if (file === '-') throw new UsageError('failed to parse arguments: edit needs a FILE, not stdin');
+      const input = await readInput(file, io);
+      const identities = await identitiesFor(opts.key, io);
+      const format = detectSopsFormat(input.path, input.text);
+      const { plaintext, context } = await unsealSopsForEdit(input.text, { identities, format, source: input.source });
+      const editor = io.env.SEALOPS_EDITOR ?? io.env.VISUAL ?? io.env.EDITOR ?? 'vi';
+      const dir = await mkdtemp(join(tmpdir(), 'sealops-edit-'));
+      const tmp = join(dir, basename(file));
+      try {
+        await writeFile(tmp, plaintext, { mode: 0o600, flag: 'wx' });
+        const status = await runEditor(editor, tmp, io).catch((err: unknown) => {
+          throw new IoError(`failed to run editor "${editor}": ${describe(err)}`, { cause: err });
+        });
+        if (status !== 0) throw new IoError(`failed to edit ${file}: the editor exited with status ${status}; nothing was changed`);
+        const edited = await readFile(tmp, 'utf8');
+        if (edited === plaintext) {
+          warn(io, `${file} was not changed`);
+          return;
+        }
+        const sealed = await sealSops(edited, { format, source: input.source, context });
+        await replaceFile(input.path ?? file, sealed);
+        io.stderr.write(`sealops: sealed ${file}\n`);
+      } finally {
+        await wipe(tmp);
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
 }

@@ -1,11 +1,44 @@
-// STUB: replaced by the owner of this command.
+/**
+ * `sealops rekey`: re-wraps each file's data key for the configured recipients (or -r). Values,
+ * MAC and lastmodified stay; entries of recipients that stay are kept byte for byte.
+ */
 import type { Command } from 'commander';
-import type { CliIo } from '../io.js';
-import { UsageError } from '../../src/index.js';
+import { ConfigError, detectSopsFormat, readSopsMetadata, rekeySops, resolveRecipients, UsageError } from '../../src/index.js';
+import { collect, type CliIo } from '../io.js';
+import { identitiesFor, readInput, writeOutputs, type Input } from './sops-shared.js';
+
+interface RekeyOptions {
+  key?: string[];
+  recipient?: string[];
+  cluster?: string[];
+}
 
 /** Registers `sealops rekey`. */
-export function register(program: Command, _io: CliIo): void {
-  program.command('rekey').description('not implemented yet').action(() => {
-    throw new UsageError('failed to run rekey: not implemented yet');
-  });
+export function register(program: Command, io: CliIo): void {
+  program
+    .command('rekey')
+    .description('re-wrap data keys for the configured recipients (values untouched)')
+    .argument('<FILE...>', 'sealed files, rewritten in place')
+    .option('-k, --key <KEY_FILE>', 'age identity file that opens the files (repeatable)', collect)
+    .option('-r, --recipient <AGE_RECIPIENT>', 'recipients to seal for instead of the configured ones (repeatable)', collect)
+    .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
+    .action(async (files: string[], opts: RekeyOptions) => {
+      if (files.includes('-')) throw new UsageError('failed to parse arguments: rekey rewrites FILEs in place; stdin is not supported');
+      const identities = await identitiesFor(opts.key, io);
+      const results: { input: Input; output: string }[] = [];
+      for (const file of files) {
+        const input = await readInput(file, io);
+        const format = detectSopsFormat(input.path, input.text);
+        let recipients = opts.recipient ?? [];
+        if (recipients.length === 0) recipients = (await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster })).recipients;
+        if (recipients.length === 0) {
+          throw new ConfigError(`failed to choose recipients for ${file}: none given and none configured`, { hint: 'pass -r age1… or configure .sealops.yaml' });
+        }
+        const before = readSopsMetadata(input.text, { format, source: input.source }).age.map((e) => e.recipient);
+        const output = await rekeySops(input.text, { identities, recipients, format, source: input.source });
+        results.push({ input, output });
+        io.stderr.write(`sealops: rekeyed ${file}: ${before.length} → ${new Set(recipients).size} recipients\n`);
+      }
+      await writeOutputs(results, true, io);
+    });
 }

@@ -1,2 +1,6 @@
 // Barrel of src/crypto; each module here adds its export line.
-export {};
+export * from './aesgcm.js';
+export * from './datakey.js';
+export * from './age.js';
+export * from './rsa-oaep.js';
+export * from './rsa-fingerprint.js';

@@ -1,2 +1,3 @@
 // Barrel of src/manifest; each module here adds its export line.
-export {};
+export * from './parse.js';
+export * from './secret.js';

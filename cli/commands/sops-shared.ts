@@ -1,0 +1,112 @@
+/**
+ * What the sops-side commands share: reading FILE or stdin, writing stdout or in place without
+ * ever leaving a half-written file, and loading identities from -k or the environment.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DEFAULT_MAX_MANIFEST_BYTES, InputError, IoError, KeyError, UsageError, describe, loadAgeIdentities } from '../../src/index.js';
+import { readAll, type CliIo } from '../io.js';
+
+/** One input: its text, how messages name it, and its absolute path (undefined for stdin). */
+export interface Input {
+  text: string;
+  bytes: Buffer;
+  source: string;
+  path?: string;
+}
+
+/** Reads FILE, or stdin for `-`; refuses files over the size cap before reading them. */
+export async function readInput(file: string | undefined, io: CliIo): Promise<Input> {
+  if (file === undefined || file === '-') {
+    const bytes = await readAll(io.stdin);
+    if (bytes.length > DEFAULT_MAX_MANIFEST_BYTES) {
+      throw new InputError(`failed to read <stdin>: ${bytes.length} bytes is over the ${DEFAULT_MAX_MANIFEST_BYTES}-byte cap`);
+    }
+    return { text: bytes.toString('utf8'), bytes, source: '<stdin>' };
+  }
+  const path = resolve(io.cwd, file);
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new InputError(`failed to read ${file}: not a regular file`);
+    if (st.size > DEFAULT_MAX_MANIFEST_BYTES) {
+      throw new InputError(`failed to read ${file}: ${st.size} bytes is over the ${DEFAULT_MAX_MANIFEST_BYTES}-byte cap`, {
+        hint: 'a Kubernetes Secret is at most 1 MiB; split the file',
+      });
+    }
+    const bytes = await readFile(path);
+    return { text: bytes.toString('utf8'), bytes, source: file, path };
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new IoError(`failed to read ${file}: ${code === 'ENOENT' ? 'no such file' : describe(err)}`, { cause: err });
+  }
+}
+
+/** Checks the FILE list against `--in-place`: several files or stdin need the right mode. */
+export function checkFiles(files: string[], inPlace: boolean | undefined): (string | undefined)[] {
+  if (inPlace && (files.length === 0 || files.includes('-'))) throw new UsageError('failed to parse arguments: --in-place needs FILE arguments, not stdin');
+  if (!inPlace && files.length > 1) {
+    throw new UsageError('failed to parse arguments: several FILEs need --in-place', { hint: 'or run the command once per file' });
+  }
+  return files.length === 0 ? [undefined] : files;
+}
+
+/**
+ * Replaces a file atomically: the new content goes to a temp file beside it (same mode), which
+ * is then renamed over the original, so a crash leaves the old file or the new one, never half.
+ */
+export async function replaceFile(path: string, content: string | Buffer): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let mode = 0o644;
+  try {
+    mode = (await stat(path)).mode & 0o777;
+  } catch {
+    // a new file keeps the default mode
+  }
+  try {
+    await writeFile(tmp, content, { mode, flag: 'wx' });
+    await chmod(tmp, mode);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw new IoError(`failed to write ${path}: ${describe(err)}`, { cause: err });
+  }
+}
+
+/** Writes results: all in place (only after every input succeeded), or the single one to stdout. */
+export async function writeOutputs(results: { input: Input; output: string | Buffer }[], inPlace: boolean | undefined, io: CliIo): Promise<void> {
+  if (inPlace) {
+    for (const r of results) if (r.input.path) await replaceFile(r.input.path, r.output);
+    return;
+  }
+  for (const r of results) io.stdout.write(r.output);
+}
+
+/** Loads identities from `-k` files or the environment; KeyError when there are none at all. */
+export async function identitiesFor(keyFiles: string[] | undefined, io: CliIo, required = true): Promise<string[]> {
+  const loaded = await loadAgeIdentities({ keyFiles, env: io.env, cwd: io.cwd });
+  if (required && loaded.identities.length === 0) {
+    throw new KeyError('failed to find a key: no -k FILE and no key in the environment', {
+      hint: 'pass -k FILE, or set SEALOPS_KEY_FILE, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY',
+    });
+  }
+  return loaded.identities;
+}
+
+/**
+ * Maps `items` through `fn` with at most `limit` running at once, results in input order, so
+ * file reads and age's asynchronous WebCrypto calls of several files overlap.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

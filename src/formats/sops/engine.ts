@@ -1,0 +1,344 @@
+/**
+ * The SOPS engine: seal, unseal, decrypt to documents, rekey, rotate and verify whole files.
+ * Everything here is pure (text in, text out); reading key files and config is the caller's job.
+ */
+import { isMap, parseAllDocuments } from 'yaml';
+import { ageRecipientOf, checkAgeRecipients, generateDataKey, isEncValue, unwrapDataKey } from '../../crypto/index.js';
+import { InputError, KeyError, describe } from '../../errors.js';
+import { checkManifestSize, detectManifestFormat, isKubernetesSecret, parseManifest, type ManifestFormat, type ParsedManifest } from '../../manifest/index.js';
+import { encryptMac, verifyMac } from './mac.js';
+import { nowLastModified, parseMetadata, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import { makeSelector, type SelectionRules } from './policy.js';
+import { buildTree, type TreeDocument } from './tree.js';
+import { openTree, removeMetadata, renderPlain, renderSealed, ReuseIndex, sealTree } from './yaml-store.js';
+import { wrapAll } from './wrap.js';
+import { flatMetadata, openFlat, parseFlat, renderFlat, sealFlat } from './flat-store.js';
+
+/** The selection rules sealops uses for Kubernetes Secrets: only `data` and `stringData` are sealed. */
+export const SECRET_ENCRYPTED_REGEX = '^(data|stringData)$';
+
+/**
+ * The stores sealops reads: YAML and JSON (byte-preserving), dotenv, INI (read only) and binary
+ * (any bytes, stored as sops does: a JSON document with one `data` value).
+ */
+export type SopsFormat = ManifestFormat | 'dotenv' | 'ini' | 'binary';
+
+/** Picks the store from a file name (`.env`, `.ini`, `.json`, `.yaml`), else from the content. */
+export function detectSopsFormat(name: string | undefined, text: string): SopsFormat {
+  if (name && /\.env$|(^|\/)\.env(\.|$)/i.test(name)) return 'dotenv';
+  if (name && /\.ini$/i.test(name)) return 'ini';
+  return detectManifestFormat(name, text);
+}
+
+/** Common options: how the input is named in messages and how it is parsed. */
+export interface SopsTextOptions {
+  format?: SopsFormat;
+  /** What the input is called in messages (a path or `<stdin>`). */
+  source?: string;
+  maxBytes?: number;
+}
+
+/** What a previous sealing leaves behind for re-sealing with the same data key. */
+export interface SealContext {
+  dataKey: Uint8Array;
+  reuse: ReuseIndex;
+  metadata: SopsMetadata;
+}
+
+/** Options of {@link sealSops}. */
+export interface SealSopsOptions extends SopsTextOptions {
+  /** age recipients (`age1…`); required unless `context` supplies the wrapped keys. */
+  recipients?: string[];
+  /** Selection rules; by default Secrets get {@link SECRET_ENCRYPTED_REGEX}, other files sops's default. */
+  rules?: SelectionRules;
+  /** Re-seal with a previous data key, keeping the envelopes of unchanged values. */
+  context?: SealContext;
+  now?: Date;
+}
+
+function parse(text: string, opts: SopsTextOptions): ParsedManifest {
+  const source = opts.source ?? '<input>';
+  const format = opts.format ?? detectSopsFormat(source, text);
+  if (format !== 'yaml' && format !== 'json') throw new InputError(`failed to read ${source}: the ${format} store has no document tree`);
+  return parseManifest(text, { format, source, maxBytes: opts.maxBytes });
+}
+
+function formatOf(text: string, opts: SopsTextOptions): SopsFormat {
+  return opts.format ?? detectSopsFormat(opts.source, text);
+}
+
+function defaultRules(parsed: ParsedManifest): SelectionRules {
+  const anySecret = parsed.docs.some((d) => {
+    if (!isMap(d.contents)) return false;
+    const kind: unknown = d.contents.get('kind');
+    if (kind === 'List') return ((d.toJS() as { items?: unknown[] }).items ?? []).some(isKubernetesSecret);
+    return isKubernetesSecret({ kind, apiVersion: d.contents.get('apiVersion') });
+  });
+  return anySecret ? { encrypted_regex: SECRET_ENCRYPTED_REGEX } : { unencrypted_suffix: '_unencrypted' };
+}
+
+function rulesOf(meta: SopsMetadata): SelectionRules {
+  const { age: _a, lastmodified: _l, mac: _m, version: _v, otherKeySources: _o, ...rules } = meta;
+  return rules;
+}
+
+/**
+ * Seals a plaintext manifest. Only the selected values change (each becomes an `ENC[…]`
+ * envelope in the same style), then a `sops` block is appended to every document.
+ */
+export async function sealSops(text: string, opts: SealSopsOptions): Promise<string> {
+  const format = formatOf(text, opts);
+  if (format === 'binary') return sealSops(JSON.stringify({ data: text }, null, '\t') + '\n', { ...opts, format: 'json' });
+  if (format === 'dotenv' || format === 'ini') return sealFlatText(text, format, opts);
+  const parsed = parse(text, opts);
+  const tree = buildTree(parsed);
+  if (tree.every((d) => d.root === null)) throw new InputError(`failed to seal ${parsed.source}: it has no map to seal`);
+  const ctx = opts.context;
+  const rules = opts.rules ?? (ctx ? rulesOf(ctx.metadata) : defaultRules(parsed));
+  const dataKey = ctx?.dataKey ?? generateDataKey();
+  const digest = sealTree(parsed, tree, dataKey, makeSelector(rules), { macOnlyEncrypted: rules.mac_only_encrypted, reuse: ctx?.reuse });
+  const recipients = opts.recipients ?? ctx?.metadata.age.map((e) => e.recipient) ?? [];
+  const age = await wrapAll(dataKey, checkAgeRecipients(recipients), ctx?.metadata.age ?? []);
+  const lastmodified = nowLastModified(opts.now);
+  const meta: SopsMetadata = {
+    ...rules,
+    age,
+    lastmodified,
+    mac: encryptMac(dataKey, digest, lastmodified),
+    version: SOPS_FORMAT_VERSION,
+    otherKeySources: [],
+  };
+  return renderSealed(parsed, tree, meta);
+}
+
+/** An opened file: its parsed form (values decrypted in the CST when asked), metadata and data key. */
+interface Opened {
+  parsed: ParsedManifest;
+  tree: TreeDocument[];
+  meta: SopsMetadata;
+  dataKey: Uint8Array;
+  reuse: ReuseIndex;
+}
+
+/** Reads the metadata of a sealed file; InputError when it carries none. */
+export function readSopsMetadata(text: string, opts: SopsTextOptions = {}): SopsMetadata {
+  const parsed = parse(text, opts);
+  return metadataOf(parsed, buildTree(parsed));
+}
+
+function metadataOf(parsed: ParsedManifest, tree: TreeDocument[]): SopsMetadata {
+  const withMeta = tree.find((d) => d.sopsPair);
+  const doc = withMeta ? parsed.docs[withMeta.index] : undefined;
+  if (!withMeta || !doc) {
+    throw new InputError(`failed to read ${parsed.source}: it is not sealed (no sops metadata)`, { hint: 'seal it first with `sealops seal`' });
+  }
+  const js = (doc).toJS() as Record<string, unknown>;
+  return parseMetadata(js.sops, parsed.source);
+}
+
+/**
+ * Recovers the data key from the age entries with any of `identities`. Throws KeyError listing
+ * every recipient the file is sealed for and every identity's public recipient, never a key.
+ */
+export async function openDataKey(meta: SopsMetadata, identities: readonly string[], source: string): Promise<Uint8Array> {
+  if (meta.age.length === 0) {
+    const other = meta.otherKeySources.length > 0 ? ` (sealed only for ${meta.otherKeySources.join(', ')})` : '';
+    throw new KeyError(`failed to decrypt the data key of ${source}: no age recipients${other}`);
+  }
+  for (const entry of meta.age) {
+    const key = await unwrapDataKey(entry.enc, identities);
+    if (key) {
+      if (key.length !== 32) throw new InputError(`failed to decrypt the data key of ${source}: it is ${key.length} bytes, not 32`);
+      return key;
+    }
+  }
+  const mine: string[] = [];
+  for (const id of identities) mine.push(await ageRecipientOf(id).catch((err: unknown) => `invalid identity (${describe(err)})`));
+  const attempts = meta.age.map((e) => `  - ${e.recipient}: no matching identity`).join('\n');
+  throw new KeyError(
+    `failed to decrypt the data key of ${source}: no identity matches any recipient\n${attempts}\n  identities tried: ${mine.length === 0 ? 'none' : mine.join(', ')}`,
+    { hint: 'pass the right key with -k FILE, or set SEALOPS_KEY_FILE / SOPS_AGE_KEY_FILE' },
+  );
+}
+
+async function open(text: string, identities: readonly string[], opts: SopsTextOptions, write: boolean): Promise<Opened> {
+  const parsed = parse(text, opts);
+  const tree = buildTree(parsed);
+  const meta = metadataOf(parsed, tree);
+  const dataKey = await openDataKey(meta, identities, parsed.source);
+  const reuse = new ReuseIndex();
+  const digest = openTree(parsed, tree, dataKey, makeSelector(meta), {
+    macOnlyEncrypted: meta.mac_only_encrypted,
+    write,
+    onValue: (aad, type, plaintext, enc) => reuse.add(aad, type, plaintext, enc),
+  });
+  verifyMac(dataKey, meta.mac, meta.lastmodified, digest, parsed.source);
+  return { parsed, tree, meta, dataKey, reuse };
+}
+
+/** Options of the functions that need keys. */
+export interface OpenSopsOptions extends SopsTextOptions {
+  /** age identities (`AGE-SECRET-KEY-1…`). */
+  identities: string[];
+}
+
+/**
+ * Unseals a SOPS file to its plaintext text: every value decrypted and authenticated, the MAC
+ * verified, the `sops` blocks removed; every other byte as it was.
+ */
+export async function unsealSops(text: string, opts: OpenSopsOptions): Promise<string> {
+  return (await unsealSopsForEdit(text, opts)).plaintext;
+}
+
+/** Unseals and also returns what re-sealing needs to keep unchanged envelopes ({@link sealSops} `context`). */
+export async function unsealSopsForEdit(text: string, opts: OpenSopsOptions): Promise<{ plaintext: string; context: SealContext }> {
+  const format = formatOf(text, opts);
+  if (format === 'dotenv' || format === 'ini') return openFlatText(text, format, opts);
+  if (format === 'binary') {
+    const r = await unsealSopsForEdit(text, { ...opts, format: 'json' });
+    const data = (JSON.parse(r.plaintext) as { data?: unknown }).data;
+    if (typeof data !== 'string') throw new InputError(`failed to read ${opts.source ?? '<input>'}: a binary sops file needs a data value`);
+    return { plaintext: data, context: r.context };
+  }
+  const o = await open(text, opts.identities, opts, true);
+  removeMetadata(o.tree);
+  return { plaintext: renderPlain(o.parsed), context: { dataKey: o.dataKey, reuse: o.reuse, metadata: o.meta } };
+}
+
+/**
+ * Decrypts a whole SOPS file (MAC always verified) into plain JavaScript documents without the
+ * `sops` key. Empty documents are dropped.
+ */
+export async function decryptSopsDocuments(
+  text: string,
+  opts: { identities: string[]; format?: 'yaml' | 'json'; source?: string },
+): Promise<unknown[]> {
+  const plain = await unsealSops(text, opts);
+  // Aliases were refused while unsealing, so none can expand here.
+  return parseAllDocuments(plain)
+    .map((d) => d.toJS({ maxAliasCount: 0 }) as unknown)
+    .filter((d) => d !== null && d !== undefined);
+}
+
+/** True when a parsed document carries a `sops` metadata block. */
+export function isSopsEncrypted(doc: unknown): boolean {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return false;
+  if (isMap(doc)) return doc.has('sops');
+  const sops = (doc as Record<string, unknown>).sops;
+  return sops !== null && typeof sops === 'object' && ('mac' in sops || 'lastmodified' in sops);
+}
+
+/**
+ * Re-wraps the data key for `recipients` (the MAC is checked first; values, `mac` and
+ * `lastmodified` stay as they are). Entries of recipients that stay are kept byte for byte.
+ */
+export async function rekeySops(text: string, opts: OpenSopsOptions & { recipients: string[] }): Promise<string> {
+  const o = await open(text, opts.identities, opts, false);
+  const age = await wrapAll(o.dataKey, checkAgeRecipients(opts.recipients), o.meta.age);
+  removeMetadata(o.tree);
+  return renderSealed(o.parsed, o.tree, { ...o.meta, age, version: SOPS_FORMAT_VERSION, otherKeySources: [] });
+}
+
+/** A new data key: every value re-encrypted, for the given recipients or the file's current ones. */
+export async function rotateSops(text: string, opts: OpenSopsOptions & { recipients?: string[]; now?: Date }): Promise<string> {
+  const { plaintext, context } = await unsealSopsForEdit(text, opts);
+  const recipients = opts.recipients ?? context.metadata.age.map((e) => e.recipient);
+  return sealSops(plaintext, { ...opts, recipients, rules: rulesOf(context.metadata), context: undefined });
+}
+
+/** Result of {@link verifySops}: ok, or the problems found (names and paths only, never values). */
+export interface SopsVerifyResult {
+  ok: boolean;
+  problems: string[];
+  recipients: string[];
+}
+
+/**
+ * Checks a file is sealed (metadata in every document, every selected value an envelope), that
+ * its recipients are exactly `recipients` when given, and with `identities` that every value
+ * authenticates and the MAC matches.
+ */
+export async function verifySops(text: string, opts: SopsTextOptions & { identities?: string[]; recipients?: string[] }): Promise<SopsVerifyResult> {
+  const format = formatOf(text, opts);
+  let structure: { meta: SopsMetadata; problems: string[] };
+  try {
+    structure = format === 'dotenv' || format === 'ini' ? flatStructure(text, format, opts) : treeStructure(text, { ...opts, format: format === 'binary' ? 'json' : format });
+  } catch (err) {
+    return { ok: false, problems: [describe(err)], recipients: [] };
+  }
+  const { meta, problems } = structure;
+  const recipients = meta.age.map((e) => e.recipient);
+  if (opts.recipients) {
+    const want = new Set(opts.recipients);
+    const have = new Set(recipients);
+    for (const r of want) if (!have.has(r)) problems.push(`not sealed for recipient ${r}`);
+    for (const r of have) if (!want.has(r)) problems.push(`sealed for unexpected recipient ${r}`);
+  }
+  if (opts.identities && problems.length === 0) {
+    try {
+      await unsealSopsForEdit(text, { ...opts, format, identities: opts.identities });
+    } catch (err) {
+      problems.push(describe(err).split('\n')[0] ?? 'failed to open');
+    }
+  }
+  return { ok: problems.length === 0, problems, recipients };
+}
+
+/** Metadata and unsealed values of a YAML/JSON file, without keys. */
+function treeStructure(text: string, opts: SopsTextOptions): { meta: SopsMetadata; problems: string[] } {
+  const problems: string[] = [];
+  const parsed = parse(text, opts);
+  const tree = buildTree(parsed);
+  const meta = metadataOf(parsed, tree);
+  const select = makeSelector(meta);
+  for (const doc of tree) {
+    if (doc.root && !doc.sopsPair) problems.push(`document ${doc.index + 1} has no sops metadata`);
+    for (const leaf of doc.leaves) {
+      if (select(leaf.path) && leaf.value !== '' && !isEncValue(leaf.value)) problems.push(`${leaf.path.join('.')} (line ${leaf.line}) is not encrypted`);
+    }
+  }
+  return { meta, problems };
+}
+
+/** Metadata and unsealed values of a dotenv/INI file, without keys. */
+function flatStructure(text: string, format: 'dotenv' | 'ini', opts: SopsTextOptions): { meta: SopsMetadata; problems: string[] } {
+  const source = opts.source ?? '<input>';
+  checkManifestSize(text, source, opts.maxBytes);
+  const file = parseFlat(text, format);
+  const meta = flatMetadata(file, source);
+  const select = makeSelector(meta);
+  const problems = file.lines
+    .filter((l) => l.kind === 'kv' && !l.isMeta && select(l.path) && l.value !== '' && !isEncValue(l.value))
+    .map((l) => `${l.path.join('.')} is not encrypted`);
+  return { meta, problems };
+}
+
+async function sealFlatText(text: string, format: 'dotenv' | 'ini', opts: SealSopsOptions): Promise<string> {
+  const source = opts.source ?? '<input>';
+  if (format === 'ini') throw new InputError(`failed to seal ${source}: sealops reads INI files but does not write them`);
+  checkManifestSize(text, source, opts.maxBytes);
+  const file = parseFlat(text, format);
+  const rules = opts.rules ?? (opts.context ? rulesOf(opts.context.metadata) : { unencrypted_suffix: '_unencrypted' });
+  const dataKey = opts.context?.dataKey ?? generateDataKey();
+  const digest = sealFlat(file, dataKey, makeSelector(rules), rules.mac_only_encrypted === true, source, opts.context?.reuse);
+  const recipients = opts.recipients ?? opts.context?.metadata.age.map((e) => e.recipient) ?? [];
+  const age = await wrapAll(dataKey, checkAgeRecipients(recipients), opts.context?.metadata.age ?? []);
+  const lastmodified = nowLastModified(opts.now);
+  const meta: SopsMetadata = { ...rules, age, lastmodified, mac: encryptMac(dataKey, digest, lastmodified), version: SOPS_FORMAT_VERSION, otherKeySources: [] };
+  return renderFlat(file, meta);
+}
+
+async function openFlatText(text: string, format: 'dotenv' | 'ini', opts: OpenSopsOptions): Promise<{ plaintext: string; context: SealContext }> {
+  const source = opts.source ?? '<input>';
+  checkManifestSize(text, source, opts.maxBytes);
+  const file = parseFlat(text, format);
+  const meta = flatMetadata(file, source);
+  const dataKey = await openDataKey(meta, opts.identities, source);
+  const reuse = new ReuseIndex();
+  const digest = openFlat(file, dataKey, makeSelector(meta), meta, source, true, (aad, type, plaintext, enc) => reuse.add(aad, type, plaintext, enc));
+  verifyMac(dataKey, meta.mac, meta.lastmodified, digest, source);
+  return { plaintext: renderFlat(file, null), context: { dataKey, reuse, metadata: meta } };
+}
+
+/** Re-export for callers building age entries. */
+export type { SopsAgeEntry };

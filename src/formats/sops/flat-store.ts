@@ -1,0 +1,204 @@
+/**
+ * The line-based stores sops also writes: dotenv (`KEY=value`, metadata as `sops_…` keys) and
+ * INI (`[section]`, metadata in a `[sops]` section). Metadata keys are flattened the sops way:
+ * `age__list_0__map_enc` is `age[0].enc`, and newlines in values are written as `\n`.
+ * Dotenv is read and written; INI is read (unseal) only.
+ */
+import { decryptValue, encryptValue, isEncValue, type SopsValueType } from '../../crypto/index.js';
+import { DecryptError, InputError } from '../../errors.js';
+import { MacBuilder } from './mac.js';
+import { metadataObject, parseMetadata, type SopsMetadata } from './metadata.js';
+import { pathAad, type Selector } from './policy.js';
+
+/** The line stores. */
+export type FlatFormat = 'dotenv' | 'ini';
+
+interface FlatLine {
+  raw: string;
+  kind: 'kv' | 'comment' | 'section' | 'blank';
+  /** For kv: the path (section + key for INI, key for dotenv). */
+  path: string[];
+  /** For kv: text up to and including `=` (and its padding), and the value. */
+  head: string;
+  value: string;
+  /** For comments: the marker (`#` or `;` plus spacing) and the text. */
+  isMeta: boolean;
+}
+
+/** A parsed flat file. */
+export interface FlatFile {
+  format: FlatFormat;
+  eol: string;
+  lines: FlatLine[];
+  /** The metadata as an unflattened object, or null when the file carries none. */
+  rawMeta: Record<string, unknown> | null;
+}
+
+function unflatten(flat: Record<string, string>): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split('__');
+    let cur: Record<string, unknown> | unknown[] = root;
+    const first = parts.shift() ?? '';
+    const segs: (string | number)[] = [first];
+    for (const p of parts) {
+      const m = /^list_(\d+)$/.exec(p);
+      if (m) segs.push(Number(m[1]));
+      else if (p.startsWith('map_')) segs.push(p.slice(4));
+      else segs.push(p);
+    }
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i] as string | number;
+      const last = i === segs.length - 1;
+      const nextIsIndex = typeof segs[i + 1] === 'number';
+      const container = cur as Record<string | number, unknown>;
+      if (last) container[s] = value;
+      else {
+        container[s] ??= nextIsIndex ? [] : {};
+        cur = container[s] as Record<string, unknown> | unknown[];
+      }
+    }
+  }
+  return root;
+}
+
+/** Parses a dotenv or INI file into lines and its metadata. */
+export function parseFlat(text: string, format: FlatFormat): FlatFile {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const flatMeta: Record<string, string> = {};
+  let section = '';
+  const lines: FlatLine[] = text.split(/\r?\n/).map((raw): FlatLine => {
+    const base = { raw, path: [] as string[], head: '', value: '', isMeta: false };
+    const t = raw.trim();
+    if (t === '') return { ...base, kind: 'blank' };
+    if (t.startsWith('#') || (format === 'ini' && t.startsWith(';'))) return { ...base, kind: 'comment', isMeta: section === 'sops' };
+    if (format === 'ini' && /^\[.*\]$/.test(t)) {
+      section = t.slice(1, -1).trim();
+      return { ...base, kind: 'section', isMeta: section === 'sops' };
+    }
+    const eq = raw.indexOf('=');
+    if (eq < 0) throw new InputError(`failed to parse ${format} line: expected KEY=value`);
+    const key = raw.slice(0, eq).trim();
+    const valueStart = format === 'ini' ? eq + 1 + (/^\s*/.exec(raw.slice(eq + 1))?.[0].length ?? 0) : eq + 1;
+    const value = raw.slice(valueStart);
+    if (format === 'dotenv' && key.startsWith('sops_')) {
+      flatMeta[key.slice(5)] = value.replace(/\\n/g, '\n');
+      return { ...base, kind: 'kv', isMeta: true };
+    }
+    if (format === 'ini' && section === 'sops') {
+      flatMeta[key] = value.replace(/\\n/g, '\n');
+      return { ...base, kind: 'kv', isMeta: true };
+    }
+    const path = format === 'ini' ? [section, key] : [key];
+    return { ...base, kind: 'kv', path, head: raw.slice(0, valueStart), value };
+  });
+  return { format, eol, lines, rawMeta: Object.keys(flatMeta).length > 0 ? unflatten(flatMeta) : null };
+}
+
+/** Reads the metadata of a flat file; InputError when it has none. */
+export function flatMetadata(file: FlatFile, source: string): SopsMetadata {
+  if (!file.rawMeta) throw new InputError(`failed to read ${source}: it is not sealed (no sops metadata)`);
+  return parseMetadata(file.rawMeta, source);
+}
+
+function commentSplit(raw: string): { marker: string; text: string } {
+  const m = /^(\s*[#;]\s?)(.*)$/.exec(raw);
+  return { marker: m?.[1] ?? '#', text: m?.[2] ?? '' };
+}
+
+/** Decrypts the values of a flat file in place (when `write`) and returns the MAC digest. */
+export function openFlat(
+  file: FlatFile,
+  dataKey: Uint8Array,
+  select: Selector,
+  meta: SopsMetadata,
+  source: string,
+  write: boolean,
+  onValue?: (aad: string, type: SopsValueType, plaintext: Buffer, enc: string) => void,
+): string {
+  const mac = new MacBuilder(meta.mac_only_encrypted === true);
+  let section: string[] = [];
+  const nextSection: string[] = [];
+  for (let i = file.lines.length - 1, next = ''; i >= 0; i--) {
+    const l = file.lines[i];
+    if (l?.kind === 'section') next = l.raw.trim().slice(1, -1).trim();
+    nextSection[i] = next;
+  }
+  for (const [i, line] of file.lines.entries()) {
+    if (line.kind === 'section') section = [line.raw.trim().slice(1, -1).trim()];
+    if (line.isMeta) continue;
+    if (line.kind === 'comment') {
+      const { marker, text } = commentSplit(line.raw);
+      if (!isEncValue(text.trim())) continue;
+      const path = file.format === 'ini' ? section : [];
+      let plain: string | undefined;
+      for (const aad of [pathAad(path), pathAad([nextSection[i] ?? '']), '']) {
+        try {
+          plain = decryptValue(dataKey, text.trim(), aad, source).plaintext.toString('utf8');
+          break;
+        } catch {
+          // sops attaches INI comments to the next section; try the other placements
+        }
+      }
+      if (plain === undefined) throw new DecryptError(`failed to decrypt a comment in ${source}: authentication failed`);
+      if (write) line.raw = `${marker}${plain}`;
+      continue;
+    }
+    if (line.kind !== 'kv') continue;
+    const where = `${source}: ${line.path.join('.')}`;
+    if (!select(line.path)) {
+      if (!meta.mac_only_encrypted) mac.add(Buffer.from(line.value, 'utf8'));
+      continue;
+    }
+    if (line.value === '') continue;
+    if (!isEncValue(line.value)) throw new DecryptError(`failed to decrypt ${where}: the value should be encrypted but is not`);
+    const { plaintext, type } = decryptValue(dataKey, line.value, pathAad(line.path), where);
+    mac.add(plaintext);
+    onValue?.(pathAad(line.path), type, plaintext, line.value);
+    if (write) line.raw = line.head + (file.format === 'dotenv' ? plaintext.toString('utf8').replace(/\n/g, '\\n') : plaintext.toString('utf8'));
+  }
+  return mac.digest();
+}
+
+/** Seals the values of a dotenv file in place and returns the MAC digest. */
+export function sealFlat(
+  file: FlatFile,
+  dataKey: Uint8Array,
+  select: Selector,
+  macOnlyEncrypted: boolean,
+  source: string,
+  reuse?: { take(aad: string, type: SopsValueType, plaintext: Uint8Array): string | undefined },
+): string {
+  if (file.rawMeta) throw new InputError(`failed to seal ${source}: it is already sealed (it has sops metadata)`);
+  const mac = new MacBuilder(macOnlyEncrypted);
+  for (const line of file.lines) {
+    if (line.kind !== 'kv') continue;
+    const plain = Buffer.from(file.format === 'dotenv' ? line.value.replace(/\\n/g, '\n') : line.value, 'utf8');
+    const encrypt = select(line.path);
+    if (encrypt || !macOnlyEncrypted) mac.add(plain);
+    if (!encrypt || plain.length === 0) continue;
+    const aad = pathAad(line.path);
+    line.raw = line.head + (reuse?.take(aad, 'str', plain) ?? encryptValue(dataKey, plain, aad, 'str'));
+  }
+  return mac.digest();
+}
+
+function flatten(value: unknown, prefix: string, out: [string, string][]): void {
+  if (Array.isArray(value)) value.forEach((v, i) => flatten(v, `${prefix}__list_${i}`, out));
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix === '' ? k : `${prefix}__map_${k}`, out);
+  } else out.push([prefix, String(value)]);
+}
+
+/** Renders a flat file, without metadata lines, plus `meta` flattened at the end (dotenv). */
+export function renderFlat(file: FlatFile, meta: SopsMetadata | null): string {
+  const kept = file.lines.filter((l) => !l.isMeta).map((l) => l.raw);
+  while (meta && kept.length > 0 && kept[kept.length - 1] === '') kept.pop();
+  if (meta) {
+    const pairs: [string, string][] = [];
+    flatten(metadataObject(meta), '', pairs);
+    for (const [k, v] of pairs) kept.push(`sops_${k}=${v.replace(/\n/g, '\\n')}`);
+    kept.push('');
+  }
+  return kept.join(file.eol);
+}

@@ -1,0 +1,240 @@
+/**
+ * The YAML/JSON store: seals and opens the leaves of a parsed manifest in place (only the values
+ * change, every other byte stays), and adds or removes the `sops` metadata of each document.
+ */
+import { CST } from 'yaml';
+import { decryptValue, encryptValue, isEncValue, type SopsValueType } from '../../crypto/index.js';
+import { DecryptError, InputError } from '../../errors.js';
+import { stringifyTokens, type ParsedManifest } from '../../manifest/index.js';
+import { MacBuilder } from './mac.js';
+import { renderMetadataJson, renderMetadataYaml, type SopsMetadata } from './metadata.js';
+import { pathAad, type Selector } from './policy.js';
+import { writePlainScalar, writeSealedScalar } from './scalar-style.js';
+import type { TreeDocument, TreeLeaf } from './tree.js';
+import { formatGoFloat, leafToPlain } from './values.js';
+
+/**
+ * Ciphertexts of a previous sealing, by path, type and plaintext, so re-sealing an unchanged
+ * value writes the very same envelope and a diff shows only what changed.
+ */
+export class ReuseIndex {
+  private readonly byKey = new Map<string, string[]>();
+
+  private static key(aad: string, type: SopsValueType, plaintext: Uint8Array): string {
+    return `${aad}\u0000${type}\u0000${Buffer.from(plaintext).toString('base64')}`;
+  }
+
+  /** Remembers that `enc` holds `plaintext` at `aad`. */
+  add(aad: string, type: SopsValueType, plaintext: Uint8Array, enc: string): void {
+    const k = ReuseIndex.key(aad, type, plaintext);
+    const list = this.byKey.get(k);
+    if (list) list.push(enc);
+    else this.byKey.set(k, [enc]);
+  }
+
+  /** An unused envelope for the same value at the same path, if there is one. */
+  take(aad: string, type: SopsValueType, plaintext: Uint8Array): string | undefined {
+    return this.byKey.get(ReuseIndex.key(aad, type, plaintext))?.shift();
+  }
+}
+
+/** The source text of a plain int or float leaf when Go's strconv would parse it back. */
+function numberSource(leaf: TreeLeaf, type: SopsValueType): Buffer | undefined {
+  if (leaf.token.type !== 'scalar') return undefined;
+  const src = leaf.token.source;
+  if (type === 'int' && /^[-+]?\d+$/.test(src)) return Buffer.from(src, 'utf8');
+  if (type === 'float' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(src)) return Buffer.from(src, 'utf8');
+  return undefined;
+}
+
+/** What sops hashes for a decrypted value: its typed value serialized again (ToBytes). */
+function canonicalBytes(plaintext: Buffer, type: SopsValueType): Buffer {
+  const s = plaintext.toString('utf8');
+  if (type === 'bool') return Buffer.from(/^(1|t|T|TRUE|true|True)$/.test(s) ? 'True' : 'False');
+  if (type === 'int' && /^[-+]?\d+$/.test(s)) return Buffer.from(BigInt(s).toString());
+  if (type === 'float' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Buffer.from(formatGoFloat(Number(s)));
+  return plaintext;
+}
+
+const COMMENT_ENC = /^#\s*(ENC\[AES256_GCM,.*,type:comment\])\s*$/;
+
+/**
+ * Seals every selected leaf (and comment) of `tree` in place under `dataKey` and returns the MAC
+ * digest over all leaves. Throws InputError when a value already looks sealed.
+ */
+export function sealTree(
+  parsed: ParsedManifest,
+  tree: readonly TreeDocument[],
+  dataKey: Uint8Array,
+  select: Selector,
+  opts: { macOnlyEncrypted?: boolean; reuse?: ReuseIndex } = {},
+): string {
+  const mac = new MacBuilder(opts.macOnlyEncrypted === true);
+  const json = parsed.format === 'json';
+  for (const doc of tree) {
+    if (doc.sopsPair) throw new InputError(`failed to seal ${parsed.source}: it is already sealed (it has sops metadata)`, {
+      hint: 'use `sealops edit` to change it, `sealops rekey` to change recipients',
+    });
+    for (const leaf of doc.leaves) {
+      const plain = leafToPlain(leaf.value);
+      if (!plain) continue;
+      const encrypt = select(leaf.path);
+      if (encrypt || !opts.macOnlyEncrypted) mac.add(plain.bytes);
+      if (!encrypt) continue;
+      if (plain.type === 'str' && plain.bytes.length === 0) continue; // sops leaves "" as it is
+      if (isEncValue(leaf.value)) {
+        throw new InputError(`failed to seal ${parsed.source}: the value at ${leaf.path.join('.')} (line ${leaf.line}) is already encrypted`, {
+          hint: 'the file looks partly sealed; restore the plaintext or start from the sealed file with `sealops edit`',
+        });
+      }
+      const aad = pathAad(leaf.path);
+      // A number keeps its written form (`1.50`, `5e-324`) when Go parses it too, so unsealing
+      // gives back the same bytes; the MAC above hashed the canonical form, as sops does.
+      const written = numberSource(leaf, plain.type) ?? plain.bytes;
+      const enc = opts.reuse?.take(aad, plain.type, written) ?? encryptValue(dataKey, written, aad, plain.type);
+      writeSealedScalar(leaf.token, enc, leaf.inFlow || json, leaf.parentIndent);
+    }
+    for (const c of doc.comments) {
+      if (COMMENT_ENC.test(c.token.source)) continue;
+      const text = c.token.source.slice(1);
+      if (!select.comment(c.path, text)) continue;
+      const bytes = Buffer.from(text, 'utf8');
+      const aad = pathAad(c.path);
+      c.token.source = `#${opts.reuse?.take(aad, 'comment', bytes) ?? encryptValue(dataKey, bytes, aad, 'comment')}`;
+    }
+  }
+  return mac.digest();
+}
+
+/** What {@link openTree} reports for each sealed value it opened (for re-sealing). */
+export type OpenedValue = (aad: string, type: SopsValueType, plaintext: Buffer, enc: string) => void;
+
+/**
+ * Opens every sealed leaf and comment of `tree` with `dataKey` and returns the MAC digest of the
+ * plaintext. With `write`, the plaintext replaces each envelope in the CST. Throws DecryptError
+ * naming the file and key path when a value fails authentication.
+ */
+export function openTree(
+  parsed: ParsedManifest,
+  tree: readonly TreeDocument[],
+  dataKey: Uint8Array,
+  select: Selector,
+  opts: { macOnlyEncrypted?: boolean; write: boolean; onValue?: OpenedValue },
+): string {
+  const mac = new MacBuilder(opts.macOnlyEncrypted === true);
+  const json = parsed.format === 'json';
+  for (const doc of tree) {
+    for (const leaf of doc.leaves) {
+      const where = `${parsed.source}: ${leaf.path.join('.')} (line ${leaf.line})`;
+      const encrypted = select(leaf.path);
+      if (!encrypted) {
+        const plain = leafToPlain(leaf.value);
+        if (plain && !opts.macOnlyEncrypted) mac.add(plain.bytes);
+        continue;
+      }
+      if (leaf.value === '') continue;
+      if (typeof leaf.value !== 'string' || !isEncValue(leaf.value)) {
+        throw new DecryptError(`failed to decrypt ${where}: the value should be encrypted but is not`, {
+          hint: 'a plaintext value was put into a sealed file; use `sealops edit` to change values',
+        });
+      }
+      const aad = pathAad(leaf.path);
+      const { plaintext, type } = decryptValue(dataKey, leaf.value, aad, where);
+      mac.add(canonicalBytes(plaintext, type));
+      opts.onValue?.(aad, type, plaintext, leaf.value);
+      if (opts.write) writePlainScalar(leaf.token, plaintext, type, { inFlow: leaf.inFlow, json, parentIndent: leaf.parentIndent });
+    }
+    for (const c of doc.comments) {
+      const m = COMMENT_ENC.exec(c.token.source);
+      if (!m?.[1]) continue;
+      const { plaintext, aad } = openComment(dataKey, m[1], c.path, doc.mapPaths, parsed.source);
+      if (aad === pathAad(c.path)) opts.onValue?.(aad, 'comment', Buffer.from(plaintext, 'utf8'), m[1]);
+      if (opts.write) c.token.source = `#${plaintext}`;
+    }
+  }
+  return mac.digest();
+}
+
+function openComment(dataKey: Uint8Array, enc: string, path: string[], mapPaths: string[][], source: string): { plaintext: string; aad: string } {
+  // sops and sealops can attach a comment to different maps; comments are outside the MAC, so
+  // any map of the document whose AAD authenticates it is accepted.
+  const candidates = [path, ...path.map((_, i) => path.slice(0, path.length - 1 - i)), ...mapPaths];
+  const tried = new Set<string>();
+  for (const p of candidates) {
+    const aad = pathAad(p);
+    if (tried.has(aad)) continue;
+    tried.add(aad);
+    try {
+      return { plaintext: decryptValue(dataKey, enc, aad, source).plaintext.toString('utf8'), aad };
+    } catch {
+      // try the next map
+    }
+  }
+  throw new DecryptError(`failed to decrypt a comment in ${source} under ${path.join('.') || 'the top level'}: authentication failed`);
+}
+
+/** Text of the sealed manifest: the edited CST plus `meta` at the end of every non-empty document. */
+export function renderSealed(parsed: ParsedManifest, tree: readonly TreeDocument[], meta: SopsMetadata): string {
+  let out = '';
+  let d = 0;
+  for (const tok of parsed.tokens) {
+    let text = CST.stringify(tok);
+    if (tok.type === 'document') {
+      const doc = tree[d++];
+      if (doc?.rootToken) text = appendMetadata(text, doc, meta, parsed);
+    }
+    out += text;
+  }
+  return out;
+}
+
+function appendMetadata(text: string, doc: TreeDocument, meta: SopsMetadata, parsed: ParsedManifest): string {
+  const eol = parsed.eol;
+  if (doc.rootToken?.type === 'flow-collection') {
+    const close = text.lastIndexOf('}');
+    let i = close - 1;
+    while (i >= 0 && /\s/.test(text[i] ?? '')) i--;
+    const lineStart = text.lastIndexOf('\n', i) + 1;
+    const unit = /^[ \t]*/.exec(text.slice(lineStart))?.[0] || '\t';
+    const comma = text[i] === '{' ? '' : ',';
+    const body = renderMetadataJson(meta, unit, eol);
+    const between = text.slice(i + 1, close);
+    return `${text.slice(0, i + 1)}${comma}${eol}${unit}${body}${between.includes('\n') ? between : eol}${text.slice(close)}`;
+  }
+  const base = doc.rootToken?.indent ?? 0;
+  let block = renderMetadataYaml(meta, doc.indentUnit || '  ', eol);
+  if (base > 0) block = block.split(eol).map((l) => (l === '' ? l : ' '.repeat(base) + l)).join(eol);
+  const sep = text === '' || text.endsWith('\n') ? '' : eol;
+  return text + sep + block;
+}
+
+/** Removes the `sops` pair of every document from the CST (for unsealing). */
+export function removeMetadata(tree: readonly TreeDocument[]): void {
+  for (const doc of tree) {
+    const items = doc.rootToken?.items;
+    if (!items) continue;
+    const i = items.findIndex((it) => it.key && CST.isScalar(it.key) && CST.resolveAsScalar(it.key).value === 'sops');
+    if (i < 0) continue;
+    const removed = items[i];
+    const next = items[i + 1];
+    if (doc.rootToken?.type === 'flow-collection') {
+      items.splice(i, 1);
+      // Whitespace after the removed value stood before the closing brace; keep it there.
+      const v = removed?.value;
+      const after = v && 'end' in v && Array.isArray(v.end) ? (v.end as CST.Token[]).filter((t) => t.type === 'newline' || t.type === 'space') : [];
+      doc.rootToken.end = [...(after as CST.SourceToken[]), ...doc.rootToken.end];
+      const hadComma = removed?.start.some((t) => t.type === 'comma');
+      if (!hadComma && next) next.start = next.start.filter((t) => t.type !== 'comma');
+    } else {
+      // Comments before `sops:` belong to the document (sealing appended the block after
+      // them): keep them as an item without key or value.
+      items[i] = { start: removed?.start ?? [] };
+      if (items[i]?.start.length === 0) items.splice(i, 1);
+    }
+  }
+}
+
+/** Stringifies the (edited) CST of `parsed`. */
+export function renderPlain(parsed: ParsedManifest): string {
+  return stringifyTokens(parsed.tokens);
+}

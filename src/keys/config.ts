@@ -1,0 +1,179 @@
+/**
+ * Repository configuration: `.sealops.yaml` (clusters with their age recipients and optional
+ * SealedSecret certificate, team recipients, path rules → clusters), found by walking up from
+ * the file being sealed; an existing `.sops.yaml` (`creation_rules`) is honoured when there is
+ * no `.sealops.yaml`. Public keys only: a private key in either file is refused.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, describe } from '../errors.js';
+import type { SelectionRules } from '../formats/sops/index.js';
+
+/** One cluster of `.sealops.yaml`. */
+export interface ClusterConfig {
+  name: string;
+  recipients: string[];
+  /** SealedSecret certificate: a path (relative to the config file) or an https URL. */
+  certificate?: string;
+}
+
+/** A path rule: files matching `path` (a glob relative to the config's folder) go to `clusters`. */
+export interface PathRule {
+  path: string;
+  clusters: string[];
+}
+
+/** A parsed `.sealops.yaml`. */
+export interface SealopsConfig {
+  file: string;
+  clusters: Map<string, ClusterConfig>;
+  team: string[];
+  rules: PathRule[];
+}
+
+/** What the configuration says about one file. */
+export interface ResolvedRecipients {
+  /** The config file that decided, or undefined when none was found. */
+  configFile?: string;
+  recipients: string[];
+  clusters: ClusterConfig[];
+  /** Selection rules from a `.sops.yaml` creation rule, when that decided. */
+  rules?: SelectionRules;
+}
+
+function list(v: unknown, where: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return (v).map((s) => s.trim());
+  throw new ConfigError(`failed to read ${where}: expected a list of strings`);
+}
+
+function refusePrivate(text: string, file: string): void {
+  if (/AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new ConfigError(`failed to read ${file}: it contains a private key`, { hint: 'configuration holds public keys only; remove the private key and rotate it' });
+  }
+}
+
+/** Turns a glob (`*`, `**`, `?`) into an anchored regular expression over `/`-separated paths. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] ?? '';
+    if (c === '*' && glob[i + 1] === '*') {
+      i++;
+      if (glob[i + 1] === '/') {
+        i++;
+        re += '(?:.*/)?';
+      } else re += '.*';
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** Parses the text of a `.sealops.yaml`. */
+export function parseSealopsConfig(text: string, file: string): SealopsConfig {
+  refusePrivate(text, file);
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 10 });
+  } catch (err) {
+    throw new ConfigError(`failed to parse ${file}: ${describe(err).split('\n')[0]}`, { cause: err });
+  }
+  const o = (raw ?? {}) as Record<string, unknown>;
+  const clusters = new Map<string, ClusterConfig>();
+  const rawClusters = (o.clusters ?? {}) as Record<string, unknown>;
+  if (typeof rawClusters !== 'object' || Array.isArray(rawClusters)) throw new ConfigError(`failed to read ${file}: clusters must be a map`);
+  for (const [name, c] of Object.entries(rawClusters)) {
+    const cc = (c ?? {}) as Record<string, unknown>;
+    const cluster: ClusterConfig = { name, recipients: list(cc.recipients ?? cc.age, `${file} clusters.${name}.recipients`) };
+    if (typeof cc.certificate === 'string') cluster.certificate = cc.certificate;
+    clusters.set(name, cluster);
+  }
+  const teamRaw = o.team as Record<string, unknown> | string[] | undefined;
+  const team = Array.isArray(teamRaw) ? list(teamRaw, `${file} team`) : list(teamRaw?.recipients, `${file} team.recipients`);
+  const rules: PathRule[] = [];
+  for (const [i, r] of ((o.rules ?? []) as unknown[]).entries()) {
+    const rr = (r ?? {}) as Record<string, unknown>;
+    if (typeof rr.path !== 'string') throw new ConfigError(`failed to read ${file}: rules[${i}].path must be a glob string`);
+    const names = list(rr.clusters, `${file} rules[${i}].clusters`);
+    for (const n of names) if (!clusters.has(n)) throw new ConfigError(`failed to read ${file}: rules[${i}] names unknown cluster "${n}"`);
+    rules.push({ path: rr.path, clusters: names });
+  }
+  return { file, clusters, team, rules };
+}
+
+async function findUp(start: string, name: string): Promise<{ file: string; text: string } | undefined> {
+  let dir = start;
+  for (;;) {
+    const file = join(dir, name);
+    try {
+      return { file, text: await readFile(file, 'utf8') };
+    } catch {
+      // keep walking up
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function sopsRules(text: string, file: string, target: string | undefined): ResolvedRecipients | undefined {
+  refusePrivate(text, file);
+  const raw = (parseYaml(text, { maxAliasCount: 100 }) ?? {}) as Record<string, unknown>;
+  const rules = raw.creation_rules;
+  if (!Array.isArray(rules)) return undefined;
+  const rel = target ? relative(dirname(file), target).split(sep).join('/') : undefined;
+  for (const r of rules as Record<string, unknown>[]) {
+    const pr = r.path_regex;
+    if (typeof pr === 'string' && pr !== '' && (rel === undefined || !new RegExp(pr).test(rel))) continue;
+    const sel: SelectionRules = {};
+    for (const k of ['encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix'] as const) {
+      if (typeof r[k] === 'string') sel[k] = r[k];
+    }
+    if (r.mac_only_encrypted === true) sel.mac_only_encrypted = true;
+    let recipients = list(r.age, `${file} creation_rules.age`);
+    if (recipients.length === 0 && Array.isArray(r.key_groups)) {
+      recipients = (r.key_groups as Record<string, unknown>[]).flatMap((g) => list(g.age, `${file} key_groups.age`));
+    }
+    return { configFile: file, recipients, clusters: [], rules: Object.keys(sel).length > 0 ? sel : undefined };
+  }
+  return undefined;
+}
+
+/**
+ * Recipients for `target` (an absolute path, or undefined for stdin: then `cwd` is searched and
+ * only rules matching everything apply). `clusters` overrides the path rules.
+ */
+export async function resolveRecipients(opts: { target?: string; cwd: string; clusters?: string[] }): Promise<ResolvedRecipients> {
+  const start = opts.target ? dirname(resolve(opts.cwd, opts.target)) : opts.cwd;
+  const found = await findUp(start, '.sealops.yaml');
+  if (found) {
+    const cfg = parseSealopsConfig(found.text, found.file);
+    let names = opts.clusters ?? [];
+    if (names.length === 0) {
+      const rel = opts.target ? relative(dirname(found.file), resolve(opts.cwd, opts.target)).split(sep).join('/') : undefined;
+      const rule = cfg.rules.find((r) => (rel === undefined ? r.path === '**' : globToRegExp(r.path).test(rel)));
+      names = rule?.clusters ?? [];
+    }
+    const clusters = names.map((n) => {
+      const c = cfg.clusters.get(n);
+      if (!c) throw new ConfigError(`failed to pick cluster "${n}": not in ${found.file}`);
+      return c;
+    });
+    const recipients = [...new Set([...clusters.flatMap((c) => c.recipients), ...(clusters.length > 0 ? cfg.team : [])])];
+    return { configFile: found.file, recipients, clusters };
+  }
+  if (opts.clusters && opts.clusters.length > 0) {
+    throw new ConfigError('failed to pick clusters: no .sealops.yaml found', { hint: 'create one (see keys.example) or pass -r RECIPIENT' });
+  }
+  const sops = await findUp(start, '.sops.yaml');
+  if (sops) {
+    const target = opts.target ? resolve(opts.cwd, opts.target) : undefined;
+    const r = sopsRules(sops.text, sops.file, target);
+    if (r) return r;
+  }
+  return { recipients: [], clusters: [] };
+}

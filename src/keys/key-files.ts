@@ -1,0 +1,93 @@
+/**
+ * Where private keys come from, and writing new ones. Identities are read from `-k` files, else
+ * from `SEALOPS_KEY_FILE`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY` (inline) and sops's default file.
+ * A missing named file is an error; a new key file is created 0600 and never overwrites one.
+ */
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { IoError, KeyError, describe } from '../errors.js';
+import { parseAgeIdentities } from './age-keys.js';
+
+/** Identities and where each batch came from (for messages; never the keys). */
+export interface LoadedIdentities {
+  identities: string[];
+  sources: string[];
+}
+
+/** Options of {@link loadAgeIdentities}. */
+export interface LoadIdentitiesOptions {
+  /** Files given with `-k`; when present, the environment is not consulted. */
+  keyFiles?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Also read sops's default `~/.config/sops/age/keys.txt` when it exists (default true). */
+  sopsDefault?: boolean;
+}
+
+async function readKeyFile(path: string, label: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new KeyError(`failed to read key file ${label}: ${code === 'ENOENT' ? 'no such file' : describe(err)}`, {
+      cause: err,
+      hint: 'create one with `sealops keygen -o FILE`',
+    });
+  }
+  return parseAgeIdentities(text, `key file ${label}`);
+}
+
+/** Loads age identities from the command line or the environment; KeyError when a named file is missing. */
+export async function loadAgeIdentities(opts: LoadIdentitiesOptions = {}): Promise<LoadedIdentities> {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const out: LoadedIdentities = { identities: [], sources: [] };
+  const add = (ids: string[], source: string): void => {
+    for (const id of ids) if (!out.identities.includes(id)) out.identities.push(id);
+    out.sources.push(source);
+  };
+  if (opts.keyFiles && opts.keyFiles.length > 0) {
+    for (const f of opts.keyFiles) add(await readKeyFile(resolve(cwd, f), f), f);
+    return out;
+  }
+  for (const name of ['SEALOPS_KEY_FILE', 'SOPS_AGE_KEY_FILE'] as const) {
+    const f = env[name];
+    if (f) add(await readKeyFile(resolve(cwd, f), `${f} (${name})`), name);
+  }
+  if (env.SOPS_AGE_KEY) add(parseAgeIdentities(env.SOPS_AGE_KEY, 'SOPS_AGE_KEY'), 'SOPS_AGE_KEY');
+  if (opts.sopsDefault !== false && out.identities.length === 0) {
+    const base = env.XDG_CONFIG_HOME ?? join(env.HOME ?? homedir(), '.config');
+    const f = join(base, 'sops', 'age', 'keys.txt');
+    try {
+      add(await readKeyFile(f, f), f);
+    } catch (err) {
+      if (!(err instanceof KeyError) || !/no such file/.test(err.message)) throw err;
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes a private key file with mode 0600, creating its folder (0700) when needed. Refuses to
+ * replace an existing file: losing a private key loses every secret sealed for it.
+ */
+export async function writePrivateKeyFile(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  let fh;
+  try {
+    fh = await open(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new IoError(`failed to write key file ${path}: it already exists`, { hint: 'sealops never overwrites a key; choose another path or move the old key away' });
+    }
+    throw new IoError(`failed to write key file ${path}: ${describe(err)}`, { cause: err });
+  }
+  try {
+    await fh.writeFile(content, 'utf8');
+    await fh.chmod(0o600);
+  } finally {
+    await fh.close();
+  }
+}

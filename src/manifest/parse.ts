@@ -1,0 +1,134 @@
+/**
+ * Reading manifests for byte-preserving edits: YAML (multi-document) and JSON, parsed into the
+ * yaml CST with composed documents that keep their source tokens, so a caller can change a few
+ * scalars and stringify every other byte unchanged (comments, quoting, blank lines, CRLF).
+ *
+ * Every check that protects the caller happens here: a size cap, syntax errors, duplicate keys,
+ * anchors/aliases (an alias bomb expands a few bytes into gigabytes; sealed sections must not
+ * share nodes) — each a clear InputError that names the file and a line, never a value.
+ */
+import { CST, Composer, Parser, visit, isAlias, isNode, type Document } from 'yaml';
+import { InputError } from '../errors.js';
+
+/** The serializations sealops reads and writes byte-preservingly. */
+export type ManifestFormat = 'yaml' | 'json';
+
+/** Default cap on a manifest's size: far above any real Secret (Kubernetes caps them at 1 MiB). */
+export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** A parsed manifest: the CST tokens (for writing) and the composed documents (for reading). */
+export interface ParsedManifest {
+  readonly text: string;
+  readonly format: ManifestFormat;
+  readonly source: string;
+  /** The line ending the file uses, so inserted text matches it. */
+  readonly eol: '\n' | '\r\n';
+  /** Top-level CST tokens; `stringifyManifest` turns them back into text. */
+  readonly tokens: CST.Token[];
+  /** One composed document per YAML document, each holding the CST token it came from. */
+  readonly docs: Document.Parsed[];
+  /** The CST document token of each entry of `docs`, same order. */
+  readonly docTokens: CST.Document[];
+}
+
+/** Options of {@link parseManifest}. */
+export interface ParseManifestOptions {
+  format?: ManifestFormat;
+  /** What the input is called in messages (a path or `<stdin>`). */
+  source?: string;
+  maxBytes?: number;
+  /** Allow anchors and aliases (read-only uses such as scanning); never for sealing. */
+  allowAliases?: boolean;
+}
+
+const CODE_TEXT: Record<string, string> = {
+  DUPLICATE_KEY: 'duplicate key',
+  BAD_INDENT: 'bad indentation',
+  BLOCK_AS_IMPLICIT_KEY: 'block value used as an implicit key',
+  MISSING_CHAR: 'missing character',
+  MULTILINE_IMPLICIT_KEY: 'implicit key spans lines',
+  TAB_AS_INDENT: 'tab used as indentation',
+  UNEXPECTED_TOKEN: 'unexpected token',
+  ALIAS_PROPS: 'alias with properties',
+  BAD_ALIAS: 'bad alias',
+  BAD_DIRECTIVE: 'bad directive',
+  BAD_DQ_ESCAPE: 'bad escape in double-quoted string',
+  BAD_SCALAR_START: 'bad start of a plain scalar',
+  KEY_OVER_1024_CHARS: 'implicit key longer than 1024 characters',
+  IMPOSSIBLE: 'invalid structure',
+  MISSING_ANCHOR: 'alias to a missing anchor',
+  NON_STRING_KEY: 'non-string key',
+  TAG_RESOLVE_FAILED: 'unresolvable tag',
+};
+
+/** Line (1-based) of a byte offset, for messages that must not quote the input. */
+export function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** Guesses the format from a file name, then from the first non-blank character. */
+export function detectManifestFormat(name: string | undefined, text: string): ManifestFormat {
+  if (name && /\.json$/i.test(name)) return 'json';
+  if (name && /\.ya?ml$/i.test(name)) return 'yaml';
+  return /^\s*\{/.test(text) ? 'json' : 'yaml';
+}
+
+/** Throws InputError when `text` is larger than `maxBytes`. */
+export function checkManifestSize(text: string | Uint8Array, source: string, maxBytes = DEFAULT_MAX_MANIFEST_BYTES): void {
+  const size = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length;
+  if (size > maxBytes) {
+    throw new InputError(`failed to read ${source}: ${size} bytes is over the ${maxBytes}-byte cap`, {
+      hint: 'a Kubernetes Secret is at most 1 MiB; split the file',
+    });
+  }
+}
+
+/**
+ * Parses `text` for byte-preserving edits. Throws InputError on anything the caller could not
+ * safely edit or read; the message names `source` and a line, never the offending content.
+ */
+export function parseManifest(text: string, opts: ParseManifestOptions = {}): ParsedManifest {
+  const source = opts.source ?? '<input>';
+  const format = opts.format ?? detectManifestFormat(undefined, text);
+  checkManifestSize(text, source, opts.maxBytes);
+  const tokens = [...new Parser().parse(text)];
+  const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
+  const docs = [...composer.compose(tokens, true, text.length)];
+  for (const doc of docs) {
+    const err = doc.errors[0];
+    if (err) {
+      const what = CODE_TEXT[err.code] ?? 'invalid syntax';
+      throw new InputError(`failed to parse ${source}: ${what} at line ${lineOf(text, err.pos[0])}`, {
+        hint: format === 'json' ? 'check the file is valid JSON' : 'check the file is valid YAML',
+      });
+    }
+    if (!opts.allowAliases) refuseAliases(doc, text, source);
+  }
+  const docTokens = tokens.filter((t): t is CST.Document => t.type === 'document');
+  if (docTokens.length !== docs.length) {
+    throw new InputError(`failed to parse ${source}: could not match documents to their source`);
+  }
+  const nl = text.indexOf('\n');
+  const eol = nl > 0 && text[nl - 1] === '\r' ? '\r\n' : '\n';
+  return { text, format, source, eol, tokens, docs, docTokens };
+}
+
+function refuseAliases(doc: Document.Parsed, text: string, source: string): void {
+  visit(doc, (_key, node) => {
+    if (isAlias(node) || (isNode(node) && node.anchor)) {
+      const at = isNode(node) && node.range ? ` at line ${lineOf(text, node.range[0])}` : '';
+      throw new InputError(`failed to parse ${source}: YAML anchors and aliases are not supported${at}`, {
+        hint: 'write the repeated value out in full; aliases can expand into huge documents and hide what is sealed',
+      });
+    }
+  });
+}
+
+/** Turns CST tokens back into text; untouched tokens come out byte for byte. */
+export function stringifyTokens(tokens: readonly CST.Token[]): string {
+  let out = '';
+  for (const t of tokens) out += CST.stringify(t);
+  return out;
+}

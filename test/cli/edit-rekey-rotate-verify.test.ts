@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../src/index.js';
+import { run, SECRET_YAML, tempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let alice: string;
+let bob: string;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+  alice = (await run(['keygen', '-o', 'alice.txt'], { cwd: dir })).stdout.trim();
+  bob = (await run(['keygen', '-o', 'bob.txt'], { cwd: dir })).stdout.trim();
+  await writeFile(join(dir, 's.yaml'), SECRET_YAML);
+  expect((await run(['seal', '-r', alice, '-i', 's.yaml'], { cwd: dir })).status).toBe(0);
+});
+afterEach(() => cleanup());
+
+/** An $EDITOR that records where and how the temp file was made, then runs `action` on it. */
+async function editor(action: string): Promise<string> {
+  const script = join(dir, 'editor.sh');
+  await writeFile(
+    script,
+    `#!/bin/sh\necho "$1" > "${dir}/edited-path"\nstat -c %a "$1" > "${dir}/edited-mode"\nstat -c %a "$(dirname "$1")" > "${dir}/edited-dirmode"\n${action}\n`,
+    { mode: 0o755 },
+  );
+  return script;
+}
+
+describe('sealops edit', () => {
+  it('re-seals an edit keeping the ciphertext of unchanged values, from a 0600 temp file it then removes', async () => {
+    const before = await readFile(join(dir, 's.yaml'), 'utf8');
+    const ed = await editor(`sed -i 's/user: admin/user: root/' "$1"`);
+    const r = await run(['edit', '-k', 'alice.txt', 's.yaml'], { cwd: dir, env: { EDITOR: ed } });
+    expect(r.status).toBe(0);
+    const after = await readFile(join(dir, 's.yaml'), 'utf8');
+    const changed = before.split('\n').filter((l, i) => l !== after.split('\n')[i]).map((l) => l.trim().split(':')[0]);
+    // lastmodified has one-second resolution, so it may not change within a fast test.
+    expect(changed.filter((c) => c !== 'lastmodified')).toEqual(['user', 'mac']);
+    expect((await run(['unseal', '-k', 'alice.txt', 's.yaml'], { cwd: dir })).stdout).toBe(SECRET_YAML.replace('user: admin', 'user: root'));
+    expect((await readFile(join(dir, 'edited-mode'), 'utf8')).trim()).toBe('600');
+    expect((await readFile(join(dir, 'edited-dirmode'), 'utf8')).trim()).toBe('700');
+    expect(existsSync((await readFile(join(dir, 'edited-path'), 'utf8')).trim())).toBe(false);
+  });
+
+  it('changes nothing and removes the temp file when the editor fails', async () => {
+    const before = await readFile(join(dir, 's.yaml'), 'utf8');
+    const ed = await editor(`sed -i 's/user: admin/user: root/' "$1"; exit 3`);
+    const r = await run(['edit', '-k', 'alice.txt', 's.yaml'], { cwd: dir, env: { EDITOR: ed } });
+    expect(r.status).toBe(EXIT_CODES.IO);
+    expect(r.stderr).toContain('status 3');
+    expect(await readFile(join(dir, 's.yaml'), 'utf8')).toBe(before);
+    expect(existsSync((await readFile(join(dir, 'edited-path'), 'utf8')).trim())).toBe(false);
+  });
+
+  it('changes nothing and removes the temp file when the edit is not valid YAML', async () => {
+    const before = await readFile(join(dir, 's.yaml'), 'utf8');
+    const ed = await editor(`printf 'a: "broken\\n' >> "$1"`);
+    const r = await run(['edit', '-k', 'alice.txt', 's.yaml'], { cwd: dir, env: { EDITOR: ed } });
+    expect(r.status).toBe(EXIT_CODES.INPUT);
+    expect(r.stderr).not.toContain('correct-horse-battery');
+    expect(await readFile(join(dir, 's.yaml'), 'utf8')).toBe(before);
+    expect(existsSync((await readFile(join(dir, 'edited-path'), 'utf8')).trim())).toBe(false);
+  });
+});
+
+describe('sealops rekey, rotate and verify', () => {
+  it('rekey gives a new recipient access without changing any value', async () => {
+    const before = await readFile(join(dir, 's.yaml'), 'utf8');
+    expect((await run(['unseal', '-k', 'bob.txt', 's.yaml'], { cwd: dir })).status).toBe(EXIT_CODES.KEY);
+    const r = await run(['rekey', '-k', 'alice.txt', '-r', alice, '-r', bob, 's.yaml'], { cwd: dir });
+    expect(r.status).toBe(0);
+    const after = await readFile(join(dir, 's.yaml'), 'utf8');
+    expect(after.match(/password: .*/)?.[0]).toBe(before.match(/password: .*/)?.[0]);
+    expect((await run(['unseal', '-k', 'bob.txt', 's.yaml'], { cwd: dir })).stdout).toBe(SECRET_YAML);
+  });
+
+  it('rotate re-encrypts every value under a new data key', async () => {
+    const before = await readFile(join(dir, 's.yaml'), 'utf8');
+    expect((await run(['rotate', '-k', 'alice.txt', 's.yaml'], { cwd: dir })).status).toBe(0);
+    const after = await readFile(join(dir, 's.yaml'), 'utf8');
+    expect(after.match(/password: .*/)?.[0]).not.toBe(before.match(/password: .*/)?.[0]);
+    expect(after.match(/enc: \|\n(.*\n){2}/)?.[0]).not.toBe(before.match(/enc: \|\n(.*\n){2}/)?.[0]);
+    expect((await run(['unseal', '-k', 'alice.txt', 's.yaml'], { cwd: dir })).stdout).toBe(SECRET_YAML);
+  });
+
+  it('verify exits 0 for an intact file and 1 for a plaintext, tampered or wrongly addressed one', async () => {
+    expect((await run(['verify', '-k', 'alice.txt', 's.yaml'], { cwd: dir })).status).toBe(0);
+    expect((await run(['verify', '-r', alice, 's.yaml'], { cwd: dir })).status).toBe(0);
+    const wrong = await run(['verify', '-r', bob, 's.yaml'], { cwd: dir });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toContain(`not sealed for recipient ${bob}`);
+    await writeFile(join(dir, 'plain.yaml'), SECRET_YAML);
+    const plain = await run(['verify', 'plain.yaml'], { cwd: dir });
+    expect(plain.status).toBe(1);
+    expect(plain.stdout).not.toContain('correct-horse-battery');
+    const sealed = await readFile(join(dir, 's.yaml'), 'utf8');
+    await writeFile(join(dir, 't.yaml'), sealed.replace('name: app', 'name: other'));
+    const tampered = await run(['verify', '-k', 'alice.txt', 's.yaml', 't.yaml'], { cwd: dir });
+    expect(tampered.status).toBe(1);
+    expect(tampered.stdout).toMatch(/^ok s\.yaml\nFAIL t\.yaml: .*MAC mismatch/);
+  });
+});

@@ -1,0 +1,107 @@
+// Interop with the real sops binary (built from the Go module proxy by tools/build-assets.sh):
+// what sealops writes decrypts with `sops -d`, and what `sops -e` writes decrypts with sealops.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatAgeKeyFile, generateAgeKeyPair, rekeySops, rotateSops, sealSops, unsealSops, unsealSopsForEdit, type AgeKeyPair } from '../../src/index.js';
+import { peerPath } from '../support/peers.js';
+
+const FIX = join(import.meta.dirname, '../formats/sops/fixtures');
+const dir = mkdtempSync(join(tmpdir(), 'sealops-sops-'));
+let key: AgeKeyPair;
+let keyFile: string;
+beforeAll(async () => {
+  key = await generateAgeKeyPair();
+  keyFile = join(dir, 'keys.txt');
+  writeFileSync(keyFile, formatAgeKeyFile(key.identity, key.recipient), { mode: 0o600 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sops(args: string[]): string {
+  return execFileSync(peerPath('sops'), args, {
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: dir, SOPS_AGE_KEY_FILE: keyFile, SOPS_DISABLE_VERSION_CHECK: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }).toString('utf8');
+}
+const docs = (text: string): unknown[] => parseAllDocuments(text).map((d) => d.toJS() as unknown);
+
+describe('sops decrypts what sealops writes', () => {
+  for (const [name, type] of [['awkward.yaml', 'yaml'], ['multi.yaml', 'yaml'], ['crlf.yaml', 'yaml'], ['secret.json', 'json'], ['app.env', 'dotenv']] as const) {
+    it(`sops -d opens ${name} sealed by sealops to the same ${type} content`, async () => {
+      const text = readFileSync(join(FIX, name), 'utf8');
+      const sealed = await sealSops(text, { recipients: [key.recipient], source: name });
+      const file = join(dir, `sealed-${name}`);
+      writeFileSync(file, sealed);
+      const out = sops(['-d', '--input-type', type, '--output-type', type, file]);
+      if (type === 'dotenv') expect(out).toBe(text.split('\n').filter((l) => l !== '' ).join('\n') + '\n');
+      else if (type === 'json') expect(JSON.parse(out)).toEqual(JSON.parse(text));
+      else expect(docs(out)).toEqual(docs(text));
+    });
+  }
+
+  it('sops -d opens a file sealed with mac_only_encrypted and an unencrypted_suffix', async () => {
+    const text = 'db:\n  password: p4ss-word\n  host_unencrypted: db.local\nport: 5432\n';
+    for (const rules of [{ mac_only_encrypted: true, unencrypted_suffix: '_unencrypted' }, { unencrypted_suffix: '_unencrypted' }]) {
+      const sealed = await sealSops(text, { recipients: [key.recipient], rules });
+      writeFileSync(join(dir, 'rules.yaml'), sealed);
+      expect(parse(sops(['-d', join(dir, 'rules.yaml')]))).toEqual(parse(text));
+    }
+  });
+
+  it('sops -d opens a file after sealops rekey and rotate', async () => {
+    const other = await generateAgeKeyPair();
+    const text = readFileSync(join(FIX, 'awkward.yaml'), 'utf8');
+    let sealed = await sealSops(text, { recipients: [other.recipient] });
+    sealed = await rekeySops(sealed, { identities: [other.identity], recipients: [other.recipient, key.recipient] });
+    sealed = await rotateSops(sealed, { identities: [key.identity] });
+    writeFileSync(join(dir, 'rotated.yaml'), sealed);
+    expect(docs(sops(['-d', join(dir, 'rotated.yaml')]))).toEqual(docs(text));
+  });
+});
+
+describe('sealops decrypts what sops writes', () => {
+  it('opens a Secret that sops -e sealed with --encrypted-regex, MAC verified', async () => {
+    const text = readFileSync(join(FIX, 'awkward.yaml'), 'utf8');
+    writeFileSync(join(dir, 'plain.yaml'), text);
+    const sealed = sops(['-e', '--age', key.recipient, '--encrypted-regex', '^(data|stringData)$', join(dir, 'plain.yaml')]);
+    expect(sealed).toContain('version: 3.');
+    const out = await unsealSops(sealed, { identities: [key.identity], source: 'by-sops.yaml' });
+    expect(docs(out)).toEqual(docs(text));
+    // Tampering with what sops wrote is caught too.
+    await expect(unsealSops(sealed.replace('namespace: shop', 'namespace: shoq'), { identities: [key.identity] })).rejects.toThrow(/MAC mismatch/);
+  });
+
+  it('opens a file that sops -e wrote with --mac-only-encrypted, and sees a tampered encrypted value', async () => {
+    writeFileSync(join(dir, 'moe.yaml'), 'db:\n  password: p4ss-word\n  host_unencrypted: db.local\nport: 5432\n');
+    const sealed = sops(['-e', '--age', key.recipient, '--mac-only-encrypted', join(dir, 'moe.yaml')]);
+    expect(sealed).toContain('mac_only_encrypted: true');
+    expect(parse(await unsealSops(sealed, { identities: [key.identity] }))).toEqual({ db: { password: 'p4ss-word', host_unencrypted: 'db.local' }, port: 5432 });
+  });
+
+  it('opens a JSON file and a dotenv file that sops -e wrote', async () => {
+    const json = readFileSync(join(FIX, 'secret.json'), 'utf8');
+    writeFileSync(join(dir, 'plain.json'), json);
+    const sealedJson = sops(['-e', '--age', key.recipient, join(dir, 'plain.json')]);
+    expect(JSON.parse(await unsealSops(sealedJson, { identities: [key.identity], format: 'json' }))).toEqual(JSON.parse(json));
+    const env = readFileSync(join(FIX, 'app.env'), 'utf8');
+    writeFileSync(join(dir, 'plain.env'), env);
+    const sealedEnv = sops(['-e', '--age', key.recipient, join(dir, 'plain.env')]);
+    const out = await unsealSops(sealedEnv, { identities: [key.identity], format: 'dotenv' });
+    expect(out).toContain('DB_PASSWORD=s3cr3t-env');
+  });
+
+  it('keeps sops ciphertexts of unchanged values when re-sealing a sops file after an edit', async () => {
+    writeFileSync(join(dir, 'plain2.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  a: one\n  b: two\n');
+    const sealed = sops(['-e', '--age', key.recipient, '--encrypted-regex', '^(data|stringData)$', join(dir, 'plain2.yaml')]);
+    const { plaintext, context } = await unsealSopsForEdit(sealed, { identities: [key.identity] });
+    const resealed = await sealSops(plaintext.replace('b: two', 'b: three'), { context });
+    const encA = (s: string): string | undefined => /a: (ENC\[[^\]]*\])/.exec(s)?.[1];
+    expect(encA(resealed)).toBe(encA(sealed));
+    writeFileSync(join(dir, 'resealed.yaml'), resealed);
+    expect(parse(sops(['-d', join(dir, 'resealed.yaml')]))).toMatchObject({ stringData: { a: 'one', b: 'three' } });
+  });
+});

@@ -1,0 +1,84 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, generateAgeKeyPair, globToRegExp, parseSealopsConfig, resolveRecipients } from '../../src/index.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sealops-config-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+describe('.sealops.yaml', () => {
+  it('picks clusters by path rule, first match wins, and adds team recipients', async () => {
+    const [prod, staging, admin] = await Promise.all([generateAgeKeyPair(), generateAgeKeyPair(), generateAgeKeyPair()]);
+    await writeFile(
+      join(dir, '.sealops.yaml'),
+      `clusters:\n  prod:\n    recipients: [${prod.recipient}]\n    certificate: certs/prod.pem\n  staging:\n    recipients:\n      - ${staging.recipient}\nteam:\n  recipients: [${admin.recipient}]\nrules:\n  - path: "clusters/prod/**"\n    clusters: [prod]\n  - path: "**/*.yaml"\n    clusters: [staging]\n`,
+    );
+    await mkdir(join(dir, 'clusters', 'prod', 'app'), { recursive: true });
+    const p = await resolveRecipients({ target: 'clusters/prod/app/s.yaml', cwd: dir });
+    expect(p.recipients).toEqual([prod.recipient, admin.recipient]);
+    expect(p.clusters[0]?.certificate).toBe('certs/prod.pem');
+    const s = await resolveRecipients({ target: join(dir, 'clusters', 'prod', 'app', '..', '..', 'dev.yaml'), cwd: dir });
+    expect(s.recipients).toEqual([staging.recipient, admin.recipient]);
+    const explicit = await resolveRecipients({ target: 'x.txt', cwd: dir, clusters: ['prod', 'staging'] });
+    expect(explicit.recipients).toEqual([prod.recipient, staging.recipient, admin.recipient]);
+    expect((await resolveRecipients({ target: 'notes.txt', cwd: dir })).recipients).toEqual([]);
+  });
+
+  it('is found by walking up from the file', async () => {
+    const a = await generateAgeKeyPair();
+    await writeFile(join(dir, '.sealops.yaml'), `clusters:\n  c:\n    recipients: [${a.recipient}]\nrules:\n  - path: "**"\n    clusters: [c]\n`);
+    await mkdir(join(dir, 'a', 'b', 'c'), { recursive: true });
+    expect((await resolveRecipients({ target: 'a/b/c/s.yaml', cwd: dir })).recipients).toEqual([a.recipient]);
+  });
+
+  it('refuses a private key, an unknown cluster in a rule and an unknown --cluster', async () => {
+    const a = await generateAgeKeyPair();
+    expect(() => parseSealopsConfig(`clusters:\n  c:\n    recipients: [${a.identity}]\n`, 'x')).toThrow(/private key/);
+    expect(() => parseSealopsConfig('clusters: {}\nrules:\n  - path: "**"\n    clusters: [nope]\n', 'x')).toThrow(ConfigError);
+    await writeFile(join(dir, '.sealops.yaml'), 'clusters: {}\n');
+    await expect(resolveRecipients({ target: 's.yaml', cwd: dir, clusters: ['nope'] })).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('.sops.yaml fallback', () => {
+  it('uses the first creation rule whose path_regex matches, with its age recipients and encrypted_regex', async () => {
+    const [a, b] = await Promise.all([generateAgeKeyPair(), generateAgeKeyPair()]);
+    await writeFile(
+      join(dir, '.sops.yaml'),
+      `creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    encrypted_regex: ^(data|stringData)$\n    age: ${a.recipient},${b.recipient}\n  - age: ${b.recipient}\n`,
+    );
+    const r = await resolveRecipients({ target: 'secrets/db.yaml', cwd: dir });
+    expect(r.recipients).toEqual([a.recipient, b.recipient]);
+    expect(r.rules).toEqual({ encrypted_regex: '^(data|stringData)$' });
+    expect((await resolveRecipients({ target: 'other/x.yaml', cwd: dir })).recipients).toEqual([b.recipient]);
+  });
+});
+
+describe('globs', () => {
+  it('matches * within a segment and ** across segments', () => {
+    expect(globToRegExp('apps/*.yaml').test('apps/db.yaml')).toBe(true);
+    expect(globToRegExp('apps/*.yaml').test('apps/x/db.yaml')).toBe(false);
+    expect(globToRegExp('apps/**/*.yaml').test('apps/db.yaml')).toBe(true);
+    expect(globToRegExp('apps/**/*.yaml').test('apps/a/b/db.yaml')).toBe(true);
+    expect(globToRegExp('a.b').test('axb')).toBe(false);
+  });
+});
+
+describe('keys.example', () => {
+  it('is a valid .sealops.yaml whose recipients all accept a wrapped key and which holds no private key', async () => {
+    const { readFile: read } = await import('node:fs/promises');
+    const { wrapDataKey, generateDataKey } = await import('../../src/index.js');
+    const text = await read(join(import.meta.dirname, '../../keys.example'), 'utf8');
+    const cfg = parseSealopsConfig(text, 'keys.example');
+    expect([...cfg.clusters.keys()]).toEqual(['production', 'staging', 'legacy']);
+    expect(cfg.clusters.get('legacy')?.recipients).toEqual([]);
+    const recipients = [...cfg.clusters.values()].flatMap((c) => c.recipients).concat(cfg.team);
+    expect(recipients).toHaveLength(3);
+    for (const r of recipients) await expect(wrapDataKey(generateDataKey(), r)).resolves.toMatch(/^-----BEGIN AGE/);
+    expect(cfg.rules.map((r) => r.clusters[0])).toEqual(['production', 'staging', 'legacy']);
+  });
+});
