@@ -22,7 +22,9 @@ export function register(program: Command, io: CliIo): void {
     .option('-k, --key <KEY_FILE>', 'keys to check every value and the MAC with (repeatable)', collect)
     .option('-r, --recipient <AGE_RECIPIENT>', 'expected recipients instead of the configured ones (repeatable)', collect)
     .action(async (files: string[], opts: VerifyOptions) => {
-      const identities = await identitiesFor(opts.key, io, false);
+      // Age identities are read only when a SOPS file needs them: -k may name RSA keys meant for
+      // SealedSecrets, which are not age identity files.
+      let identities: string[] | undefined;
       let failed = 0;
       for (const file of files.length === 0 ? [undefined] : files) {
         const input = await readInput(file, io);
@@ -33,6 +35,7 @@ export function register(program: Command, io: CliIo): void {
           } else {
             const expected = opts.recipient ?? (await resolveRecipients({ target: input.path, cwd: io.cwd })).recipients;
             const format = detectSopsFormat(input.path, input.text);
+            identities ??= await identitiesFor(opts.key, io, false);
             const result = await verifySops(input.text, {
               format,
               source: input.source,

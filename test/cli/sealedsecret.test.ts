@@ -223,11 +223,18 @@ describe('sealops verify (SealedSecret)', () => {
     expect(without.stdout).toBe('ok sealed.yaml\n');
   });
 
-  // `sealops verify -k` reads -k files as age identities before dispatching (cli/commands/verify.ts),
-  // so the keyed checks call the seam the command uses directly.
   it('passes a good SealedSecret with the right key, opening every value', async () => {
     const result = await verifySealedSecretText(readFileSync(join(dir, 'sealed.yaml')), ['key.pem'], 'sealed.yaml', nullIo(dir));
     expect(result).toEqual({ ok: true, problems: [] });
+    const run = await sealops(['verify', '-k', 'key.pem', 'sealed.yaml'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('ok sealed.yaml\n');
+  });
+
+  it('exits 1 through the CLI when the RSA key given with -k opens no value', async () => {
+    const run = await sealops(['verify', '-k', 'other.pem', 'sealed.yaml'], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^FAIL sealed.yaml: .*no key matches/m);
   });
 
   it('exits 1 for a SealedSecret missing its template, naming the problem', async () => {
