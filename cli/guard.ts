@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * Fast entry point of the pre-commit hook: `node guard.js scan --staged` does exactly what
+ * `sealops scan --staged` does, but loads only the guard (src/scan, its git helpers and the
+ * YAML parser) instead of the whole library. Every commit pays the process start, so the
+ * crypto, key and Kubernetes libraries the other commands need are not loaded here.
+ * This is the one place in cli/ that imports below src/index.ts, for that reason.
+ */
+import { EXIT_CODES, SealopsError } from '../src/errors.js';
+import { formatText, scanExitStatus, scanStaged } from '../src/scan/index.js';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length !== 2 || argv[0] !== 'scan' || argv[1] !== '--staged') {
+    process.stderr.write('sealops: error: failed to parse options: guard.js only runs `scan --staged`\nsealops: hint: use sealops scan for everything else\n');
+    return EXIT_CODES.USAGE;
+  }
+  try {
+    const report = await scanStaged({ cwd: process.cwd(), env: process.env });
+    process.stdout.write(formatText(report));
+    return scanExitStatus(report);
+  } catch (err) {
+    if (err instanceof SealopsError) {
+      process.stderr.write(`sealops: error: ${err.message}\n`);
+      if (err.hint) process.stderr.write(`sealops: hint: ${err.hint}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`sealops: error: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 70;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,53 @@
+/**
+ * Judging many files on every core: large scans (a whole tree, a long history) are split
+ * between worker threads that each run {@link scanFile}; small ones (a typical commit) stay on
+ * the main thread, where starting a worker would cost more than it saves.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { scanFile, type FileVerdict } from './file.js';
+
+/** One file to judge. */
+export interface FileJob {
+  readonly path: string;
+  readonly content: Buffer;
+  readonly commit?: string;
+}
+
+/** Below this many bytes, or files, the work stays on the calling thread. */
+const PARALLEL_MIN_BYTES = 1024 * 1024;
+const PARALLEL_MIN_FILES = 400;
+
+function judgeAll(jobs: readonly FileJob[]): FileVerdict[] {
+  return jobs.map((j) => scanFile(j.path, j.content, j.commit));
+}
+
+/** Judges every job, in order, using worker threads when the work is large enough to pay for them. */
+export async function scanFiles(jobs: readonly FileJob[]): Promise<FileVerdict[]> {
+  const bytes = jobs.reduce((n, j) => n + j.content.length, 0);
+  const threads = Math.min(availableParallelism(), 8);
+  if (threads < 2 || jobs.length < PARALLEL_MIN_FILES || bytes < PARALLEL_MIN_BYTES) return judgeAll(jobs);
+  // Contiguous slices keep results in input order. The main thread only waits: it has already
+  // spent its share reading the files, and equal slices on idle workers finish together.
+  const size = Math.ceil(jobs.length / threads);
+  const slices = Array.from({ length: threads }, (_, i) => jobs.slice(i * size, (i + 1) * size));
+  const results = await Promise.all(
+    slices.map(
+      (slice) =>
+        new Promise<FileVerdict[]>((resolve, reject) => {
+          const w = new Worker(new URL(import.meta.url), { workerData: slice.map((j) => ({ path: j.path, content: j.content, commit: j.commit })) });
+          w.once('message', (v: FileVerdict[]) => resolve(v));
+          w.once('error', reject);
+          w.once('exit', (code) => {
+            if (code !== 0) reject(new Error(`failed to scan files: worker exited with ${code}`));
+          });
+        }),
+    ),
+  );
+  return results.flat();
+}
+
+if (!isMainThread && parentPort) {
+  const jobs = (workerData as { path: string; content: Uint8Array; commit?: string }[]).map((j) => ({ ...j, content: Buffer.from(j.content.buffer, j.content.byteOffset, j.content.byteLength) }));
+  parentPort.postMessage(judgeAll(jobs));
+}

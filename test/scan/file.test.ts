@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { SCAN_MAX_FILE_BYTES, scanFile } from '../../src/scan/file.js';
+import { plainSecret, randomChars, sampleTokens } from './samples.js';
+
+describe('scanFile', () => {
+  it('reports a .yaml that is not YAML as an error, never a pass', () => {
+    const v = scanFile('broken.yaml', Buffer.from('apiVersion: v1\nkind: Secret\nstringData:\n  a: [unclosed\n'));
+    expect(v.findings.map((f) => [f.rule, f.severity])).toEqual([['parse-error', 'error']]);
+  });
+
+  it('reports a .json that is not JSON as an error with the line of the fault', () => {
+    const v = scanFile('x.json', Buffer.from('{\n  "a": 1,\n  "b": oops\n}\n'));
+    expect(v.findings.map((f) => [f.rule, f.line])).toEqual([['parse-error', 3]]);
+  });
+
+  it('skips binary files and files over the size cap with a note', () => {
+    expect(scanFile('img.png', Buffer.from([0x89, 0x50, 0, 1, 2]))).toMatchObject({ findings: [], note: 'skipped: binary file' });
+    const big = Buffer.alloc(SCAN_MAX_FILE_BYTES + 1, 0x61);
+    expect(scanFile('big.txt', big).note).toMatch(/larger than/);
+  });
+
+  it('applies the token rules to any text file, not only manifests', () => {
+    const t = sampleTokens()['aws-access-key-id']!;
+    expect(scanFile('src/config.ts', Buffer.from(`const key = "${t}";\n`)).findings.map((f) => f.rule)).toEqual(['aws-access-key-id']);
+  });
+
+  it('reports a token inside a Secret value once, as the Secret finding', () => {
+    const t = sampleTokens()['github-token']!;
+    const v = scanFile('s.yaml', Buffer.from(plainSecret('gh', 'token', t)));
+    expect(v.findings.map((f) => f.rule)).toEqual(['secret-plaintext-stringdata']);
+  });
+
+  it('allows a finding with sealops:allow on its line or on the line above, and only there', () => {
+    const text = `apiVersion: v1\nkind: Secret\nstringData:\n  a: ${randomChars(9)} # sealops:allow reviewed\n  # sealops:allow test fixture\n  b: ${randomChars(9)}\n  c: ${randomChars(9)}\n`;
+    const v = scanFile('s.yaml', Buffer.from(text));
+    expect(v.findings.map((f) => [f.line, f.allowed ?? 'open'])).toEqual([
+      [4, 'inline'],
+      [6, 'inline'],
+      [7, 'open'],
+    ]);
+  });
+
+  it('treats an unparseable template under templates/ as a template, with a note, and still applies token rules', () => {
+    const t = sampleTokens()['slack-webhook']!;
+    const v = scanFile('chart/templates/cm.yaml', Buffer.from(`{{- if .Values.x }}\nurl: ${t}\n{{- end }}\n`));
+    expect(v.note).toMatch(/template/);
+    expect(v.findings.map((f) => f.rule)).toEqual(['slack-webhook']);
+  });
+
+  it('parses a file whose double-quoted escapes spell Secret, so the word check cannot be dodged', () => {
+    const text = `apiVersion: v1\nkind: "\\u0053ecret"\nstringData:\n  password: ${randomChars(12)}\n`;
+    expect(scanFile('s.yaml', Buffer.from(text)).findings.map((f) => f.rule)).toEqual(['secret-plaintext-stringdata']);
+  });
+
+  it('reports a syntax error in a YAML file that holds no Secret words', () => {
+    expect(scanFile('x.yml', Buffer.from('a: [1, 2\nb: }\n')).findings.map((f) => f.rule)).toEqual(['parse-error']);
+  });
+});
