@@ -18,6 +18,17 @@ export interface FileJob {
 const PARALLEL_MIN_BYTES = 1024 * 1024;
 const PARALLEL_MIN_FILES = 400;
 
+/**
+ * Marks the workers this module starts. Any other worker thread that imports the library (a
+ * user's, or a test runner's) must not mistake itself for a scan worker.
+ */
+const WORKER_MARK = 'sealops.scan.parallel/v1';
+
+interface WorkerInput {
+  readonly mark: typeof WORKER_MARK;
+  readonly jobs: { path: string; content: Uint8Array; commit?: string }[];
+}
+
 function judgeAll(jobs: readonly FileJob[]): FileVerdict[] {
   return jobs.map((j) => scanFile(j.path, j.content, j.commit));
 }
@@ -35,7 +46,9 @@ export async function scanFiles(jobs: readonly FileJob[]): Promise<FileVerdict[]
     slices.map(
       (slice) =>
         new Promise<FileVerdict[]>((resolve, reject) => {
-          const w = new Worker(new URL(import.meta.url), { workerData: slice.map((j) => ({ path: j.path, content: j.content, commit: j.commit })) });
+          const w = new Worker(new URL(import.meta.url), {
+            workerData: { mark: WORKER_MARK, jobs: slice.map((j) => ({ path: j.path, content: j.content, commit: j.commit })) } satisfies WorkerInput,
+          });
           w.once('message', (v: FileVerdict[]) => resolve(v));
           w.once('error', reject);
           w.once('exit', (code) => {
@@ -47,7 +60,8 @@ export async function scanFiles(jobs: readonly FileJob[]): Promise<FileVerdict[]
   return results.flat();
 }
 
-if (!isMainThread && parentPort) {
-  const jobs = (workerData as { path: string; content: Uint8Array; commit?: string }[]).map((j) => ({ ...j, content: Buffer.from(j.content.buffer, j.content.byteOffset, j.content.byteLength) }));
+const input = workerData as Partial<WorkerInput> | null | undefined;
+if (!isMainThread && parentPort && input?.mark === WORKER_MARK && input.jobs) {
+  const jobs = input.jobs.map((j) => ({ ...j, content: Buffer.from(j.content.buffer, j.content.byteOffset, j.content.byteLength) }));
   parentPort.postMessage(judgeAll(jobs));
 }
