@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'test/vectors/', 'bench/**/*.mjs'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'test/vectors/', 'bench/**/*.mjs', 'tools/**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
