@@ -35,6 +35,12 @@ async function main(): Promise<number> {
     process.stderr.write(`cluster: ${(err as Error).message}\nusage: npm run cluster -- --kubeconfig FILE [--no-controller-manager]\n`);
     return 2;
   }
+  // Handlers go in before anything starts: a signal during start-up must still stop etcd and
+  // kube-apiserver and remove the temp folder, so it is remembered and honoured once start returns.
+  const stopRequested = new Promise<NodeJS.Signals>((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
+  });
   const started = Date.now();
   let cp;
   try {
@@ -50,10 +56,7 @@ async function main(): Promise<number> {
       `cluster: logs and certificates in ${cp.dir}\n` +
       `cluster: kubeconfig written to ${args.kubeconfig}; stop with Ctrl-C\n`,
   );
-  const signal = await new Promise<NodeJS.Signals>((done) => {
-    process.once('SIGINT', () => done('SIGINT'));
-    process.once('SIGTERM', () => done('SIGTERM'));
-  });
+  const signal = await stopRequested;
   process.stdout.write(`cluster: ${signal}, stopping\n`);
   await cp.stop();
   rmSync(args.kubeconfig, { force: true });

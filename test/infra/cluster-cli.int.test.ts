@@ -4,7 +4,7 @@
  * Runs the compiled CLI, so `npm run build` must have run (npm test does).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -22,8 +22,8 @@ beforeAll(() => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Runs the CLI; resolves with its output so far whenever `until` matches it, and on exit. */
-function startCli(args: string[]) {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startCli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -56,6 +56,25 @@ describeWithCluster('npm run cluster', () => {
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
       expect(existsSync(dir!)).toBe(false);
+      expect(existsSync(kubeconfig)).toBe(false);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops everything it started when SIGTERM arrives during start-up', async () => {
+    const tmp = mkdtempSync(join(scratch, 'tmp-'));
+    const kubeconfig = join(scratch, 'early.yaml');
+    const run = startCli(['--kubeconfig', kubeconfig, '--no-controller-manager'], { ...process.env, TMPDIR: tmp });
+    try {
+      // The temp folder appears as soon as start-up begins, well before the API is ready.
+      const deadline = Date.now() + 30_000;
+      while (readdirSync(tmp).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(readdirSync(tmp).length).toBeGreaterThan(0);
+      expect(run.output()).not.toMatch(/kubeconfig written/);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(readdirSync(tmp)).toEqual([]);
       expect(existsSync(kubeconfig)).toBe(false);
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
