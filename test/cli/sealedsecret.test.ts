@@ -103,9 +103,9 @@ describe('sealops seal --format sealedsecret', () => {
     const two = `${secretYaml}---\n${stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'api', namespace: 'ns-b' }, stringData: { token: 't' } })}`;
     const run = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: two });
     expect(run.code).toBe(0);
-    const docs = run.stdout.split(/^---\n/m).filter(Boolean).map((d) => parse(d));
+    const docs = run.stdout.split(/^---\n/m).filter(Boolean).map((d) => parse(d) as { metadata: { name: string; namespace: string }; spec: { encryptedData: Record<string, string> } });
     expect(docs.map((d) => `${d.metadata.namespace}/${d.metadata.name}`)).toEqual(['ns-a/db', 'ns-b/api']);
-    expect(decodeValue(privateKey, docs[1].spec.encryptedData.token, 'ns-b/api').toString()).toBe('t');
+    expect(decodeValue(privateKey, docs[1]!.spec.encryptedData.token!, 'ns-b/api').toString()).toBe('t');
     const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [parse(secretYaml)] });
     const fromList = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: list });
     expect(parse(fromList.stdout).metadata.name).toBe('db');
