@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Builds the real parts the integration tests stand on, from the Go module proxy, into a cache
 # outside the repository:  etcd, kube-apiserver, kube-controller-manager (the control plane),
-# sops, kubeseal and the sealed-secrets controller (the interop peers).
+# sops, kubeseal and the sealed-secrets controller (the interop peers); with `bench`, also the
+# tools the benchmarks compare against (gitleaks), which no test needs.
 #
 # Each binary is built once per version; a later run finds it and does nothing.
-# Usage: tools/build-assets.sh [all|control-plane|peers]     (default: all)
+# Usage: tools/build-assets.sh [all|control-plane|peers|bench]     (default: all)
 # Env:   SEALOPS_CACHE (default ~/.cache/sealops), K8S_VERSION, ETCD_VERSION, SOPS_VERSION,
-#        SEALED_SECRETS_VERSION.
+#        SEALED_SECRETS_VERSION, GITLEAKS_VERSION.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 SOPS_VERSION="${SOPS_VERSION:-v3.13.3}"
 SEALED_SECRETS_VERSION="${SEALED_SECRETS_VERSION:-v0.40.0}"
+GITLEAKS_VERSION="${GITLEAKS_VERSION:-v8.30.1}"
 CACHE="${SEALOPS_CACHE:-$HOME/.cache/sealops}"
 BIN="$CACHE/bin"
 WORK="$CACHE/build"
@@ -152,6 +154,7 @@ case "$what" in
   control-plane) build_etcd; build_kube ;;
   peers) build_go_install sops "$SOPS_VERSION" github.com/getsops/sops/v3/cmd/sops; build_sealed_secrets ;;
   all) build_etcd; build_kube; build_go_install sops "$SOPS_VERSION" github.com/getsops/sops/v3/cmd/sops; build_sealed_secrets ;;
-  *) echo "usage: $0 [all|control-plane|peers]" >&2; exit 2 ;;
+  bench) build_go_install gitleaks "$GITLEAKS_VERSION" github.com/zricethezav/gitleaks/v8 ;;
+  *) echo "usage: $0 [all|control-plane|peers|bench]" >&2; exit 2 ;;
 esac
 echo "assets in $BIN"
