@@ -107,7 +107,11 @@ function refspec(ref: GitRef | undefined): { src: string; commit?: string } {
 }
 
 /** Values that must never appear in anything we report. */
-function credentialValues(auth: GitAuth | undefined): string[] {
+/**
+ * Every credential value of `auth` (and the basic-auth header form git may echo), so callers can
+ * redact them from anything derived from git's output.
+ */
+export function credentialValues(auth: GitAuth | undefined): string[] {
   if (!auth) return [];
   switch (auth.kind) {
     case 'basic':

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { fetchSnapshot, SourceError, type GitAuth, type Snapshot } from '../../git/source.js';
+import { credentialValues, fetchSnapshot, SourceError, type GitAuth, type Snapshot } from '../../git/source.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import type { SyncSpec } from '../sync.js';
 
@@ -30,20 +30,6 @@ export function authFromEntries(entries: Readonly<Record<string, string>>): GitA
   if (entries.password !== undefined) return { kind: 'basic', username: entries.username ?? 'git', password: entries.password };
   if (entries.token !== undefined) return { kind: 'basic', username: entries.username ?? 'git', password: entries.token.trim() };
   throw new SourceError('InvalidSource', 'failed to read source secret: it holds none of identity, bearerToken, password, token');
-}
-
-/** Every credential value, for redaction. */
-export function authSecrets(auth: GitAuth): string[] {
-  switch (auth.kind) {
-    case 'basic':
-      return [auth.password];
-    case 'bearer':
-      return [auth.token];
-    case 'ssh':
-      return [auth.privateKey];
-    default:
-      return [];
-  }
 }
 
 /** Fetches the Sync's source. `workRoot` holds one bare repository per Sync and URL. */
@@ -73,5 +59,5 @@ export async function fetchSyncSource(
     subdir: spec.path,
     timeoutMs: Math.min(spec.timeoutMs, 120_000),
   });
-  return { snapshot, secrets: authSecrets(auth) };
+  return { snapshot, secrets: credentialValues(auth) };
 }

@@ -1,6 +1,7 @@
 // Reading git credentials from a source Secret's entries.
 import { describe, expect, it } from 'vitest';
-import { authFromEntries, authSecrets } from '../../../src/agent/source/index.js';
+import { authFromEntries } from '../../../src/agent/source/index.js';
+import { credentialValues } from '../../../src/git/source.js';
 import { SourceError } from '../../../src/git/source.js';
 
 describe('authFromEntries', () => {
@@ -23,8 +24,8 @@ describe('authFromEntries', () => {
   });
 
   it('lists every credential value for redaction', () => {
-    expect(authSecrets({ kind: 'basic', username: 'u', password: 'p4ss' })).toEqual(['p4ss']);
-    expect(authSecrets({ kind: 'ssh', privateKey: 'K', knownHosts: 'h' })).toEqual(['K']);
-    expect(authSecrets({ kind: 'none' })).toEqual([]);
+    expect(credentialValues({ kind: 'basic', username: 'u', password: 'p4ss' })).toEqual(['p4ss', Buffer.from('u:p4ss').toString('base64')]);
+    expect(credentialValues({ kind: 'ssh', privateKey: 'K', knownHosts: 'h' })).toEqual(['K']);
+    expect(credentialValues({ kind: 'none' })).toEqual([]);
   });
 });
