@@ -91,6 +91,47 @@ if (sopsBin) {
   console.log('sops not found in the build cache: run `npm run assets` to compare');
 }
 
+// 4. Single-file latency, median of several runs (one run is at the mercy of the scheduler),
+// with the floors: Node starting with nothing to do, and the CLI printing its version.
+const runs = Number(process.env.BENCH_LATENCY_RUNS ?? 15);
+function median(cmd, args, setup) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    setup?.();
+    const t0 = process.hrtime.bigint();
+    execFileSync(cmd, args, { env, stdio: 'pipe' });
+    times.push(ms(process.hrtime.bigint() - t0));
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+const one = join(dir, 'one.yaml');
+const oneSealed = join(dir, 'one.sealed.yaml');
+writeFileSync(one, inputs[0]);
+writeFileSync(oneSealed, execFileSync('node', [cli, 'seal', '-r', key.recipient, one], { env }));
+const latency = [
+  ['node -e 0 (Node start-up floor)', median('node', ['-e', '0'])],
+  ['sealops --version', median('node', [cli, '--version'])],
+  ['sealops seal FILE', median('node', [cli, 'seal', '-r', key.recipient, one])],
+  ['sealops unseal FILE', median('node', [cli, 'unseal', '-k', keyFile, oneSealed])],
+];
+if (sopsBin) {
+  const sopsSealed = join(dir, 'one.sops.yaml');
+  writeFileSync(sopsSealed, execFileSync(sopsBin, ['-e', '--age', key.recipient, '--encrypted-regex', '^(data|stringData)$', one], { env }));
+  latency.push(['sops -e FILE', median(sopsBin, ['-e', '--age', key.recipient, '--encrypted-regex', '^(data|stringData)$', one])]);
+  latency.push(['sops -d FILE', median(sopsBin, ['-d', sopsSealed])]);
+}
+
+// 5. What `sealops seal` loads: heavy packages (age-encryption, node-forge, simple-git,
+// @kubernetes/client-node) must stay out of it. A loader hook lists the ES modules it evaluates;
+// NODE_DEBUG=module also shows CommonJS packages loaded by require.
+writeFileSync(join(dir, 'hooks.mjs'), "export async function load(u, c, n) { process.stderr.write('LOAD ' + u + '\\n'); return n(u, c); }\n");
+writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(new URL(`file://${join(dir, 'hooks.mjs')}`).href)});\n`);
+const traced = spawnSync('node', ['--import', join(dir, 'register.mjs'), cli, 'seal', '-r', key.recipient, one], { env, encoding: 'utf8' });
+const loaded = traced.stderr.split('\n').filter((l) => l.startsWith('LOAD ')).map((l) => l.slice(5));
+const debug = spawnSync('node', [cli, 'seal', '-r', key.recipient, one], { env: { ...env, NODE_DEBUG: 'module' }, encoding: 'utf8' }).stderr;
+const packages = [...new Set([...loaded.join('\n').matchAll(/node_modules\/((?:@[^/]+\/)?[^/"'\s]+)/g), ...debug.matchAll(/node_modules\/((?:@[^/]+\/)?[^/"'\s]+)/g)].map((m) => m[1]))];
+const ownModules = loaded.filter((u) => u.startsWith(new URL('../dist/', import.meta.url).href)).length;
+
 console.log('\nseal and unseal N Secrets (5 keys each), one age recipient\n');
 console.log(['tool'.padEnd(34), 'N'.padStart(5), 'seal ms/file'.padStart(13), 'seal files/s'.padStart(13), 'unseal ms/file'.padStart(15), 'unseal files/s'.padStart(15), 'peak RSS MB'.padStart(12)].join(' '));
 for (const r of rows) {
@@ -107,4 +148,7 @@ const cli1 = get('sealops CLI (1', 1);
 const sops1 = get('sops per file', 1);
 if (sops1000 && batch) console.log(`\nbatch sealing of 1,000 files: sealops CLI ${fmt(batch.seal)} ms vs sops ${fmt(sops1000.seal)} ms → ${fmt(sops1000.seal / batch.seal, 1)}× faster (library: ${fmt(sops1000.seal / lib1000.seal, 1)}×)`);
 if (sops1 && cli1) console.log(`single-file CLI latency: sealops seal ${fmt(cli1.seal)} ms vs sops -e ${fmt(sops1.seal)} ms; unseal ${fmt(cli1.unseal)} ms vs sops -d ${fmt(sops1.unseal)} ms`);
+console.log(`\nsingle-file latency, median of ${runs} runs\n`);
+for (const [what, t] of latency) console.log(`${what.padEnd(34)} ${fmt(t).padStart(8)} ms`);
+console.log(`\n\`sealops seal FILE\` evaluates ${loaded.length} modules (${ownModules} of sealops, the rest Node built-ins and packages); packages loaded: ${packages.join(', ')}`);
 rmSync(dir, { recursive: true, force: true });

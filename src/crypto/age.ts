@@ -3,9 +3,26 @@
  * `sops.age[i].enc`). X25519 is the default; post-quantum hybrid keys (`age1pq1…`) are used only
  * when asked for, and never mixed with classic recipients: Go age ≥ 1.3 refuses such a mix, and
  * a mix would quietly give up the post-quantum protection.
+ *
+ * X25519 goes through `age-x25519.ts` (node:crypto, ~10× cheaper per key than WebCrypto);
+ * age-encryption is imported only when a post-quantum key is actually used, so sealing with
+ * classic keys never pays its ~70 ms import.
  */
-import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { InputError, KeyError, describe } from '../errors.js';
+import {
+  armorAge,
+  checkPqIdentity,
+  checkX25519Identity,
+  dearmorAge,
+  decodeX25519Recipient,
+  decryptPayload,
+  encryptX25519,
+  newX25519Identity,
+  parseAgeFile,
+  unwrapX25519,
+  x25519RecipientOf,
+  type AgeFile,
+} from './age-x25519.js';
 
 /** The two recipient families sealops supports. */
 export type AgeRecipientKind = 'x25519' | 'pq';
@@ -16,16 +33,26 @@ export interface AgeKeyPair {
   recipient: string;
 }
 
+const typage = () => import('age-encryption');
+const PQ_IDENTITY_PREFIX = 'AGE-SECRET-KEY-PQ-1';
+
 /** Generates an age identity: X25519 unless `postQuantum` is set explicitly. */
 export async function generateAgeKeyPair(opts: { postQuantum?: boolean } = {}): Promise<AgeKeyPair> {
-  const identity = opts.postQuantum === true ? await generateHybridIdentity() : await generateX25519Identity();
-  return { identity, recipient: await identityToRecipient(identity) };
+  if (opts.postQuantum === true) {
+    const { generateHybridIdentity, identityToRecipient } = await typage();
+    const identity = await generateHybridIdentity();
+    return { identity, recipient: await identityToRecipient(identity) };
+  }
+  const identity = newX25519Identity();
+  return { identity, recipient: x25519RecipientOf(identity) };
 }
 
 /** The recipient (`age1…`) of an identity (`AGE-SECRET-KEY-1…`); KeyError if it is not one. */
 export async function ageRecipientOf(identity: string): Promise<string> {
   try {
-    return await identityToRecipient(identity);
+    if (!identity.startsWith(PQ_IDENTITY_PREFIX)) return x25519RecipientOf(identity);
+    checkPqIdentity(identity);
+    return await (await typage()).identityToRecipient(identity);
   } catch (err) {
     throw new KeyError(`failed to read age identity: ${describe(err)}`, { cause: err });
   }
@@ -63,6 +90,15 @@ export function checkAgeRecipients(recipients: readonly string[]): string[] {
 
 /** Wraps `dataKey` for one recipient as an armored age file (the `enc` of a sops age entry). */
 export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promise<string> {
+  if (!PQ_RE.test(recipient)) {
+    try {
+      decodeX25519Recipient(recipient);
+    } catch (err) {
+      throw new InputError(`failed to use recipient "${recipient.slice(0, 80)}": ${describe(err)}`, { cause: err });
+    }
+    return armorAge(encryptX25519(dataKey, [recipient]));
+  }
+  const { Encrypter, armor } = await typage();
   const e = new Encrypter();
   try {
     e.addRecipient(recipient);
@@ -74,17 +110,52 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promi
 
 /**
  * Opens an armored age file with any of `identities`. Returns null when none of them is a
- * recipient of it ("not mine" is not an error); throws InputError when the stanza is malformed
- * and KeyError when an identity string is not a valid age identity.
+ * recipient of it ("not mine" is not an error); throws InputError when the file is malformed or
+ * tampered with (bad header MAC, cut payload) and KeyError when an identity string is not a
+ * valid age identity.
  */
 export async function unwrapDataKey(armored: string, identities: readonly string[]): Promise<Uint8Array | null> {
-  let file: Uint8Array;
+  let file: AgeFile;
   try {
-    file = armor.decode(armored);
+    file = parseAgeFile(dearmorAge(armored));
   } catch (err) {
     throw new InputError(`failed to read age stanza: ${describe(err)}`, { cause: err });
   }
   if (identities.length === 0) return null;
+  const classic: string[] = [];
+  const pq: string[] = [];
+  for (const id of identities) {
+    try {
+      if (id.startsWith(PQ_IDENTITY_PREFIX)) {
+        checkPqIdentity(id);
+        pq.push(id);
+      } else {
+        checkX25519Identity(id);
+        classic.push(id);
+      }
+    } catch (err) {
+      throw new KeyError(`failed to use age identity: ${describe(err)}`, { cause: err });
+    }
+  }
+  try {
+    const fileKey = unwrapX25519(file.stanzas, classic);
+    if (fileKey) {
+      try {
+        return decryptPayload(file, fileKey);
+      } finally {
+        fileKey.fill(0);
+      }
+    }
+  } catch (err) {
+    throw new InputError(`failed to open age stanza: ${describe(err)}`, { cause: err });
+  }
+  // Only a post-quantum identity can open what is left, and only a post-quantum stanza.
+  if (pq.length === 0 || !file.stanzas.some((s) => s.args[0] === 'mlkem768x25519')) return null;
+  return unwrapWithTypage(armored, pq);
+}
+
+async function unwrapWithTypage(armored: string, identities: readonly string[]): Promise<Uint8Array | null> {
+  const { Decrypter, armor } = await typage();
   const d = new Decrypter();
   for (const id of identities) {
     try {
@@ -94,7 +165,7 @@ export async function unwrapDataKey(armored: string, identities: readonly string
     }
   }
   try {
-    return await d.decrypt(file);
+    return await d.decrypt(armor.decode(armored));
   } catch (err) {
     if (describe(err).includes('no identity matched')) return null;
     throw new InputError(`failed to open age stanza: ${describe(err)}`, { cause: err });

@@ -7,11 +7,20 @@
  * assembles the certificate, which node:crypto cannot do.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
+import type * as Forge from 'node-forge';
 import { InputError, KeyError, describe } from '../errors.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
+
+// node-forge costs ~30 ms to load and only certificate building needs it: load it on first use
+// (a synchronous require keeps selfSignedCertificate synchronous), so seal/unseal never pay it.
+const requireCjs = createRequire(import.meta.url);
+let forgeModule: typeof Forge | undefined;
+function loadForge(): typeof Forge {
+  return (forgeModule ??= requireCjs('node-forge') as typeof Forge);
+}
 
 /** Options of {@link generateRsaKeyPair}. */
 export interface RsaKeygenOptions {
@@ -70,6 +79,7 @@ export function selfSignedCertificate(
   if (privateKey.asymmetricKeyType !== 'rsa' || privateKey.type !== 'private') {
     throw new KeyError('failed to build certificate: expected an RSA private key');
   }
+  const forge = loadForge();
   const pub = forge.pki.publicKeyFromPem(createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString());
   const cert = forge.pki.createCertificate();
   cert.publicKey = pub;
@@ -95,7 +105,7 @@ export function selfSignedCertificate(
     },
   };
   try {
-    cert.sign(signer as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+    cert.sign(signer as unknown as Forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   } catch (err) {
     throw new KeyError(`failed to sign certificate: ${describe(err)}`, { cause: err });
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair, formatAgeKeyFile, parseAgeIdentities, readSopsMetadata, sealSops, unsealSopsForEdit, unwrapDataKey, wrapDataKey, ageRecipientOf } from '../../src/index.js';
 import { peerPath } from '../support/peers.js';
+import { decryptPayload, encryptX25519, parseAgeFile, unwrapX25519 } from '../../src/crypto/age-x25519.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealops-age-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,5 +49,50 @@ describe('interop with the age CLI', () => {
     const viaAge = age(['-d', '-i', keyFile], Buffer.from(enc));
     const { context } = await unsealSopsForEdit(sealed, { identities: [pair.identity] });
     expect(viaAge.equals(Buffer.from(context.dataKey))).toBe(true);
+  });
+
+  it('opens the binary form of a sealops-wrapped key and a multi-chunk file for several recipients with age -d', async () => {
+    const pairs = [await generateAgeKeyPair(), await generateAgeKeyPair()];
+    const keyFile = join(dir, 'k4.txt');
+    writeFileSync(keyFile, formatAgeKeyFile(pairs[1]!.identity, pairs[1]!.recipient), { mode: 0o600 });
+    const dataKey = randomBytes(32);
+    const armored = await wrapDataKey(dataKey, pairs[1]!.recipient);
+    const binary = Buffer.from(armored.split('\n').slice(1, -2).join(''), 'base64');
+    expect(binary.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n');
+    expect(age(['-d', '-i', keyFile], binary).equals(dataKey)).toBe(true);
+    for (const size of [64 * 1024, 3 * 64 * 1024 + 5]) {
+      const plain = randomBytes(size);
+      const file = encryptX25519(plain, pairs.map((p) => p.recipient));
+      expect(age(['-d', '-i', keyFile], file).equals(plain)).toBe(true);
+    }
+  });
+
+  it('opens files made by age -r and age -a -r for several recipients (age-keygen keys) natively', async () => {
+    const keyFiles = [0, 1, 2].map((i) => join(dir, `kg${i}.txt`));
+    for (const f of keyFiles) execFileSync(peerPath('age-keygen'), ['-o', f], { stdio: 'pipe' });
+    const identities = keyFiles.map((f) => parseAgeIdentities(readFileSync(f, 'utf8'))[0]!);
+    const recipients = await Promise.all(identities.map((id) => ageRecipientOf(id)));
+    const rArgs = recipients.flatMap((r) => ['-r', r]);
+    const dataKey = randomBytes(32);
+    const armored = age([...rArgs, '-a'], dataKey).toString('utf8');
+    for (const id of identities) expect(Buffer.from((await unwrapDataKey(armored, [id]))!).equals(dataKey)).toBe(true);
+    expect(await unwrapDataKey(armored, [(await generateAgeKeyPair()).identity])).toBeNull();
+    const big = randomBytes(2 * 64 * 1024 + 1);
+    const parsed = parseAgeFile(age(rArgs, big));
+    expect(parsed.stanzas.filter((st) => st.args[0] === 'X25519')).toHaveLength(3);
+    const fileKey = unwrapX25519(parsed.stanzas, [identities[2]!]);
+    expect(fileKey && decryptPayload(parsed, fileKey).equals(big)).toBe(true);
+  });
+
+  it('makes age -d fail on a sealops-wrapped key whose header MAC was changed, as sealops does', async () => {
+    const pair = await generateAgeKeyPair();
+    const keyFile = join(dir, 'k5.txt');
+    writeFileSync(keyFile, formatAgeKeyFile(pair.identity, pair.recipient), { mode: 0o600 });
+    const binary = Buffer.from((await wrapDataKey(randomBytes(32), pair.recipient)).split('\n').slice(1, -2).join(''), 'base64');
+    const at = binary.indexOf('\n--- ') + 5;
+    binary[at] = binary[at] === 0x41 ? 0x42 : 0x41;
+    expect(() => age(['-d', '-i', keyFile], binary)).toThrow();
+    const parsed = parseAgeFile(binary);
+    expect(() => decryptPayload(parsed, unwrapX25519(parsed.stanzas, [pair.identity])!)).toThrow(/header MAC/);
   });
 });
