@@ -1,5 +1,8 @@
 /**
  * `sealops agent [--once] [--kubeconfig FILE] [--namespace NS]`: the in-cluster sync agent.
+ * In long-running mode the leader creates the keys Secret when it is missing (`--no-generate-keys`
+ * turns that off; `--once` generates only with `--generate-keys`) and every replica serves the
+ * public halves on `/v1/cert.pem` and `/v1/recipients`.
  * JSON logs go to stderr; `--once` prints one summary line per Sync to stdout and exits 1 when
  * any Sync failed.
  */
@@ -22,6 +25,8 @@ import {
   LeaderElector,
   normalizeRepoUrl,
   describe,
+  ensureClusterKeys,
+  type PublicKeys,
 } from '../../src/index.js';
 import { hostname } from 'node:os';
 
@@ -34,6 +39,7 @@ interface AgentOptions {
   listen?: string;
   concurrency?: string;
   leaderElect?: boolean;
+  generateKeys?: boolean;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -55,8 +61,10 @@ export function register(program: Command, io: CliIo): void {
     .option('--namespace <NS>', 'reconcile only the Syncs in this namespace (default: all namespaces)')
     .option('--agent-namespace <NS>', "namespace of the agent's keys Secret sealops-keys (default: $SEALOPS_NAMESPACE, the pod's namespace, sealops-system)")
     .option('--work-dir <DIR>', 'private folder for fetched repositories (default: $SEALOPS_WORK_DIR or a temp folder)')
-    .option('--listen <PORT>', 'serve /healthz, /readyz and /metrics on this port (long-running mode only)', '8080')
+    .option('--listen <PORT>', 'serve /healthz, /readyz, /metrics, /v1/cert.pem and /v1/recipients on this port (long-running mode only)', '8080')
     .option('--concurrency <N>', 'parallel API requests during apply', '8')
+    .option('--generate-keys', 'create the keys Secret sealops-keys with a new key set when it is missing (default in long-running mode, by the leader only)')
+    .option('--no-generate-keys', 'never create the keys Secret (default with --once)')
     .option('--no-leader-elect', 'do not take the Lease sealops-agent in the agent namespace before reconciling (long-running mode)')
     .action(async (opts: AgentOptions) => {
       const concurrency = Number(opts.concurrency);
@@ -80,6 +88,11 @@ export function register(program: Command, io: CliIo): void {
       };
       try {
         if (opts.once) {
+          // --once is read-only unless asked: a CI run must not mint a cluster's keys by accident.
+          if (opts.generateKeys === true) {
+            const keys = await ensureClusterKeys(client, base.agentNamespace, { generate: true, publish: true, log });
+            log.info('cluster keys published', { recipients: keys.recipients.length, certificates: keys.certificates.length });
+          }
           let results;
           try {
             results = await reconcileAllOnce(base);
@@ -113,14 +126,40 @@ export function register(program: Command, io: CliIo): void {
             log.warn('failed to renew leader lease', { error: describe(err) });
           }
         };
+        // Only the leader writes (creates the keys Secret, applies the public ConfigMap); every
+        // replica reads the Secret to serve the public halves. Re-read now and then, so keys
+        // added by a rotation get published.
+        let publicKeys: PublicKeys | undefined;
+        let refreshing = false;
+        const refreshKeys = async (): Promise<void> => {
+          if (refreshing) return;
+          refreshing = true;
+          try {
+            const leader = !elector || elector.isLeader();
+            const found = await ensureClusterKeys(client, base.agentNamespace, { generate: opts.generateKeys !== false && leader, publish: leader, log });
+            if (found.found) publicKeys = found;
+          } catch (err) {
+            log.warn('failed to load or publish the cluster keys', { error: describe(err) });
+          } finally {
+            refreshing = false;
+          }
+        };
         await renew();
-        const renewTimer = setInterval(() => void renew(), 5000);
+        void refreshKeys();
+        const keysTimer = setInterval(() => void refreshKeys(), 60_000);
+        const renewTimer = setInterval(() => {
+          const before = leading;
+          void renew().then(() => {
+            if (!before && leading) void refreshKeys();
+          });
+        }, 5000);
         const hookSecret = io.env.SEALOPS_WEBHOOK_SECRET;
         const server = await startHealthServer({
           port,
           isReady: () => controller.ready,
           metrics,
           apiRequests: () => client.requests,
+          publicKeys: () => publicKeys,
           webhook: hookSecret ? { secret: Buffer.from(hookSecret, 'utf8'), onPush: (urls) => controller.trigger(urls, normalizeRepoUrl) } : undefined,
         });
         controller.start();
@@ -132,6 +171,7 @@ export function register(program: Command, io: CliIo): void {
         });
         log.info('agent stopping');
         clearInterval(renewTimer);
+        clearInterval(keysTimer);
         await controller.stop();
         await elector?.release();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -14,3 +14,4 @@ export { KubeClient, KubeApiError, loadKubeConfig } from './kube/client.js';
 export { Discovery, resourcePath, type ResourceInfo } from './kube/discovery.js';
 export * from './controller.js';
 export * from './leader.js';
+export * from './keys.js';

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { handleWebhook, type WebhookOptions } from './webhook.js';
+import { handlePublicKeys, type PublicKeysSource } from './keys.js';
 
 /** Counters the agent updates. */
 export class AgentMetrics {
@@ -47,6 +48,8 @@ export interface HealthServerOptions {
   readonly apiRequests: () => number;
   /** Enables `POST /hook` (see webhook.ts). */
   readonly webhook?: WebhookOptions;
+  /** Enables `GET /v1/cert.pem` and `GET /v1/recipients` (see keys.ts). */
+  readonly publicKeys?: PublicKeysSource;
 }
 
 /** Starts the endpoint; resolves with the server once it listens. */
@@ -66,6 +69,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<S
     if (path === '/metrics') {
       return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(options.metrics.render(options.apiRequests()));
     }
+    if (options.publicKeys && handlePublicKeys(path ?? '', req, res, options.publicKeys)) return;
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {

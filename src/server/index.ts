@@ -1,3 +1,4 @@
 // Barrel of src/server: the agent's health, readiness and metrics endpoint.
 export * from './health.js';
 export * from './webhook.js';
+export * from './keys.js';
