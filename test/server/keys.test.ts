@@ -1,0 +1,43 @@
+// The public-key routes of the agent's HTTP endpoint, served by the real listener.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { AgentMetrics, startHealthServer } from '../../src/server/health.js';
+import type { PublicKeys } from '../../src/agent/keys.js';
+
+let server: Server | undefined;
+afterEach(() => void server?.close());
+
+async function serve(keys: PublicKeys | undefined): Promise<string> {
+  server = await startHealthServer({ port: 0, host: '127.0.0.1', isReady: () => true, metrics: new AgentMetrics(), apiRequests: () => 0, publicKeys: () => keys });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('GET /v1/cert.pem and /v1/recipients', () => {
+  it('serve the certificates as PEM text and the recipients one per line', async () => {
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const base = await serve({ recipients: ['age1one', 'age1two'], certificates: [cert, cert] });
+    const pem = await fetch(`${base}/v1/cert.pem`);
+    expect(pem.status).toBe(200);
+    expect(pem.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await pem.text()).toBe(cert + cert);
+    const rec = await fetch(`${base}/v1/recipients`);
+    expect(rec.status).toBe(200);
+    expect(await rec.text()).toBe('age1one\nage1two\n');
+  });
+
+  it('answer 404 while no key set is known or when it holds no certificate', async () => {
+    let base = await serve(undefined);
+    expect((await fetch(`${base}/v1/cert.pem`)).status).toBe(404);
+    expect((await fetch(`${base}/v1/recipients`)).status).toBe(404);
+    server?.close();
+    base = await serve({ recipients: ['age1one'], certificates: [] });
+    expect((await fetch(`${base}/v1/cert.pem`)).status).toBe(404);
+    expect((await fetch(`${base}/v1/recipients`)).status).toBe(200);
+  });
+
+  it('are not served when the agent passes no key source', async () => {
+    server = await startHealthServer({ port: 0, host: '127.0.0.1', isReady: () => true, metrics: new AgentMetrics(), apiRequests: () => 0 });
+    expect((await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/recipients`)).status).toBe(404);
+  });
+});
