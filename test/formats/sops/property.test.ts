@@ -10,11 +10,15 @@ beforeAll(async () => {
   key = await generateAgeKeyPair();
 });
 
+/** Plain words that YAML 1.1 readers take for booleans or null. */
+const YAML11_WORD = /^(true|false|null|yes|no|on|off|y|n|~)$/i;
+
 const keyName = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,15}$/).filter((k) => k !== 'sops');
 const value = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.stringMatching(/^[a-z0-9 :#'"\n-]{1,30}$/),
+  fc.constantFrom('n', 'Y', 'yes', 'off', 'NULL', '~'),
   fc.integer(),
   fc.boolean(),
   fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)),
@@ -37,8 +41,12 @@ describe('seal → unseal properties', () => {
           if (typeof v === 'string' && v.length >= 6 && !/^\s|\s$/.test(v) && !'ENC[AES256_GCM,data:iv:tag:type:str]'.includes(v)) expect(sealed).not.toContain(v);
         }
         const back = await unsealSops(sealed, { identities: [key.identity] });
-        // Multi-line values may come back with blank lines unindented; everything else byte for byte.
-        if (!Object.values(s.stringData).some((v) => typeof v === 'string' && v.includes('\n'))) expect(back).toBe(text);
+        // Multi-line values may come back with blank lines unindented, and words a YAML 1.1 reader
+        // (kubectl's) takes for booleans or null come back quoted on purpose (scalar-style.ts);
+        // everything else byte for byte.
+        const restyled = Object.values(s.stringData).some((v) => typeof v === 'string' && (v.includes('\n') || YAML11_WORD.test(v)));
+        if (!restyled) expect(back).toBe(text);
+        for (const v of Object.values(s.stringData)) if (typeof v === 'string' && YAML11_WORD.test(v)) expect(back).toContain(`"${v}"`);
         const [doc] = (await decryptSopsDocuments(sealed, { identities: [key.identity] })) as Record<string, unknown>[];
         // Compared with what the text means (yaml's own stringify is lossy for some whitespace).
         expect(doc?.stringData).toEqual((parse(text) as { stringData: unknown }).stringData);
