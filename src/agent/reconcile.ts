@@ -60,6 +60,7 @@ const SOURCE_REASONS: Record<string, string> = {
   InvalidSource: 'InvalidSource',
   SymlinkEscape: 'SourceRefused',
   FileTooLarge: 'SourceRefused',
+  SignatureVerificationFailed: 'SignatureVerificationFailed',
   GitFailed: 'GitFailed',
 };
 
@@ -130,6 +131,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     secrets = fetched.secrets;
   } catch (err) {
     const reason = err instanceof SourceError ? SOURCE_REASONS[err.reason] ?? 'GitFailed' : 'GitFailed';
+    // A refused commit was fetched: record it as attempted (never as applied).
+    if (err instanceof SourceError && err.commit) state.attempted = revisionOf(spec.source.ref, err.commit);
     return finish({ ok: false, reason, message: describe(err) });
   }
   const revision = revisionOf(spec.source.ref, snapshot.commit);

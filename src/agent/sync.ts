@@ -43,9 +43,20 @@ export interface SyncStatus {
   inventory?: { entries: InventoryEntry[] };
 }
 
+/**
+ * `spec.source.verify`: the fetched commit must be signed by a key of the named Secret (in the
+ * Sync's namespace) before anything is built. `mode` is `HEAD` (the commit the ref points at),
+ * the only mode there is.
+ */
+export interface SourceVerify {
+  readonly mode: 'HEAD';
+  /** Secret with `allowed_signers` (git's gpg.ssh.allowedSignersFile format) and/or `*.asc` OpenPGP public keys. */
+  readonly secretRef: string;
+}
+
 /** The spec with defaults applied. */
 export interface SyncSpec {
-  readonly source: { readonly url: string; readonly ref: GitRef; readonly secretRef?: string };
+  readonly source: { readonly url: string; readonly ref: GitRef; readonly secretRef?: string; readonly verify?: SourceVerify };
   /** Folder inside the repository ('' for the root). */
   readonly path: string;
   /** Milliseconds between reconciles. */
@@ -84,6 +95,18 @@ function optString(v: unknown, field: string): string | undefined {
   return v;
 }
 
+function parseVerify(value: unknown): SourceVerify | undefined {
+  if (value === undefined || value === null) return undefined;
+  const verify = rec(value);
+  if (!verify) throw new InputError('failed to read Sync spec: spec.source.verify must be an object');
+  const mode = optString(verify.mode, 'spec.source.verify.mode') ?? 'HEAD';
+  if (mode.toUpperCase() !== 'HEAD') throw new InputError('failed to read Sync spec: spec.source.verify.mode must be HEAD');
+  const secretRef = optString(rec(verify.secretRef)?.name, 'spec.source.verify.secretRef.name');
+  // No silent downgrade: asking for verification without keys is an error, not "verify nothing".
+  if (!secretRef) throw new InputError('failed to read Sync spec: spec.source.verify.secretRef.name is required');
+  return { mode: 'HEAD', secretRef };
+}
+
 /** Reads and defaults a Sync's spec; throws InputError naming the bad field. */
 export function parseSyncSpec(value: unknown): SyncSpec {
   const spec = rec(value);
@@ -98,6 +121,7 @@ export function parseSyncSpec(value: unknown): SyncSpec {
     commit: optString(refIn.commit, 'spec.source.ref.commit'),
   };
   const secretRef = optString(rec(source?.secretRef)?.name, 'spec.source.secretRef.name');
+  const verify = parseVerify(source?.verify);
   const path = (optString(spec.path, 'spec.path') ?? '').replace(/^\.?\/+/, '');
   if (path.split('/').includes('..')) throw new InputError('failed to read Sync spec: spec.path must stay inside the repository');
   const intervalMs = parseDuration(optString(spec.interval, 'spec.interval') ?? '5m');
@@ -109,7 +133,7 @@ export function parseSyncSpec(value: unknown): SyncSpec {
     throw new InputError('failed to read Sync spec: spec.deletionGuard.maxPercent must be an integer from 0 to 100');
   }
   return {
-    source: { url, ref, secretRef },
+    source: { url, ref, secretRef, ...(verify ? { verify } : {}) },
     path,
     intervalMs,
     timeoutMs,

@@ -4,3 +4,4 @@ export * from './source.js';
 export * from './local.js';
 export * from './staged.js';
 export * from './tree.js';
+export * from './verify.js';

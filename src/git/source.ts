@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { GitError, redact } from '../errors.js';
 import { hardeningConfig, runGit, type GitRun } from './source-exec.js';
+import { CommitSignatureError, verifyCommitSignature, type SignatureKeys } from './verify.js';
 
 /** Why a fetch failed, for the Sync's status reason. */
 export type SourceFailure =
@@ -19,15 +20,19 @@ export type SourceFailure =
   | 'InvalidSource'
   | 'SymlinkEscape'
   | 'FileTooLarge'
+  | 'SignatureVerificationFailed'
   | 'GitFailed';
 
 /** A git error with a machine-readable reason. Its message never carries credentials. */
 export class SourceError extends GitError {
   /** Why the source could not be fetched. */
   readonly reason: SourceFailure;
-  constructor(reason: SourceFailure, message: string, options?: { cause?: unknown; hint?: string }) {
+  /** The fetched commit, when the failure came after the fetch (e.g. a refused signature). */
+  readonly commit?: string;
+  constructor(reason: SourceFailure, message: string, options?: { cause?: unknown; hint?: string; commit?: string }) {
     super(message, options);
     this.reason = reason;
+    this.commit = options?.commit;
   }
 }
 
@@ -61,6 +66,8 @@ export interface FetchOptions {
   readonly maxFileBytes?: number;
   /** Largest total read, in bytes (default 64 MiB). */
   readonly maxTotalBytes?: number;
+  /** When set, the fetched commit must be signed by one of these keys before any file is read. */
+  readonly verify?: SignatureKeys;
 }
 
 /** One regular file of the fetched tree. */
@@ -231,6 +238,15 @@ export async function fetchSnapshot(options: FetchOptions): Promise<Snapshot> {
       throw new SourceError('RefNotFound', `failed to fetch source: ref ${spec.src} does not name a commit`);
     }
     if (spec.commit && commit !== spec.commit) throw new SourceError('RefNotFound', `failed to fetch source: commit ${spec.commit} not found`);
+    if (options.verify) {
+      // Before the tree is read: an unverified commit contributes nothing, not even a file list.
+      try {
+        await verifyCommitSignature(options.workDir, commit, options.verify, remaining());
+      } catch (err) {
+        if (err instanceof CommitSignatureError) throw new SourceError('SignatureVerificationFailed', err.message, { cause: err, commit });
+        throw err;
+      }
+    }
     const files = await readTree(options.workDir, commit, options, remaining);
     return { commit, files };
   } finally {

@@ -31,6 +31,23 @@ describe('parseSyncSpec', () => {
   });
 });
 
+describe('parseSyncSpec: spec.source.verify', () => {
+  it('reads the verification Secret and defaults the mode to HEAD', () => {
+    expect(parseSyncSpec({ source: { url: 'file:///r', verify: { secretRef: { name: 'signers' } } } }).source.verify).toEqual({ mode: 'HEAD', secretRef: 'signers' });
+    expect(parseSyncSpec({ source: { url: 'file:///r', verify: { mode: 'head', secretRef: { name: 's' } } } }).source.verify).toEqual({ mode: 'HEAD', secretRef: 's' });
+  });
+
+  it('leaves verification off when the field is absent', () => {
+    expect(parseSyncSpec({ source: { url: 'file:///r' } }).source.verify).toBeUndefined();
+  });
+
+  it('refuses verification without a Secret, an unknown mode and a non-object', () => {
+    expect(() => parseSyncSpec({ source: { url: 'file:///r', verify: {} } })).toThrow(/spec\.source\.verify\.secretRef\.name is required/);
+    expect(() => parseSyncSpec({ source: { url: 'file:///r', verify: { mode: 'Tag', secretRef: { name: 's' } } } })).toThrow(/mode must be HEAD/);
+    expect(() => parseSyncSpec({ source: { url: 'file:///r', verify: true } })).toThrow(/verify must be an object/);
+  });
+});
+
 describe('parseDuration and revisionOf', () => {
   it('parses Go-style durations', () => {
     expect([parseDuration('500ms'), parseDuration('30s'), parseDuration('1h2m3s')]).toEqual([500, 30_000, 3_723_000]);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { credentialValues, fetchSnapshot, SourceError, type GitAuth, type Snapshot } from '../../git/source.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import type { SyncSpec } from '../sync.js';
+import { countAllowedSigners, type SignatureKeys } from '../../git/verify.js';
 
 /** Reads a Secret's entries as UTF-8 strings; throws SourceError-free KubeApiError on failure. */
 export async function readSecretEntries(client: KubeClient, namespace: string, name: string): Promise<Record<string, string>> {
@@ -32,6 +33,35 @@ export function authFromEntries(entries: Readonly<Record<string, string>>): GitA
   throw new SourceError('InvalidSource', 'failed to read source secret: it holds none of identity, bearerToken, password, token');
 }
 
+/**
+ * Trusted signing keys from the entries of a `spec.source.verify` Secret: `allowed_signers`
+ * (SSH, git's gpg.ssh.allowedSignersFile format) and/or OpenPGP public keys (entries ending
+ * `.asc`). A Secret naming no key is refused, so verification never silently accepts nothing.
+ */
+export function signatureKeysFromEntries(entries: Readonly<Record<string, string>>): SignatureKeys {
+  const allowedSigners = entries.allowed_signers;
+  const openpgpKeys = Object.keys(entries)
+    .filter((k) => k.endsWith('.asc'))
+    .sort()
+    .map((k) => entries[k]!)
+    .filter((v) => v.trim() !== '');
+  const ssh = allowedSigners !== undefined && countAllowedSigners(allowedSigners) > 0;
+  if (!ssh && openpgpKeys.length === 0) {
+    const why = allowedSigners === undefined ? 'it has no allowed_signers entry and no OpenPGP key (*.asc)' : 'allowed_signers lists no key';
+    throw new SourceError('InvalidSource', `failed to read verification secret: ${why}`);
+  }
+  return { ...(ssh ? { allowedSigners } : {}), ...(openpgpKeys.length ? { openpgpKeys } : {}) };
+}
+
+async function readNamedSecret(client: KubeClient, namespace: string, name: string, what: string): Promise<Record<string, string>> {
+  try {
+    return await readSecretEntries(client, namespace, name);
+  } catch (err) {
+    const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : 'could not be read';
+    throw new SourceError('InvalidSource', `failed to read ${what} ${namespace}/${name}: ${why}`, { cause: err });
+  }
+}
+
 /** Fetches the Sync's source. `workRoot` holds one bare repository per Sync and URL. */
 export async function fetchSyncSource(
   client: KubeClient,
@@ -40,16 +70,10 @@ export async function fetchSyncSource(
   workRoot: string,
 ): Promise<{ snapshot: Snapshot; secrets: string[] }> {
   let auth: GitAuth = { kind: 'none' };
-  if (spec.source.secretRef) {
-    let entries: Record<string, string>;
-    try {
-      entries = await readSecretEntries(client, sync.namespace, spec.source.secretRef);
-    } catch (err) {
-      const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : 'could not be read';
-      throw new SourceError('InvalidSource', `failed to read source secret ${sync.namespace}/${spec.source.secretRef}: ${why}`, { cause: err });
-    }
-    auth = authFromEntries(entries);
-  }
+  if (spec.source.secretRef) auth = authFromEntries(await readNamedSecret(client, sync.namespace, spec.source.secretRef, 'source secret'));
+  const verify = spec.source.verify
+    ? signatureKeysFromEntries(await readNamedSecret(client, sync.namespace, spec.source.verify.secretRef, 'verification secret'))
+    : undefined;
   const id = createHash('sha256').update(`${sync.namespace}/${sync.name}\n${spec.source.url}`).digest('hex').slice(0, 24);
   const snapshot = await fetchSnapshot({
     url: spec.source.url,
@@ -58,6 +82,7 @@ export async function fetchSyncSource(
     workDir: join(workRoot, id),
     subdir: spec.path,
     timeoutMs: Math.min(spec.timeoutMs, 120_000),
+    ...(verify ? { verify } : {}),
   });
   return { snapshot, secrets: credentialValues(auth) };
 }

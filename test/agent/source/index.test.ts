@@ -1,6 +1,6 @@
 // Reading git credentials from a source Secret's entries.
 import { describe, expect, it } from 'vitest';
-import { authFromEntries } from '../../../src/agent/source/index.js';
+import { authFromEntries, signatureKeysFromEntries } from '../../../src/agent/source/index.js';
 import { credentialValues } from '../../../src/git/source.js';
 import { SourceError } from '../../../src/git/source.js';
 
@@ -27,5 +27,36 @@ describe('authFromEntries', () => {
     expect(credentialValues({ kind: 'basic', username: 'u', password: 'p4ss' })).toEqual(['p4ss', Buffer.from('u:p4ss').toString('base64')]);
     expect(credentialValues({ kind: 'ssh', privateKey: 'K', knownHosts: 'h' })).toEqual(['K']);
     expect(credentialValues({ kind: 'none' })).toEqual([]);
+  });
+});
+
+describe('signatureKeysFromEntries', () => {
+  const line = 'alice@example.invalid ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5ZrD3UNbNbQ1pS7Yy6k4PSnNrJvVPtLuFpBUj0m7aR';
+
+  it('reads the allowed_signers entry', () => {
+    expect(signatureKeysFromEntries({ allowed_signers: `${line}\n` })).toEqual({ allowedSigners: `${line}\n` });
+  });
+
+  it('reads OpenPGP keys from the entries ending .asc, in name order, beside allowed_signers', () => {
+    const keys = signatureKeysFromEntries({ 'b.asc': 'KEY-B', 'a.asc': 'KEY-A', allowed_signers: line, note: 'x' });
+    expect(keys).toEqual({ allowedSigners: line, openpgpKeys: ['KEY-A', 'KEY-B'] });
+    expect(signatureKeysFromEntries({ 'release.asc': 'KEY' })).toEqual({ openpgpKeys: ['KEY'] });
+  });
+
+  it('refuses a Secret with neither allowed_signers nor an OpenPGP key', () => {
+    expect(() => signatureKeysFromEntries({ other: line })).toThrow(/no allowed_signers entry and no OpenPGP key/);
+    expect(() => signatureKeysFromEntries({ 'empty.asc': '  \n' })).toThrow(SourceError);
+  });
+
+  it('refuses an allowed_signers entry that lists no key', () => {
+    const err = (() => {
+      try {
+        signatureKeysFromEntries({ allowed_signers: '# only a comment\n\n' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as SourceError).reason).toBe('InvalidSource');
   });
 });
