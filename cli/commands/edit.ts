@@ -4,11 +4,12 @@
  * shows only what was edited. The temp file is overwritten and removed on every path.
  */
 import type { Command } from 'commander';
+import { isUtf8 } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { detectSopsFormat, IoError, sealSops, UsageError, unsealSopsForEdit, describe } from '../../src/index.js';
+import { detectSopsFormat, InputError, IoError, sealSops, UsageError, unsealSopsForEdit, describe } from '../../src/index.js';
 import { collect, warn, type CliIo } from '../io.js';
 import { identitiesFor, readInput, replaceFile } from './sops-shared.js';
 
@@ -76,7 +77,10 @@ export function register(program: Command, io: CliIo): void {
           throw new IoError(`failed to run editor "${editor}": ${describe(err)}`, { cause: err });
         });
         if (status !== 0) throw new IoError(`failed to edit ${file}: the editor exited with status ${status}; nothing was changed`);
-        const edited = await readFile(tmp, 'utf8');
+        const editedBytes = await readFile(tmp);
+        // Decoding would turn such bytes into U+FFFD for good, and seal that.
+        if (!isUtf8(editedBytes)) throw new InputError(`failed to edit ${file}: the edited text is not UTF-8; nothing was changed`);
+        const edited = editedBytes.toString('utf8');
         if (edited === plaintext) {
           warn(io, `${file} was not changed`);
           return;

@@ -2,9 +2,10 @@
  * What the sops-side commands share: reading FILE or stdin, writing stdout or in place without
  * ever leaving a half-written file, and loading identities from -k or the environment.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { chmod, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_MAX_MANIFEST_BYTES, InputError, IoError, KeyError, UsageError, describe, loadAgeIdentities } from '../../src/index.js';
 import { readAll, type CliIo } from '../io.js';
@@ -24,7 +25,7 @@ export async function readInput(file: string | undefined, io: CliIo): Promise<In
     if (bytes.length > DEFAULT_MAX_MANIFEST_BYTES) {
       throw new InputError(`failed to read <stdin>: ${bytes.length} bytes is over the ${DEFAULT_MAX_MANIFEST_BYTES}-byte cap`);
     }
-    return { text: bytes.toString('utf8'), bytes, source: '<stdin>' };
+    return { text: utf8Text(bytes, '<stdin>'), bytes, source: '<stdin>' };
   }
   const path = resolve(io.cwd, file);
   try {
@@ -38,12 +39,25 @@ export async function readInput(file: string | undefined, io: CliIo): Promise<In
       });
     }
     const bytes = readFileSync(path);
-    return { text: bytes.toString('utf8'), bytes, source: file, path };
+    return { text: utf8Text(bytes, file), bytes, source: file, path };
   } catch (err) {
     if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new IoError(`failed to read ${file}: ${code === 'ENOENT' ? 'no such file' : describe(err)}`, { cause: err });
   }
+}
+
+/**
+ * The input as text. Bytes that are not UTF-8 would decode to U+FFFD and be sealed (or written
+ * back in place) that way, losing the original for good, so they are refused.
+ */
+function utf8Text(bytes: Buffer, source: string): string {
+  if (!isUtf8(bytes)) {
+    throw new InputError(`failed to read ${source}: it is not UTF-8 text`, {
+      hint: 'sealops seals UTF-8 text only (also with --input-type binary); convert the file, or base64-encode it into a Secret data value',
+    });
+  }
+  return bytes.toString('utf8');
 }
 
 /** Checks the FILE list against `--in-place`: several files or stdin need the right mode. */
@@ -59,7 +73,10 @@ export function checkFiles(files: string[], inPlace: boolean | undefined): (stri
  * Replaces a file atomically: the new content goes to a temp file beside it (same mode), which
  * is then renamed over the original, so a crash leaves the old file or the new one, never half.
  */
-export async function replaceFile(path: string, content: string | Buffer): Promise<void> {
+export async function replaceFile(file: string, content: string | Buffer): Promise<void> {
+  // A symlink is followed: renaming over the link itself would turn it into a regular file and
+  // leave the plaintext it pointed to where it was.
+  const path = await realpath(file).catch(() => file);
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let mode = 0o644;
   try {

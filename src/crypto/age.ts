@@ -60,11 +60,21 @@ export async function ageRecipientOf(identity: string): Promise<string> {
 
 const X25519_RE = /^age1[02-9ac-hj-np-z]{58}$/;
 const PQ_RE = /^age1pq1[02-9ac-hj-np-z]+$/;
+const IDENTITY_LIKE = /^\s*AGE-SECRET-KEY-/i;
 
-/** The kind of an age recipient string; InputError when it is not a supported recipient. */
+/**
+ * The kind of an age recipient string; InputError when it is not a supported recipient. A
+ * private key passed where a recipient belongs (`-r AGE-SECRET-KEY-1…`) is refused without
+ * quoting it, so the mistake does not also print the key into a terminal or CI log.
+ */
 export function ageRecipientKind(recipient: string): AgeRecipientKind {
   if (X25519_RE.test(recipient)) return 'x25519';
   if (PQ_RE.test(recipient)) return 'pq';
+  if (IDENTITY_LIKE.test(recipient)) {
+    throw new InputError('failed to use recipient: it is an age identity (a private key), not a recipient', {
+      hint: 'pass the public key (age1…, the "# public key:" line of the key file); if the private key was shared, rotate it',
+    });
+  }
   throw new InputError(`failed to use recipient "${recipient.slice(0, 80)}": not an age X25519 (age1…) or post-quantum (age1pq1…) recipient`);
 }
 
@@ -90,6 +100,7 @@ export function checkAgeRecipients(recipients: readonly string[]): string[] {
 
 /** Wraps `dataKey` for one recipient as an armored age file (the `enc` of a sops age entry). */
 export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promise<string> {
+  if (IDENTITY_LIKE.test(recipient)) ageRecipientKind(recipient);
   if (!PQ_RE.test(recipient)) {
     try {
       decodeX25519Recipient(recipient);

@@ -89,9 +89,11 @@ export async function fetchCertificateText(url: string, options: FetchCertificat
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (err) {
-    throw new InputError(`failed to fetch certificate ${url}: not a valid URL`, { cause: err });
+  } catch {
+    // Neither the text nor the parser's error (which quotes it): it may hold a password.
+    throw new InputError('failed to fetch certificate: the URL is not valid');
   }
+  url = shownUrl(parsed);
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
   if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
     throw new InputError(`failed to fetch certificate ${url}: only https URLs are accepted (plain http only on loopback)`);
@@ -127,6 +129,14 @@ export async function fetchCertificateText(url: string, options: FetchCertificat
 }
 
 /**
+ * A URL as messages show it: without user, password, query and fragment, where credentials
+ * for an authenticating proxy in front of the controller would sit.
+ */
+function shownUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/**
  * Reads a certificate from a file path (relative to `cwd`) or an http(s) URL and checks it
  * with {@link loadRsaCertificate}.
  */
@@ -136,7 +146,7 @@ export async function readRsaCertificate(
 ): Promise<RsaCertificate> {
   if (/^https?:\/\//i.test(fileOrUrl)) {
     const text = await fetchCertificateText(fileOrUrl, options);
-    return loadRsaCertificate(text, { source: fileOrUrl, now: options.now });
+    return loadRsaCertificate(text, { source: shownUrl(new URL(fileOrUrl)), now: options.now });
   }
   const path = isAbsolute(fileOrUrl) ? fileOrUrl : resolve(options.cwd ?? process.cwd(), fileOrUrl);
   let bytes: Buffer;

@@ -61,6 +61,45 @@ const CODE_TEXT: Record<string, string> = {
   TAG_RESOLVE_FAILED: 'unresolvable tag',
 };
 
+/**
+ * Deepest nesting of collections sealops reads: far beyond any real manifest, and far below
+ * where the yaml composer's recursion gives out. Past that point it reports RESOURCE_EXHAUSTION
+ * a few times and then V8 aborts the whole process (a fatal out-of-memory, not an exception),
+ * which a long-running agent or a scan of many files must never hit.
+ */
+export const MAX_MANIFEST_DEPTH = 500;
+
+/**
+ * Offset of the first collection nested deeper than `max` levels, or undefined. Walks the CST
+ * (which the parser builds without recursion) with an explicit stack, so any depth is safe here.
+ */
+export function nestingOverflow(tokens: readonly CST.Token[], max = MAX_MANIFEST_DEPTH): number | undefined {
+  const stack: [CST.Token | null | undefined, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [t, depth] = stack.pop() ?? [undefined, 0];
+    if (!t) continue;
+    if (t.type === 'document') stack.push([t.value, depth]);
+    else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      if (depth + 1 > max) return t.offset;
+      for (const item of t.items) stack.push(['key' in item ? item.key : undefined, depth + 1], [item.value, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Throws InputError when `text` nests collections deeper than `max` (see
+ * {@link MAX_MANIFEST_DEPTH}); pass `tokens` when the text is already parsed to a CST.
+ */
+export function checkManifestDepth(text: string, source: string, max = MAX_MANIFEST_DEPTH, tokens?: readonly CST.Token[]): void {
+  const at = nestingOverflow(tokens ?? [...new Parser().parse(text)], max);
+  if (at !== undefined) {
+    throw new InputError(`failed to parse ${source}: collections nested deeper than ${max} levels at line ${lineOf(text, at)}`, {
+      hint: 'no Kubernetes manifest nests that deep; check the file was generated correctly',
+    });
+  }
+}
+
 /** Line (1-based) of a byte offset, for messages that must not quote the input. */
 export function lineOf(text: string, offset: number): number {
   let line = 1;
@@ -94,8 +133,10 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Pa
   const format = opts.format ?? detectManifestFormat(undefined, text);
   checkManifestSize(text, source, opts.maxBytes);
   const tokens = [...new Parser().parse(text)];
+  checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
   const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
-  const docs = [...composer.compose(tokens, true, text.length)];
+  // No forced empty document: a file of only comments has no document token to pair it with.
+  const docs = [...composer.compose(tokens, false, text.length)];
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {

@@ -4,6 +4,7 @@
  * never a pass); every text file goes through the token rules.
  */
 import { LineCounter, Parser, parseAllDocuments } from 'yaml';
+import { MAX_MANIFEST_DEPTH, nestingOverflow } from '../manifest/parse.js';
 import { fingerprint, type Allowance, type Finding, type RawFinding } from './findings.js';
 import { checkKustomization, isKustomizationPath, type GeneratorRef } from './rules/kustomize.js';
 import { checkDocument } from './rules/manifest.js';
@@ -35,11 +36,24 @@ export function isBinary(content: Buffer): boolean {
   return content.subarray(0, 8192).includes(0);
 }
 
+/**
+ * The text of a UTF-16 file that starts with a byte order mark, else undefined. Such a file is
+ * full of NUL bytes, yet YAML parsers (go-yaml under kubectl and kustomize) read it, so it must
+ * be judged, not skipped as binary.
+ */
+function decodeUtf16(content: Buffer): string | undefined {
+  if (content.length < 2 || content.length % 2 !== 0) return undefined;
+  if (content[0] === 0xff && content[1] === 0xfe) return content.subarray(2).toString('utf16le');
+  if (content[0] === 0xfe && content[1] === 0xff) return Buffer.from(content.subarray(2)).swap16().toString('utf16le');
+  return undefined;
+}
+
 /** Judges `content` as the file at `path` (repository-relative, `/`-separated). */
 export function scanFile(path: string, content: Buffer, commit?: string): FileVerdict {
   if (content.length > SCAN_MAX_FILE_BYTES) return { findings: [], refs: [], note: `skipped: larger than ${SCAN_MAX_FILE_BYTES} bytes` };
-  if (isBinary(content)) return { findings: [], refs: [], note: 'skipped: binary file' };
-  const text = content.toString('utf8');
+  const utf16 = decodeUtf16(content);
+  if (utf16 === undefined && isBinary(content)) return { findings: [], refs: [], note: 'skipped: binary file' };
+  const text = utf16 ?? content.toString('utf8');
   const raw: RawFinding[] = [];
   let refs: GeneratorRef[] = [];
   let note: string | undefined;
@@ -75,6 +89,8 @@ function parseStructured(path: string, text: string): { findings: RawFinding[]; 
     if (looksLikeTemplate(path, text)) return { findings: [], refs: [], note: TEMPLATE_NOTE };
     return { findings: [parseError(at, 'not valid YAML')], refs: [] };
   }
+  const deep = nestingOverflow([...new Parser().parse(text)]);
+  if (deep !== undefined) return { findings: [parseError(deep, `nested deeper than ${MAX_MANIFEST_DEPTH} levels`)], refs: [] };
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];

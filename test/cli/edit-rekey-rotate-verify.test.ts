@@ -64,6 +64,18 @@ describe('sealops edit', () => {
     expect(await readFile(join(dir, 's.yaml'), 'utf8')).toBe(before);
     expect(existsSync((await readFile(join(dir, 'edited-path'), 'utf8')).trim())).toBe(false);
   });
+
+  it('changes nothing when the edit leaves bytes that are not UTF-8, rather than sealing U+FFFD in their place', async () => {
+    const before = await readFile(join(dir, 's.yaml'), 'utf8');
+    // Replaces the password with three bytes that cannot occur in UTF-8.
+    const ed = await editor(`sed -i 's/correct-horse-battery/\\xff\\xfe\\x80/' "$1"`);
+    const r = await run(['edit', '-k', 'alice.txt', 's.yaml'], { cwd: dir, env: { EDITOR: ed } });
+    expect(r.status).toBe(EXIT_CODES.INPUT);
+    expect(r.stderr).toMatch(/^sealops: error: failed to edit s\.yaml: the edited text is not UTF-8; nothing was changed$/m);
+    expect(r.stderr).not.toContain('correct-horse-battery');
+    expect(await readFile(join(dir, 's.yaml'), 'utf8')).toBe(before);
+    expect(existsSync((await readFile(join(dir, 'edited-path'), 'utf8')).trim())).toBe(false);
+  });
 });
 
 describe('sealops rekey, rotate and verify', () => {

@@ -46,6 +46,24 @@ describe('age wrapping of data keys', () => {
     expect(checkAgeRecipients([a.recipient, ` ${a.recipient}`])).toEqual([a.recipient]);
   });
 
+  it('refuses a private key given as a recipient without ever quoting it', async () => {
+    const a = await generateAgeKeyPair();
+    const pq = await generateAgeKeyPair({ postQuantum: true });
+    for (const id of [a.identity, a.identity.toLowerCase(), pq.identity, ` ${a.identity}`]) {
+      for (const f of [() => ageRecipientKind(id), () => checkAgeRecipients([a.recipient, id])]) {
+        let err: unknown;
+        try {
+          f();
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(InputError);
+        expect((err as Error).message).toBe('failed to use recipient: it is an age identity (a private key), not a recipient');
+        expect(JSON.stringify(err, Object.getOwnPropertyNames(err))).not.toContain(id.trim().slice(20));
+      }
+    }
+  });
+
   it('throws InputError on a tampered header MAC and a cut payload, without key bytes in the message', async () => {
     const a = await generateAgeKeyPair();
     const key = randomBytes(32);

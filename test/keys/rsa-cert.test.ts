@@ -125,6 +125,24 @@ describe('readRsaCertificate and fetchCertificateText', () => {
     await expect(fetchCertificateText(`${base}/big`, { ca: serverCa })).rejects.toThrow(/larger than/);
   });
 
+  it('never prints the credentials or query of a certificate URL in an error', async () => {
+    const withCreds = `${base.replace('https://', 'https://deploy:tok-XYZZY@')}/nope?token=q-XYZZY`;
+    const messages: string[] = [];
+    for (const attempt of [
+      fetchCertificateText(withCreds, { ca: serverCa }),
+      readRsaCertificate(withCreds, { ca: serverCa }),
+      fetchCertificateText('https://deploy:tok-XYZZY@[bad/cert.pem'),
+      fetchCertificateText('http://deploy:tok-XYZZY@controller.example/v1/cert.pem?token=q-XYZZY'),
+    ]) {
+      const err = await attempt.then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      messages.push((err as Error).message);
+    }
+    expect(messages.join('\n')).not.toContain('XYZZY');
+    expect(messages[0]).toBe(`failed to fetch certificate ${base}/nope: HTTP status 404`);
+    expect(messages[3]).toMatch(/^failed to fetch certificate http:\/\/controller\.example\/v1\/cert\.pem: only https/);
+  });
+
   it('refuses plain http except on loopback', async () => {
     await expect(fetchCertificateText('http://controller.example/v1/cert.pem')).rejects.toThrow(/only https/);
     await expect(fetchCertificateText('ftp://x/y')).rejects.toThrow(InputError);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkManifestSize, detectManifestFormat, InputError, isKubernetesSecret, manifestRef, parseManifest, stringifyTokens } from '../../src/index.js';
+import { checkManifestSize, detectManifestFormat, InputError, isKubernetesSecret, manifestRef, MAX_MANIFEST_DEPTH, parseManifest, stringifyTokens } from '../../src/index.js';
 
 const errorOf = (f: () => unknown): Error | undefined => {
   try {
@@ -33,6 +33,30 @@ describe('parsing manifests for byte-preserving edits', () => {
     const bomb = 'a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n';
     expect(errorOf(() => parseManifest(bomb, { source: 'bomb.yaml' }))?.message).toMatch(/anchors and aliases are not supported at line 1/);
     expect(parseManifest(bomb, { allowAliases: true }).docs).toHaveLength(1);
+  });
+
+  it('refuses collections nested deeper than MAX_MANIFEST_DEPTH, in flow and block style, again and again', () => {
+    // Composing ~2,000 nested flow collections a few times makes V8 abort the process with a
+    // fatal out-of-memory (not an exception): the loop below is what killed the process.
+    const flow = (n: number) => `kind: Secret\nstringData:\n  a: ${'['.repeat(n)}${']'.repeat(n)}\n`;
+    const block = (n: number) => Array.from({ length: n }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' v\n';
+    for (let i = 0; i < 6; i++) {
+      const err = errorOf(() => parseManifest(flow(20_000), { source: 'deep.yaml' }));
+      expect(err).toBeInstanceOf(InputError);
+      expect(err?.message).toBe(`failed to parse deep.yaml: collections nested deeper than ${MAX_MANIFEST_DEPTH} levels at line 3`);
+    }
+    expect(errorOf(() => parseManifest(block(MAX_MANIFEST_DEPTH + 1), { source: 'b.yaml' }))?.message).toMatch(/nested deeper than 500 levels at line 501$/);
+    // At the limit itself everything still parses (the root map of `flow` is one level).
+    expect(parseManifest(flow(MAX_MANIFEST_DEPTH - 2)).docs).toHaveLength(1);
+    expect(parseManifest(block(MAX_MANIFEST_DEPTH)).docs).toHaveLength(1);
+  });
+
+  it('reads an empty or comment-only file as no documents, keeping its bytes', () => {
+    for (const text of ['', '# only a comment\n', '\n\n']) {
+      const parsed = parseManifest(text, { source: 'e.yaml' });
+      expect(parsed.docs).toHaveLength(0);
+      expect(stringifyTokens(parsed.tokens)).toBe(text);
+    }
   });
 
   it('refuses input over the size cap', () => {

@@ -19,6 +19,27 @@ describe('scanFile', () => {
     expect(scanFile('big.txt', big).note).toMatch(/larger than/);
   });
 
+  it('judges a UTF-16 file with a byte order mark as text, since YAML parsers (and kubectl) read it', () => {
+    const text = plainSecret('db', 'password', randomChars(14));
+    for (const [bom, body] of [
+      [[0xff, 0xfe], Buffer.from(text, 'utf16le')],
+      [[0xfe, 0xff], Buffer.from(text, 'utf16le').swap16()],
+    ] as const) {
+      const v = scanFile('s.yaml', Buffer.concat([Buffer.from(bom), body]));
+      expect(v.note).toBeUndefined();
+      expect(v.findings.map((f) => [f.rule, f.line])).toEqual([['secret-plaintext-stringdata', plainSecret('db', 'password', 'x').split('\n').findIndex((l) => l.includes('password')) + 1]]);
+    }
+  });
+
+  it('reports a Secret nested too deep to compose safely as an error, not a pass or a crash', () => {
+    const deep = `apiVersion: v1\nkind: Secret\nstringData:\n  a: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
+    for (let i = 0; i < 6; i++) {
+      const v = scanFile('deep.yaml', Buffer.from(deep));
+      expect(v.findings.map((f) => [f.rule, f.severity, f.line])).toEqual([['parse-error', 'error', 4]]);
+      expect(v.findings[0]?.message).toMatch(/nested deeper than \d+ levels/);
+    }
+  });
+
   it('applies the token rules to any text file, not only manifests', () => {
     const t = sampleTokens()['aws-access-key-id']!;
     expect(scanFile('src/config.ts', Buffer.from(`const key = "${t}";\n`)).findings.map((f) => f.rule)).toEqual(['aws-access-key-id']);

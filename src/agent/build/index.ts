@@ -14,6 +14,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { InputError } from '../../errors.js';
+import { checkManifestDepth } from '../../manifest/parse.js';
 
 /** One Kubernetes object read from the repository. */
 export interface Manifest {
@@ -80,6 +81,7 @@ function parseDocuments(file: string, text: string, format: 'yaml' | 'json'): un
       throw new InputError(`failed to parse ${file}: not valid JSON`, { cause: err });
     }
   }
+  checkManifestDepth(text, file);
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: unknown[] = [];

@@ -5,12 +5,14 @@
  */
 import { Document, parseAllDocuments } from 'yaml';
 import { InputError } from '../../errors.js';
+import { checkManifestDepth } from '../../manifest/parse.js';
 
 /**
  * Every document of a YAML or JSON text as plain JS values (empty documents dropped).
  * Parse errors become {@link InputError}s naming the line, never quoting the text.
  */
 export function readSealedSecretDocuments(text: string, source = '<input>'): unknown[] {
+  checkManifestDepth(text, source);
   const docs = parseAllDocuments(text, { prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: unknown[] = [];

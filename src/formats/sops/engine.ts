@@ -3,7 +3,7 @@
  * Everything here is pure (text in, text out); reading key files and config is the caller's job.
  */
 import { isMap, parseAllDocuments } from 'yaml';
-import { ageRecipientOf, checkAgeRecipients, generateDataKey, isEncValue, unwrapDataKey } from '../../crypto/index.js';
+import { ageRecipientKind, ageRecipientOf, checkAgeRecipients, generateDataKey, isEncValue, parseEncValue, unwrapDataKey } from '../../crypto/index.js';
 import { InputError, KeyError, describe } from '../../errors.js';
 import { checkManifestSize, detectManifestFormat, isKubernetesSecret, parseManifest, type ManifestFormat, type ParsedManifest } from '../../manifest/index.js';
 import { encryptMac, verifyMac } from './mac.js';
@@ -267,8 +267,16 @@ export async function verifySops(text: string, opts: SopsTextOptions & { identit
     return { ok: false, problems: [describe(err)], recipients: [] };
   }
   const { meta, problems } = structure;
+  // Without keys nothing opens, but an envelope nobody could open (cut by a merge, edited by
+  // hand) is still seen here, so a keyless check in CI does not pass what the cluster refuses.
+  if (!wellFormed(meta.mac)) problems.push('sops.mac is not a well-formed encrypted value');
+  for (const e of meta.age) {
+    if (!(await unwrapDataKey(e.enc, []).then(() => true, () => false))) problems.push(`the data key wrapped for ${e.recipient.slice(0, 80)} is not a well-formed age file`);
+  }
   const recipients = meta.age.map((e) => e.recipient);
   if (opts.recipients) {
+    // An identity among the expected recipients is refused before any message could quote it.
+    for (const r of opts.recipients) if (/^\s*AGE-SECRET-KEY-/i.test(r)) ageRecipientKind(r);
     const want = new Set(opts.recipients);
     const have = new Set(recipients);
     for (const r of want) if (!have.has(r)) problems.push(`not sealed for recipient ${r}`);
@@ -276,12 +284,23 @@ export async function verifySops(text: string, opts: SopsTextOptions & { identit
   }
   if (opts.identities && problems.length === 0) {
     try {
-      await unsealSopsForEdit(text, { ...opts, format, identities: opts.identities });
+      // Opened without writing plaintext: a value that is not UTF-8 is intact, just not printable.
+      if (format === 'dotenv' || format === 'ini') await unsealSopsForEdit(text, { ...opts, format, identities: opts.identities });
+      else await open(text, opts.identities, { ...opts, format: format === 'binary' ? 'json' : format }, false);
     } catch (err) {
       problems.push(describe(err).split('\n')[0] ?? 'failed to open');
     }
   }
   return { ok: problems.length === 0, problems, recipients };
+}
+
+function wellFormed(value: string): boolean {
+  try {
+    parseEncValue(value, '');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Metadata and unsealed values of a YAML/JSON file, without keys. */
@@ -293,8 +312,13 @@ function treeStructure(text: string, opts: SopsTextOptions): { meta: SopsMetadat
   const select = makeSelector(meta);
   for (const doc of tree) {
     if (doc.root && !doc.sopsPair) problems.push(`document ${doc.index + 1} has no sops metadata`);
+    // The rules come from unauthenticated metadata; a Secret's values must be sealed whatever
+    // they say, or an edited encrypted_regex would pass plaintext as sealed.
+    const secret = isKubernetesSecret({ kind: doc.root?.get('kind'), apiVersion: doc.root?.get('apiVersion') });
     for (const leaf of doc.leaves) {
-      if (select(leaf.path) && leaf.value !== '' && !isEncValue(leaf.value)) problems.push(`${leaf.path.join('.')} (line ${leaf.line}) is not encrypted`);
+      const mustSeal = select(leaf.path) || (secret && (leaf.path[0] === 'data' || leaf.path[0] === 'stringData'));
+      if (mustSeal && leaf.value !== '' && !isEncValue(leaf.value)) problems.push(`${leaf.path.join('.')} (line ${leaf.line}) is not encrypted`);
+      else if (isEncValue(leaf.value) && !wellFormed(leaf.value)) problems.push(`${leaf.path.join('.')} (line ${leaf.line}) is not a well-formed encrypted value`);
     }
   }
   return { meta, problems };
@@ -307,9 +331,12 @@ function flatStructure(text: string, format: 'dotenv' | 'ini', opts: SopsTextOpt
   const file = parseFlat(text, format);
   const meta = flatMetadata(file, source);
   const select = makeSelector(meta);
-  const problems = file.lines
-    .filter((l) => l.kind === 'kv' && !l.isMeta && select(l.path) && l.value !== '' && !isEncValue(l.value))
-    .map((l) => `${l.path.join('.')} is not encrypted`);
+  const problems: string[] = [];
+  for (const l of file.lines) {
+    if (l.kind !== 'kv' || l.isMeta) continue;
+    if (select(l.path) && l.value !== '' && !isEncValue(l.value)) problems.push(`${l.path.join('.')} is not encrypted`);
+    else if (isEncValue(l.value) && !wellFormed(l.value)) problems.push(`${l.path.join('.')} is not a well-formed encrypted value`);
+  }
   return { meta, problems };
 }
 

@@ -4,11 +4,13 @@
  * `age__list_0__map_enc` is `age[0].enc`, and newlines in values are written as `\n`.
  * Dotenv is read and written; INI is read (unseal) only.
  */
+import { isUtf8 } from 'node:buffer';
 import { decryptValue, encryptValue, isEncValue, type SopsValueType } from '../../crypto/index.js';
 import { DecryptError, InputError } from '../../errors.js';
 import { MacBuilder } from './mac.js';
 import { metadataObject, parseMetadata, type SopsMetadata } from './metadata.js';
 import { pathAad, type Selector } from './policy.js';
+import { notUtf8 } from './yaml-store.js';
 
 /** The line stores. */
 export type FlatFormat = 'dotenv' | 'ini';
@@ -155,6 +157,7 @@ export function openFlat(
     const { plaintext, type } = decryptValue(dataKey, line.value, pathAad(line.path), where);
     mac.add(plaintext);
     onValue?.(pathAad(line.path), type, plaintext, line.value);
+    if (write && !isUtf8(plaintext)) throw notUtf8(source, line.path);
     if (write) line.raw = line.head + (file.format === 'dotenv' ? plaintext.toString('utf8').replace(/\n/g, '\\n') : plaintext.toString('utf8'));
   }
   return mac.digest();

@@ -2,6 +2,7 @@
  * The YAML/JSON store: seals and opens the leaves of a parsed manifest in place (only the values
  * change, every other byte stays), and adds or removes the `sops` metadata of each document.
  */
+import { isUtf8 } from 'node:buffer';
 import { CST } from 'yaml';
 import { decryptValue, encryptValue, isEncValue, type SopsValueType } from '../../crypto/index.js';
 import { DecryptError, InputError } from '../../errors.js';
@@ -142,6 +143,7 @@ export function openTree(
       const { plaintext, type } = decryptValue(dataKey, leaf.value, aad, where);
       mac.add(canonicalBytes(plaintext, type));
       opts.onValue?.(aad, type, plaintext, leaf.value);
+      if (opts.write && !isUtf8(plaintext)) throw notUtf8(parsed.source, leaf.path);
       if (opts.write) writePlainScalar(leaf.token, plaintext, type, { inFlow: leaf.inFlow, json, parentIndent: leaf.parentIndent });
     }
     for (const c of doc.comments) {
@@ -153,6 +155,16 @@ export function openTree(
     }
   }
   return mac.digest();
+}
+
+/**
+ * A value sops sealed from raw bytes (its binary store takes any file) that is not UTF-8: written
+ * into text it would turn into U+FFFD, so unsealing stops instead of writing different bytes.
+ */
+export function notUtf8(source: string, path: readonly string[]): InputError {
+  return new InputError(`failed to unseal ${source}: the value at ${path.join('.')} is not UTF-8 text`, {
+    hint: 'sealops writes plaintext as text only; open this file with `sops -d` instead',
+  });
 }
 
 function openComment(dataKey: Uint8Array, enc: string, path: string[], mapPaths: string[][], source: string): { plaintext: string; aad: string } {

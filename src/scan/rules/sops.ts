@@ -4,7 +4,8 @@
  * decrypted and verified by anyone, and a `data`/`stringData` value that is not `ENC[…]` is
  * plaintext in git whatever the metadata says.
  */
-import { isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, Parser, parseAllDocuments, visit, type Document, type Node, type YAMLMap } from 'yaml';
+import { nestingOverflow } from '../../manifest/parse.js';
 import type { RawFinding } from '../findings.js';
 import { mapOf, pairOf, valueOf } from './yaml-nodes.js';
 
@@ -105,6 +106,8 @@ export function sealedState(text: string): 'sealed' | 'partly' | 'plain' {
   // YAML store: a top-level `sops` map; every other leaf must be encrypted (or empty).
   if (/^sops:/m.test(text)) {
     try {
+      // Too deep to compose safely: judged as plaintext, which fails closed.
+      if (nestingOverflow([...new Parser().parse(text)]) !== undefined) return 'plain';
       const docs = parseAllDocuments(text);
       const list = Array.isArray(docs) ? docs : [docs];
       const values = list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);

@@ -43,6 +43,8 @@ export function stringOf(map: YAMLMap, key: string, doc: Document.Parsed): strin
 export function scalarText(node: unknown): string | undefined {
   if (!isScalar(node) || node.value === null || node.value === undefined) return undefined;
   const v = node.value;
+  // A `!!binary` scalar: kubectl's go-yaml applies its decoded bytes, so judge those.
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : undefined;
 }
 

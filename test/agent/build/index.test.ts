@@ -57,6 +57,23 @@ describe('buildManifests', () => {
     expect((err as Error).message).not.toContain('hunter2');
   });
 
+  it('fails with an InputError on collections nested too deep, on every reconcile, instead of aborting the process', () => {
+    // A few compositions of ~2,000 nested flow collections make V8 abort the agent outright.
+    const deep = file('deep.yaml', `${cm('d')}data:\n  a: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`);
+    for (let i = 0; i < 6; i++) {
+      const err = (() => {
+        try {
+          buildManifests([deep]);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(/^failed to parse deep\.yaml: collections nested deeper than \d+ levels at line 7$/);
+    }
+  });
+
   it('fails on the same object defined twice', () => {
     expect(() => buildManifests([file('a.yaml', cm('dup')), file('b.yaml', cm('dup'))])).toThrow(/ConfigMap dup is also defined in a\.yaml/);
   });

@@ -20,6 +20,12 @@ describe('readSealedSecretDocuments', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it('refuses collections nested too deep with an InputError, every time', () => {
+    const deep = `kind: Secret\nstringData:\n  a: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
+    for (let i = 0; i < 6; i++) expect(() => readSealedSecretDocuments(deep, 'deep.yaml')).toThrow(/^failed to parse deep\.yaml: collections nested deeper than \d+ levels at line 3$/);
+    expect(() => readSealedSecretDocuments(deep)).toThrow(InputError);
+  });
+
   it('refuses an alias bomb with an InputError', () => {
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`);

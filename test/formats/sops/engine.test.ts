@@ -4,10 +4,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DecryptError,
   InputError,
+  MacBuilder,
   KeyError,
   MacError,
+  SOPS_FORMAT_VERSION,
   decryptSopsDocuments,
+  encryptMac,
+  encryptValue,
   generateAgeKeyPair,
+  generateDataKey,
+  nowLastModified,
+  renderMetadataJson,
+  wrapDataKey,
   isSopsEncrypted,
   readSopsMetadata,
   rekeySops,
@@ -113,6 +121,28 @@ describe('sealing a Kubernetes Secret', () => {
     expect(sealed).toContain('PUBLIC_unencrypted=visible');
     expect(sealed).toMatch(/^sops_mac=ENC\[/m);
     expect(await unsealSops(sealed, { identities: [alice.identity], format: 'dotenv' })).toBe(fixture('app.env'));
+  });
+
+  it('refuses to unseal a value whose plaintext is not UTF-8 instead of writing mangled bytes', async () => {
+    // What `sops -e --input-type binary` writes for a file that is not text: the raw bytes
+    // encrypted under `data:`, the MAC over them. Built from the primitives, as sops builds it.
+    const raw = Buffer.from([0x30, 0x82, 0xff, 0xfe, 0x80, 0x00, 0x41]);
+    const dataKey = generateDataKey();
+    const mac = new MacBuilder();
+    mac.add(raw);
+    const lastmodified = nowLastModified();
+    const meta = {
+      age: [{ recipient: alice.recipient, enc: await wrapDataKey(dataKey, alice.recipient) }],
+      lastmodified,
+      mac: encryptMac(dataKey, mac.digest(), lastmodified),
+      version: SOPS_FORMAT_VERSION,
+      otherKeySources: [],
+    };
+    const file = `{\n\t"data": ${JSON.stringify(encryptValue(dataKey, raw, 'data:', 'str'))},\n\t${renderMetadataJson(meta, '\t', '\n')}\n}\n`;
+    expect((await verifySops(file, { format: 'binary', identities: [alice.identity] })).problems).toEqual([]);
+    const err = await unsealSops(file, { identities: [alice.identity], format: 'binary' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(/^failed to unseal <input>: the value at data is not UTF-8 text/);
   });
 
   it('seals arbitrary bytes with the binary store', async () => {
@@ -306,5 +336,26 @@ describe('rekey, rotate and verify', () => {
     const tampered = await verifySops(sealed.replace('name: s', 'name: t'), { identities: [alice.identity] });
     expect(tampered.problems[0]).toMatch(/MAC mismatch/);
     expect((await verifySops(secret, {})).ok).toBe(false);
+  });
+
+  it('verify without keys reports envelopes nobody could open: a cut value, a broken MAC, a mangled age stanza', async () => {
+    // CI runs verify without keys; a file cut by a bad merge must not pass there and fail in the cluster.
+    const sealed = await sealSops(secret, { recipients: [alice.recipient] });
+    const cut = sealed.replace(/( {2}a: ENC\[AES256_GCM,data:[^,]*,iv:)[^,]*/, '$1AAAA');
+    expect((await verifySops(cut, {})).problems).toEqual(['stringData.a (line 6) is not a well-formed encrypted value']);
+    const mac = sealed.replace(/ {2}mac: ENC\[[^\]]*\]/, '  mac: ENC[AES256_GCM,data:x]');
+    expect((await verifySops(mac, {})).problems).toEqual(['sops.mac is not a well-formed encrypted value']);
+    const stanza = sealed.replace(/(-----BEGIN AGE ENCRYPTED FILE-----\n)\s*\S+\n/, '$1        AAAA\n');
+    expect((await verifySops(stanza, {})).problems).toEqual([`the data key wrapped for ${alice.recipient} is not a well-formed age file`]);
+  });
+
+  it('verify without keys reports a Secret value left in plaintext by edited selection rules', async () => {
+    // The rules live in the unauthenticated metadata: whoever edits encrypted_regex can put
+    // plaintext into stringData, and only a check with keys would see the MAC break.
+    const sealed = await sealSops(secret, { recipients: [alice.recipient] });
+    for (const rules of ['encrypted_regex: ^nothing$', 'encrypted_regex: ^(data|stringData)$\n  unencrypted_suffix: a']) {
+      const edited = sealed.replace(/ {2}a: ENC\[[^\]]*\]/, '  a: leaked').replace('encrypted_regex: ^(data|stringData)$', rules);
+      expect((await verifySops(edited, {})).problems).toEqual(['stringData.a (line 6) is not encrypted']);
+    }
   });
 });

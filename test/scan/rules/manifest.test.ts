@@ -23,6 +23,15 @@ describe('Secret manifests', () => {
     expect(rules('db.yaml', text)).toEqual(['secret-invalid-data@5']);
   });
 
+  it('flags a value written as a !!binary scalar, which kubectl decodes and applies', () => {
+    // go-yaml (kubectl, kustomize) turns `!!binary` into the decoded bytes: a stringData value
+    // is applied as that text, a data value as base64 of it.
+    const v = randomChars(14);
+    const b64 = Buffer.from(v).toString('base64');
+    const text = `apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData:\n  password: !!binary ${b64}\ndata:\n  token: !!binary ${Buffer.from(b64).toString('base64')}\n`;
+    expect(rules('db.yaml', text)).toEqual(['secret-plaintext-data@7', 'secret-plaintext-stringdata@5']);
+  });
+
   it('flags numbers and booleans in stringData, which are values too', () => {
     const text = 'kind: Secret\napiVersion: v1\nstringData:\n  pin: 123456\n  flag: true\n';
     expect(rules('s.yml', text)).toEqual(['secret-plaintext-stringdata@4', 'secret-plaintext-stringdata@5']);
