@@ -128,6 +128,12 @@ describeWithCluster('sealops agent --once when git fails', () => {
     const before = (await ready('web')).applied;
     expect(before).toBe(`main@sha1:${repo.head()}`);
     await http.stop();
+    // A stopped server's port goes back to the pool, and another test file's git server (with
+    // token auth) may take it; the URL keeps the host and path but names port 1, where nothing
+    // on this machine listens, so the server is unreachable whatever runs alongside.
+    const unreachable = new URL(http.url);
+    unreachable.port = '1';
+    await patchSyncSpec(client, syncNs, 'web', { source: { url: unreachable.toString() } });
     const run = await agentOnce();
     expect(run.code).toBe(1);
     expect(await ready('web')).toMatchObject({ status: 'False', reason: 'GitUnreachable', applied: before });

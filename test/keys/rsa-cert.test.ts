@@ -128,13 +128,15 @@ describe('readRsaCertificate and fetchCertificateText', () => {
   it('never prints the credentials or query of a certificate URL in an error', async () => {
     const withCreds = `${base.replace('https://', 'https://deploy:tok-XYZZY@')}/nope?token=q-XYZZY`;
     const messages: string[] = [];
+    // Thunks, started one at a time: a promise that rejects before it is awaited is an
+    // unhandled rejection.
     for (const attempt of [
-      fetchCertificateText(withCreds, { ca: serverCa }),
-      readRsaCertificate(withCreds, { ca: serverCa }),
-      fetchCertificateText('https://deploy:tok-XYZZY@[bad/cert.pem'),
-      fetchCertificateText('http://deploy:tok-XYZZY@controller.example/v1/cert.pem?token=q-XYZZY'),
+      () => fetchCertificateText(withCreds, { ca: serverCa }),
+      () => readRsaCertificate(withCreds, { ca: serverCa }),
+      () => fetchCertificateText('https://deploy:tok-XYZZY@[bad/cert.pem'),
+      () => fetchCertificateText('http://deploy:tok-XYZZY@controller.example/v1/cert.pem?token=q-XYZZY'),
     ]) {
-      const err = await attempt.then(() => undefined, (e: unknown) => e);
+      const err = await attempt().then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       messages.push((err as Error).message);
     }
