@@ -39,6 +39,14 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** A private temp folder holding a fresh age identity `key.txt`, and that identity's recipient. */
+export async function keyedTempDir(): Promise<{ dir: string; cleanup: () => Promise<void>; recipient: string }> {
+  const { dir, cleanup } = await tempDir();
+  const r = await run(['keygen', '-o', 'key.txt'], { cwd: dir });
+  if (r.status !== 0) throw new Error(`keygen failed in the test setup: ${r.stderr}`);
+  return { dir, cleanup, recipient: r.stdout.trim() };
+}
+
 export const SECRET_YAML = `# credentials for the app
 apiVersion: v1
 kind: Secret

@@ -4,16 +4,13 @@ import { lstat, readFile, readlink, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../src/index.js';
-import { run, SECRET_YAML, tempDir } from '../helpers.js';
+import { keyedTempDir, run, SECRET_YAML } from '../helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 let recipient: string;
 beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-  const r = await run(['keygen', '-o', 'key.txt'], { cwd: dir });
-  expect(r.status).toBe(0);
-  recipient = r.stdout.trim();
+  ({ dir, cleanup, recipient } = await keyedTempDir());
 });
 afterEach(() => cleanup());
 
