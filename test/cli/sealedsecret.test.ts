@@ -10,35 +10,16 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { runCli } from '../../cli/program.js';
+import { run as runInProcess } from './helpers.js';
 import { verifySealedSecretText } from '../../cli/commands/sealedsecret.js';
 import type { CliIo } from '../../cli/io.js';
 import { generateRsaKeyPair, loadRsaPrivateKeys, rsaFingerprint } from '../../src/index.js';
 import { decodeValue } from '../formats/sealedsecret/independent-decoder.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function sealops(argv: string[], options: { cwd: string; stdin?: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (d: Buffer) => out.push(d));
-  stderr.on('data', (d: Buffer) => err.push(d));
-  const io: CliIo = {
-    stdin: Readable.from([Buffer.from(options.stdin ?? '')]),
-    stdout,
-    stderr,
-    env: options.env ?? {},
-    cwd: options.cwd,
-    exitCode: 0,
-  };
-  const code = await runCli(argv, io);
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+/** The shared in-process runner, with the exit status named `code` as these tests read it. */
+async function sealops(argv: string[], options: { cwd: string; stdin?: string; env?: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { status, stdout, stderr } = await runInProcess(argv, options);
+  return { code: status, stdout, stderr };
 }
 
 function nullIo(cwd: string): CliIo {
