@@ -1,4 +1,4 @@
-// Barrel of src/crypto; each module here adds its export line.
+// Barrel of src/crypto: envelopes without I/O: AES-GCM values, data keys, age wrapping, RSA-OAEP.
 export * from './aesgcm.js';
 export * from './datakey.js';
 export * from './age.js';

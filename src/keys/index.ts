@@ -1,5 +1,4 @@
-// Barrel of src/keys; each module here adds its export line.
-export {};
+// Barrel of src/keys: age and RSA key files, certificates, and repository configuration (.sealops.yaml / .sops.yaml).
 export * from './rsa-keygen.js';
 export * from './rsa-cert.js';
 export * from './rsa-private.js';

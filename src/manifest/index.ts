@@ -1,3 +1,3 @@
-// Barrel of src/manifest; each module here adds its export line.
+// Barrel of src/manifest: YAML/JSON manifest reading with limits, and Secret detection.
 export * from './parse.js';
 export * from './secret.js';

@@ -1,4 +1,4 @@
-// Barrel of src/scan; each module here adds its export line.
+// Barrel of src/scan: the guard: rules, findings, allow-list, reporters and hook installation.
 export { RULES, fingerprint, type RuleId, type Finding, type Note, type Allowance } from './findings.js';
 export { scanFile, SCAN_MAX_FILE_BYTES, type FileVerdict } from './file.js';
 export { IGNORE_FILE, parseIgnoreFile, applyIgnore } from './ignore.js';

@@ -1,4 +1,4 @@
-// Barrel of src/formats/sealedsecret; each module here adds its export line.
+// Barrel of src/formats/sealedsecret: the Bitnami SealedSecret format, compatible with kubeseal and the controller.
 export * from './types.js';
 export * from './codec.js';
 export * from './seal.js';

@@ -1,4 +1,4 @@
-// Barrel of src/formats/sops; each module here adds its export line.
+// Barrel of src/formats/sops: the SOPS format with age recipients: stores, metadata, MAC, seal and unseal.
 export * from './engine.js';
 export * from './metadata.js';
 export * from './mac.js';
