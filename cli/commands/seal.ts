@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, detectSopsFormat, resolveRecipients, sealSops, UsageError, type SealSopsOptions, type SopsFormat } from '../../src/index.js';
+import { ConfigError, detectSopsFormat, resolveRecipients, sealSops, SEALING_SCOPES, UsageError, type SealingScope, type SealSopsOptions, type SopsFormat } from '../../src/index.js';
 import { collect, type CliIo } from '../io.js';
 import { sealAsSealedSecret } from './sealedsecret.js';
 import { checkFiles, mapLimit, readInput, writeOutputs, type Input } from './sops-shared.js';
@@ -21,7 +21,6 @@ interface SealOptions {
   inputType?: string;
 }
 
-const SCOPES = ['strict', 'namespace-wide', 'cluster-wide'] as const;
 const STORES = ['yaml', 'json', 'dotenv', 'binary'] as const;
 
 /** Registers `sealops seal`. */
@@ -40,7 +39,7 @@ export function register(program: Command, io: CliIo): void {
     .option('-i, --in-place', 'replace each FILE with its sealed form')
     .action(async (files: string[], opts: SealOptions) => {
       if (opts.format !== 'sops' && opts.format !== 'sealedsecret') throw new UsageError(`failed to parse arguments: unknown --format "${opts.format}"`);
-      if (opts.scope && !(SCOPES as readonly string[]).includes(opts.scope)) throw new UsageError(`failed to parse arguments: unknown --scope "${opts.scope}"`);
+      if (opts.scope && !(SEALING_SCOPES as readonly string[]).includes(opts.scope)) throw new UsageError(`failed to parse arguments: unknown --scope "${opts.scope}"`);
       if (opts.inputType && !(STORES as readonly string[]).includes(opts.inputType)) throw new UsageError(`failed to parse arguments: unknown --input-type "${opts.inputType}"`);
       // Every file is sealed before any is written, so a failure leaves all of them as they were.
       const results = await mapLimit(checkFiles(files, opts.inPlace), 8, async (file) => {
@@ -69,7 +68,7 @@ async function planSeal(input: Input, opts: SealOptions, io: CliIo): Promise<str
     if (!cert) throw new UsageError('failed to seal as SealedSecret: no certificate', { hint: 'pass --cert FILE_OR_URL, or give the cluster a certificate in .sealops.yaml' });
     return sealAsSealedSecret(
       input.bytes,
-      { cert, source: input.source, ...(opts.scope ? { scope: opts.scope as (typeof SCOPES)[number] } : {}), ...(opts.mergeInto ? { mergeInto: resolve(io.cwd, opts.mergeInto) } : {}) },
+      { cert, source: input.source, ...(opts.scope ? { scope: opts.scope as SealingScope } : {}), ...(opts.mergeInto ? { mergeInto: resolve(io.cwd, opts.mergeInto) } : {}) },
       io,
     );
   }

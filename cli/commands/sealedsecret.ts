@@ -28,6 +28,7 @@ import {
   sealSecret,
   unsealSealedSecret,
   verifySealedSecret,
+  type SealingScope,
 } from '../../src/index.js';
 
 /** Options of `sealops keygen --rsa`. */
@@ -76,7 +77,7 @@ export async function keygenRsa(opts: RsaKeygenOptions, io: CliIo): Promise<void
 export interface SealedSecretSealOptions {
   /** Certificate file path or https URL. */
   cert: string;
-  scope?: 'strict' | 'namespace-wide' | 'cluster-wide';
+  scope?: SealingScope;
   /** An existing SealedSecret file to merge new keys into (`--merge-into`). */
   mergeInto?: string;
   /** What the input is called in messages (a file name or `<stdin>`). */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { chmod, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DEFAULT_MAX_MANIFEST_BYTES, InputError, IoError, KeyError, UsageError, describe, loadAgeIdentities } from '../../src/index.js';
+import { checkManifestSize, DEFAULT_MAX_MANIFEST_BYTES, InputError, IoError, KeyError, UsageError, describe, loadAgeIdentities } from '../../src/index.js';
 import { readAll, type CliIo } from '../io.js';
 
 /** One input: its text, how messages name it, and its absolute path (undefined for stdin). */
@@ -33,11 +33,7 @@ export async function readInput(file: string | undefined, io: CliIo): Promise<In
     // machine), more than reading a manifest takes.
     const st = statSync(path);
     if (!st.isFile()) throw new InputError(`failed to read ${file}: not a regular file`);
-    if (st.size > DEFAULT_MAX_MANIFEST_BYTES) {
-      throw new InputError(`failed to read ${file}: ${st.size} bytes is over the ${DEFAULT_MAX_MANIFEST_BYTES}-byte cap`, {
-        hint: 'a Kubernetes Secret is at most 1 MiB; split the file',
-      });
-    }
+    checkManifestSize(st.size, file);
     const bytes = readFileSync(path);
     return { text: utf8Text(bytes, file), bytes, source: file, path };
   } catch (err) {

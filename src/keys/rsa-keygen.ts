@@ -6,7 +6,7 @@
  * node:crypto generates the key and makes the signature (native and fast); node-forge only
  * assembles the certificate, which node:crypto cannot do.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import type * as Forge from 'node-forge';
@@ -110,13 +110,4 @@ export function selfSignedCertificate(
     throw new KeyError(`failed to sign certificate: ${describe(err)}`, { cause: err });
   }
   return forge.pki.certificateToPem(cert);
-}
-
-/** Parses a PEM private key into a KeyObject (used by tests and key loading). */
-export function privateKeyFromPem(pem: string): KeyObject {
-  try {
-    return createPrivateKey(pem);
-  } catch (err) {
-    throw new KeyError(`failed to read private key: ${describe(err)}`, { cause: err });
-  }
 }

@@ -114,9 +114,9 @@ export function detectManifestFormat(name: string | undefined, text: string): Ma
   return /^\s*\{/.test(text) ? 'json' : 'yaml';
 }
 
-/** Throws InputError when `text` is larger than `maxBytes`. */
-export function checkManifestSize(text: string | Uint8Array, source: string, maxBytes = DEFAULT_MAX_MANIFEST_BYTES): void {
-  const size = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length;
+/** Throws InputError when `text` (or a size in bytes, to check a file before reading it) is larger than `maxBytes`. */
+export function checkManifestSize(text: string | Uint8Array | number, source: string, maxBytes = DEFAULT_MAX_MANIFEST_BYTES): void {
+  const size = typeof text === 'number' ? text : typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length;
   if (size > maxBytes) {
     throw new InputError(`failed to read ${source}: ${size} bytes is over the ${maxBytes}-byte cap`, {
       hint: 'a Kubernetes Secret is at most 1 MiB; split the file',

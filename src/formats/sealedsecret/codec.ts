@@ -3,20 +3,20 @@
  * does with `-o yaml` (a `---` line, keys sorted, sequences not indented, no line wrapping),
  * so a file sealed by sealops and one sealed by kubeseal diff cleanly.
  */
-import { Document, parseAllDocuments } from 'yaml';
+import { Composer, Document, Parser } from 'yaml';
 import { InputError } from '../../errors.js';
-import { checkManifestDepth } from '../../manifest/parse.js';
+import { checkManifestDepth, MAX_MANIFEST_DEPTH } from '../../manifest/parse.js';
 
 /**
  * Every document of a YAML or JSON text as plain JS values (empty documents dropped).
  * Parse errors become {@link InputError}s naming the line, never quoting the text.
  */
 export function readSealedSecretDocuments(text: string, source = '<input>'): unknown[] {
-  checkManifestDepth(text, source);
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [docs];
+  // One CST serves the depth check and the composer (parseAllDocuments would parse it again).
+  const tokens = [...new Parser().parse(text)];
+  checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
   const out: unknown[] = [];
-  for (const doc of list) {
+  for (const doc of new Composer({ prettyErrors: false }).compose(tokens)) {
     const [err] = doc.errors;
     if (err) {
       const line = err.linePos?.[0]?.line;

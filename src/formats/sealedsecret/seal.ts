@@ -14,7 +14,7 @@ import {
   type SealedSecretMeta,
   type SealedSecret,
 } from './types.js';
-import { isRecord } from './util.js';
+import { isRecord, isStrictBase64 } from './util.js';
 
 /** Options of {@link sealSecret}. */
 export interface SealSecretOptions {
@@ -50,12 +50,13 @@ export function secretPlaintextEntries(secret: Record<string, unknown>, source =
     if (!isRecord(data)) throw new InputError(`failed to read Secret in ${source}: data must be a map`);
     for (const [key, value] of Object.entries(data)) {
       checkKeyName(key, source);
-      if (typeof value !== 'string' || !isStrictBase64(value)) {
+      const compact = typeof value === 'string' ? value.replace(/\s+/g, '') : undefined;
+      if (compact === undefined || !isStrictBase64(compact)) {
         throw new InputError(`failed to read Secret in ${source}: data.${key} is not base64`, {
           hint: 'put plain text under stringData instead of data',
         });
       }
-      entries.set(key, Buffer.from(value.replace(/\s+/g, ''), 'base64'));
+      entries.set(key, Buffer.from(compact, 'base64'));
     }
   }
   if (stringData !== undefined && stringData !== null) {
@@ -143,9 +144,4 @@ function checkKeyName(key: string, source: string): void {
   if (!/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253) {
     throw new InputError(`failed to read Secret in ${source}: key "${key}" is not a valid Secret key`);
   }
-}
-
-function isStrictBase64(value: string): boolean {
-  const compact = value.replace(/\s+/g, '');
-  return compact.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(compact);
 }

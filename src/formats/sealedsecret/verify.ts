@@ -12,7 +12,7 @@ import {
   scopeFromAnnotations,
   type SealedSecret,
 } from './types.js';
-import { isRecord } from './util.js';
+import { isRecord, isStrictBase64 } from './util.js';
 
 /**
  * Checks that `obj` has the shape of a SealedSecret sealops can work with and returns it
@@ -133,8 +133,4 @@ export function verifySealedSecret(obj: unknown, privateKeys: readonly KeyObject
 
 function isStringMap(v: unknown): boolean {
   return isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
-}
-
-function isStrictBase64(value: string): boolean {
-  return value.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(value);
 }
