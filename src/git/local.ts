@@ -20,7 +20,7 @@ export interface GitContext {
 export interface ExecGitOptions {
   /** Bytes written to git's stdin. */
   readonly input?: string | Buffer;
-  /** Largest stdout accepted, in bytes (default 1 GiB). */
+  /** Largest stdout accepted, in bytes (default 1 GiB; `Infinity` for no cap). */
   readonly maxBuffer?: number;
 }
 
@@ -45,6 +45,7 @@ export function execGit(ctx: GitContext, args: readonly string[], options: ExecG
         resolve(stdout);
       },
     );
+    child.stdin?.on('error', () => undefined); // git exiting early is reported by its exit status
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
   });

@@ -3,7 +3,6 @@
  * git is using (`GIT_INDEX_FILE` is honoured because the environment is passed through), and
  * the blobs themselves through one `git cat-file --batch` process.
  */
-import { spawn } from 'node:child_process';
 import { GitError } from '../errors.js';
 import { emptyTreeId, execGit, headCommit, splitNul, type GitContext } from './local.js';
 
@@ -72,32 +71,11 @@ export interface GitObject {
  * index git is using) or `rev:path`. Objects larger than `maxBytes` come back without content.
  * A spec containing a newline cannot be asked for this way and comes back `missing`.
  */
-export function readObjects(ctx: GitContext, specs: readonly string[], maxBytes = Infinity): Promise<GitObject[]> {
+export async function readObjects(ctx: GitContext, specs: readonly string[], maxBytes = Infinity): Promise<GitObject[]> {
   const asked = specs.filter((s) => !s.includes('\n'));
-  if (asked.length === 0) return Promise.resolve(specs.map((spec) => ({ spec, type: 'missing', size: 0, content: undefined })));
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd: ctx.cwd, env: ctx.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', (err) => reject(new GitError(`failed to run git cat-file: ${err.message}`, { cause: err })));
-    child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new GitError(`failed to run git cat-file: ${stderr.trim().split('\n')[0] ?? `exit ${code}`}`));
-        return;
-      }
-      try {
-        const parsed = parseBatch(Buffer.concat(chunks), asked, maxBytes);
-        const bySpec = new Map(parsed.map((o) => [o.spec, o]));
-        resolve(specs.map((spec) => bySpec.get(spec) ?? { spec, type: 'missing', size: 0, content: undefined }));
-      } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-    child.stdin.on('error', () => undefined); // git exiting early is reported by 'close'
-    child.stdin.end(asked.join('\n') + '\n');
-  });
+  const parsed = asked.length === 0 ? [] : parseBatch(await execGit(ctx, ['cat-file', '--batch'], { input: asked.join('\n') + '\n', maxBuffer: Infinity }), asked, maxBytes);
+  const bySpec = new Map(parsed.map((o) => [o.spec, o]));
+  return specs.map((spec) => bySpec.get(spec) ?? { spec, type: 'missing', size: 0, content: undefined });
 }
 
 /** Parses `cat-file --batch` output: `<id> <type> <size>\n<content>\n` or `<spec> missing\n` per spec. */

@@ -32,7 +32,7 @@ const STRUCTURED = /\.(?:ya?ml|json)$/i;
 const MANIFEST_WORDS = /Secret|sops|ENC\[|secretGenerator|\\/;
 
 /** True when the first 8 KiB hold a NUL byte (git's own test for binary). */
-export function isBinary(content: Buffer): boolean {
+function isBinary(content: Buffer): boolean {
   return content.subarray(0, 8192).includes(0);
 }
 

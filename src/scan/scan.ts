@@ -5,7 +5,7 @@
  * applies the ignore file.
  */
 import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { GitError, IoError, describe } from '../errors.js';
 import { findWorkTree, type GitContext } from '../git/local.js';
 import { listStagedFiles, readObjectSizes, readObjects } from '../git/staged.js';
@@ -14,7 +14,7 @@ import { type Finding, type Note } from './findings.js';
 import { LineIndex, SCAN_MAX_FILE_BYTES, locate, toPosix } from './file.js';
 import { scanFiles } from './parallel.js';
 import { IGNORE_FILE, applyIgnore, parseIgnoreFile } from './ignore.js';
-import { isKustomizationPath, judgeGeneratorFile, type GeneratorRef } from './rules/kustomize.js';
+import { KUSTOMIZATION_NAMES, judgeGeneratorFile, type GeneratorRef } from './rules/kustomize.js';
 
 /** What a scan found, in a form every reporter reads. */
 export interface ScanReport {
@@ -42,8 +42,8 @@ interface Source {
 
 interface Input {
   readonly path: string;
+  /** Undefined when the file is over {@link SCAN_MAX_FILE_BYTES}. */
   readonly content: Buffer | undefined;
-  readonly size: number;
   readonly commit?: string;
 }
 
@@ -134,16 +134,16 @@ export async function scanStaged(ctx: GitContext): Promise<ScanReport> {
   const inputs: Input[] = [];
   let next = 0;
   judged.forEach((e, i) => {
-    if (wanted[i] === '') inputs.push({ path: e.path, content: undefined, size: sizes[i] ?? 0 });
+    if (wanted[i] === '') inputs.push({ path: e.path, content: undefined });
     else {
       const o = objs[next++];
-      inputs.push({ path: e.path, content: o?.content, size: o?.size ?? 0 });
+      inputs.push({ path: e.path, content: o?.content });
     }
   });
   const extraAt = next;
   [...neighbours].forEach((p, i) => {
     const o = objs[extraAt + i];
-    if (o?.type === 'blob' && isKustomizationPath(p)) inputs.push({ path: p, content: o.content, size: o.size });
+    if (o?.type === 'blob') inputs.push({ path: p, content: o.content });
   });
   const ignore = objs.at(-1);
   const result = await judge(inputs, indexSource(g), ignore?.type === 'blob' ? ignore.content : undefined);
@@ -159,9 +159,15 @@ function kustomizationNeighbours(paths: readonly string[], judged: ReadonlySet<s
   const out = new Set<string>();
   for (const p of paths) {
     const dir = p.includes('/') ? p.slice(0, p.lastIndexOf('/') + 1) : '';
-    for (const name of ['kustomization.yaml', 'kustomization.yml', 'Kustomization']) if (!judged.has(dir + name)) out.add(dir + name);
+    for (const name of KUSTOMIZATION_NAMES) if (!judged.has(dir + name)) out.add(dir + name);
   }
   return out;
+}
+
+/** The ignore file at the top of the working tree `root`, if there is one. */
+function readIgnoreFile(root: string): Buffer | undefined {
+  const path = join(root, IGNORE_FILE);
+  return existsSync(path) ? readFileSync(path) : undefined;
 }
 
 /** Reads repository files from disk, relative to `root`. */
@@ -188,7 +194,7 @@ function readInput(root: string, path: string): Input | undefined {
     // lstat: a symbolic link is not followed (it may point outside the tree), as in --staged.
     const st = lstatSync(full);
     if (!st.isFile()) return undefined;
-    return { path, size: st.size, content: st.size <= SCAN_MAX_FILE_BYTES ? readFileSync(full) : undefined };
+    return { path, content: st.size <= SCAN_MAX_FILE_BYTES ? readFileSync(full) : undefined };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // tracked but deleted in the tree
     throw new IoError(`failed to read ${path}: ${describe(err)}`, { cause: err });
@@ -231,12 +237,10 @@ export async function scanWorkTree(ctx: GitContext, paths: readonly string[] = [
       if (statSync(full).isDirectory()) walk(full, found);
       else found.push(full);
     }
-    files = found.map((f) => toPosix(relative(root, f)).split(sep).join('/'));
+    files = found.map((f) => toPosix(relative(root, f)));
   }
   const inputs = files.flatMap((f) => readInput(root, f) ?? []);
-  const ignorePath = join(root, IGNORE_FILE);
-  const ignore = existsSync(ignorePath) ? readFileSync(ignorePath) : undefined;
-  return { mode: 'worktree', root, ...(await judge(inputs, diskSource(root), ignore)) };
+  return { mode: 'worktree', root, ...(await judge(inputs, diskSource(root), readIgnoreFile(root))) };
 }
 
 /**
@@ -263,14 +267,14 @@ export async function scanHistory(ctx: GitContext, range: string): Promise<ScanR
   let batchBytes = 0;
   const flush = async (): Promise<void> => {
     const objs = await readObjects(g, batch.map((v) => v.blob), SCAN_MAX_FILE_BYTES);
-    batch.forEach((v, j) => inputs.push({ path: v.path, content: objs[j]?.content, size: objs[j]?.size ?? 0, commit: v.commit }));
+    batch.forEach((v, j) => inputs.push({ path: v.path, content: objs[j]?.content, commit: v.commit }));
     batch = [];
     batchBytes = 0;
   };
   for (const [i, v] of versions.entries()) {
     const size = sizes[i] ?? 0;
     if (size > SCAN_MAX_FILE_BYTES) {
-      inputs.push({ path: v.path, content: undefined, size, commit: v.commit });
+      inputs.push({ path: v.path, content: undefined, commit: v.commit });
       continue;
     }
     batch.push(v);
@@ -285,15 +289,14 @@ export async function scanHistory(ctx: GitContext, range: string): Promise<ScanR
     list.push(input);
     byCommit.set(input.commit ?? '', list);
   }
-  const ignorePath = join(root, IGNORE_FILE);
-  const ignore = existsSync(ignorePath) ? readFileSync(ignorePath) : undefined;
+  const ignore = readIgnoreFile(root);
   // One commit at a time: each may start a cat-file process for its generator files.
   const parts: Awaited<ReturnType<typeof judge>>[] = [];
   for (const [commit, list] of byCommit) {
     // As for --staged: a commit that changes only a generator's input is judged through its kustomization.
     const neighbours = [...kustomizationNeighbours(list.map((i) => i.path), new Set(list.map((i) => i.path)))];
     const objs = await readObjects(g, neighbours.map((p) => `${commit}:${p}`), SCAN_MAX_FILE_BYTES);
-    const extra = neighbours.flatMap((p, i) => (objs[i]?.type === 'blob' ? [{ path: p, content: objs[i]?.content, size: objs[i]?.size ?? 0, commit }] : []));
+    const extra = neighbours.flatMap((p, i) => (objs[i]?.type === 'blob' ? [{ path: p, content: objs[i]?.content, commit }] : []));
     parts.push(await judge([...list, ...extra], indexSource(g, commit), ignore));
   }
   const findings = parts.flatMap((p) => p.findings);

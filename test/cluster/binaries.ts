@@ -7,10 +7,10 @@
  * (`~/.cache/sealops/bin`, filled by tools/build-assets.sh); then PATH.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheBinDir, findPeer } from '../support/peers.js';
+import { cacheBinDir, findPeer, isExecutable } from '../support/peers.js';
 
 /** Absolute paths of the control-plane binaries. */
 export interface ControlPlaneBinaries {
@@ -37,15 +37,11 @@ export function missingControlPlaneMessage(env: NodeJS.ProcessEnv = process.env)
     ? `KUBEBUILDER_ASSETS=${assets} does not hold both etcd and kube-apiserver`
     : 'KUBEBUILDER_ASSETS is not set';
   return (
-    `failed to find the control plane (etcd, kube-apiserver): ${why}, they are not in ${cacheBinDirFor(env)}, ` +
+    `failed to find the control plane (etcd, kube-apiserver): ${why}, they are not in ${cacheBinDir(env)}, ` +
     'and no Go toolchain is on PATH to build them. Either set KUBEBUILDER_ASSETS to a folder with etcd and ' +
     'kube-apiserver (e.g. `setup-envtest use -p path`), or install Go (https://go.dev/dl) and run ' +
     '`npm run assets` (tools/build-assets.sh builds them into ~/.cache/sealops/bin)'
   );
-}
-
-function cacheBinDirFor(env: NodeJS.ProcessEnv): string {
-  return env.SEALOPS_CACHE ? join(env.SEALOPS_CACHE, 'bin') : cacheBinDir();
 }
 
 /** True when `go` is an executable on env's PATH. */
@@ -53,14 +49,7 @@ export function hasGo(env: NodeJS.ProcessEnv = process.env): boolean {
   return (env.PATH ?? '')
     .split(delimiter)
     .filter(Boolean)
-    .some((dir) => {
-      try {
-        accessSync(join(dir, 'go'), constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    .some((dir) => isExecutable(join(dir, 'go')));
 }
 
 /** The binaries if present now (no building), else undefined. */

@@ -26,17 +26,13 @@ export type PeerName =
 
 const CONTROL_PLANE = new Set<PeerName>(['etcd', 'kube-apiserver', 'kube-controller-manager']);
 
-/** The folder tools/build-assets.sh fills. */
-export function cacheBinDir(): string {
-  return cacheBinDirIn(process.env);
-}
-
 /** The folder tools/build-assets.sh fills, as seen through `env`. */
-function cacheBinDirIn(env: NodeJS.ProcessEnv): string {
+export function cacheBinDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.SEALOPS_CACHE ?? join(homedir(), '.cache', 'sealops'), 'bin');
 }
 
-function isExecutable(path: string): boolean {
+/** True when `path` is a file this process may run. */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -53,7 +49,7 @@ export function findPeer(name: PeerName, env: NodeJS.ProcessEnv = process.env): 
   const dirs: string[] = [];
   const assets = env.KUBEBUILDER_ASSETS;
   if (assets && CONTROL_PLANE.has(name)) dirs.push(assets);
-  dirs.push(cacheBinDirIn(env));
+  dirs.push(cacheBinDir(env));
   // sshd lives in /usr/sbin, which is not on every user's PATH.
   dirs.push(...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin');
   for (const dir of dirs) {
@@ -77,5 +73,5 @@ export function peerPath(name: PeerName, env: NodeJS.ProcessEnv = process.env): 
       : name === 'sshd' || name === 'ssh'
         ? 'install the Debian package `openssh-server` / `openssh-client`'
         : 'run `npm run assets` with Go installed (builds it from the Go module proxy into ~/.cache/sealops/bin)';
-  throw new Error(`failed to find ${name}: not in KUBEBUILDER_ASSETS, ${cacheBinDirIn(env)} or PATH; ${how}`);
+  throw new Error(`failed to find ${name}: not in KUBEBUILDER_ASSETS, ${cacheBinDir(env)} or PATH; ${how}`);
 }

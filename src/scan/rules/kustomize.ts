@@ -10,7 +10,7 @@ import { isMap, isScalar, type Document } from 'yaml';
 import type { RawFinding } from '../findings.js';
 import { isPlaceholder } from './placeholder.js';
 import { sealedState } from './sops.js';
-import { seqOf, stringOf } from './yaml-nodes.js';
+import { pairOf, seqOf, stringOf } from './yaml-nodes.js';
 
 /** A file a secretGenerator reads, to be judged once its content is fetched. */
 export interface GeneratorRef {
@@ -23,10 +23,12 @@ export interface GeneratorRef {
   readonly generator: string;
 }
 
+/** The file names kustomize reads as a kustomization. */
+export const KUSTOMIZATION_NAMES: readonly string[] = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
 /** True when the file name is one kustomize reads as a kustomization. */
 export function isKustomizationPath(path: string): boolean {
-  const base = posix.basename(path);
-  return base === 'kustomization.yaml' || base === 'kustomization.yml' || base === 'Kustomization';
+  return KUSTOMIZATION_NAMES.includes(posix.basename(path));
 }
 
 /**
@@ -52,9 +54,8 @@ export function checkKustomization(path: string, doc: Document.Parsed): { findin
       findings.push({ rule: 'kustomize-literal', offset: at, message: `secretGenerator ${name}: literal ${key} is a plaintext value in the kustomization`, subject: value, span: [at, item.range?.[1] ?? at] });
     }
     for (const kind of ['envs', 'env', 'files'] as const) {
-      const seq = kind === 'env' ? undefined : seqOf(gen, kind, doc);
-      const single = kind === 'env' ? stringOf(gen, 'env', doc) : undefined;
-      const entries = seq ? seq.items : single !== undefined ? [gen.items.find((p) => isScalar(p.key) && p.key.value === 'env')?.value] : [];
+      // `env` (singular, older kustomize) names one file; `envs` and `files` are lists.
+      const entries = kind !== 'env' ? (seqOf(gen, kind, doc)?.items ?? []) : stringOf(gen, 'env', doc) !== undefined ? [pairOf(gen, 'env')?.value] : [];
       for (const item of entries) {
         if (!isScalar(item) || typeof item.value !== 'string') continue;
         // files entries may be `key=path`; envs entries are paths.

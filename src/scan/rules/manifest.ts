@@ -7,7 +7,7 @@
 import { isMap, isScalar, type Document, type YAMLMap } from 'yaml';
 import type { RawFinding } from '../findings.js';
 import { isPlaceholder } from './placeholder.js';
-import { checkSopsDocument, hasSopsBlock, isSopsValue } from './sops.js';
+import { checkSopsDocument, hasSopsBlock } from './sops.js';
 import { keyText, mapOf, pairOf, scalarText, seqOf, spanOf, stringOf } from './yaml-nodes.js';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -18,8 +18,8 @@ export function checkDocument(doc: Document.Parsed): RawFinding[] {
   if (!isMap(root)) return [];
   const sealed = hasSopsBlock(root, doc);
   const out: RawFinding[] = [];
-  if (sealed || root.items.some((p) => keyText(p) === 'sops')) out.push(...checkSopsDocument(root, doc));
-  else if (stringsContainEnc(root)) out.push(...checkSopsDocument(root, doc));
+  // A `sops` key that is not a map, or ENC[ values without one, are reported by checkSopsDocument too.
+  if (pairOf(root, 'sops') || stringsContainEnc(root)) out.push(...checkSopsDocument(root, doc));
   checkObject(root, doc, sealed, out, 0);
   if (sealed) checkSopsTopLevelValues(root, doc, out);
   return out;
@@ -97,7 +97,7 @@ function checkSopsTopLevelValues(root: YAMLMap, doc: Document.Parsed, out: RawFi
     const values = mapOf(root, field, doc);
     for (const pair of values?.items ?? []) {
       const text = scalarText(pair.value);
-      if (text === undefined || text === '' || isSopsValue(text) || text.startsWith('ENC[')) continue;
+      if (text === undefined || text === '' || text.startsWith('ENC[')) continue;
       const span = spanOf(pair, pair.value);
       out.push({ rule: 'sops-unencrypted-value', offset: span[0], message: `${field}.${keyText(pair)} is not encrypted in a SOPS file (partly sealed)`, subject: text, span });
     }

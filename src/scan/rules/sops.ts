@@ -10,12 +10,12 @@ import type { RawFinding } from '../findings.js';
 import { mapOf, pairOf, valueOf } from './yaml-nodes.js';
 
 /** One SOPS-encrypted value: `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`. */
-export const SOPS_VALUE = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/]*={0,2},iv:[A-Za-z0-9+/]+={0,2},tag:[A-Za-z0-9+/]+={0,2},type:(?:str|int|float|bool|time|bytes|comment)\]$/;
+const SOPS_VALUE = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/]*={0,2},iv:[A-Za-z0-9+/]+={0,2},tag:[A-Za-z0-9+/]+={0,2},type:(?:str|int|float|bool|time|bytes|comment)\]$/;
 
 const KEY_SOURCES = ['age', 'pgp', 'kms', 'gcp_kms', 'azure_kv', 'hc_vault', 'key_groups'] as const;
 
 /** True when `value` is a well-formed SOPS-encrypted value. */
-export function isSopsValue(value: string): boolean {
+function isSopsValue(value: string): boolean {
   return SOPS_VALUE.test(value);
 }
 
@@ -123,7 +123,7 @@ export function sealedState(text: string): 'sealed' | 'partly' | 'plain' {
 function leavesEncrypted(value: unknown, top: boolean): boolean {
   if (typeof value === 'string') return value === '' || isSopsValue(value);
   if (value === null || value === undefined) return true;
-  if (value === null || typeof value !== 'object') return false;
+  if (typeof value !== 'object') return false;
   if (Array.isArray(value)) return value.every((v) => leavesEncrypted(v, false));
   return Object.entries(value).every(([k, v]) => (top && k === 'sops') || leavesEncrypted(v, false));
 }

@@ -141,6 +141,3 @@ export function scanTokens(text: string, skip: readonly (readonly [number, numbe
   }
   return out;
 }
-
-/** The ids of the token rules, for SARIF rule metadata and docs. */
-export const TOKEN_RULE_IDS: readonly RuleId[] = TOKEN_RULES.map((r) => r.rule);
