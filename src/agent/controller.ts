@@ -57,11 +57,11 @@ export async function reconcileAllOnce(options: ControllerOptions): Promise<{ sy
     const kb = `${b.metadata.namespace}/${b.metadata.name}`;
     return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
-  const discovery = new Discovery(options.client);
+  const ctx = context(options, new Discovery(options.client));
   const out: { sync: string; outcome: ReconcileOutcome }[] = [];
   for (const sync of items) {
     const started = Date.now();
-    const outcome = await reconcileSync(context(options, discovery), sync);
+    const outcome = await reconcileSync(ctx, sync);
     options.onOutcome?.(sync, outcome, Date.now() - started);
     out.push({ sync: `${sync.metadata.namespace}/${sync.metadata.name}`, outcome });
   }
@@ -83,6 +83,8 @@ export class Controller {
   private discoveredAt = Date.now();
   private readonly applyCaches = new Map<string, ApplyCache>();
   private readonly decryptMemos = new Map<string, { keys: string; memo: DecryptMemo }>();
+  /** What every reconcile of this controller runs with (caches kept across reconciles). */
+  private readonly ctx: AgentContext;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private watcher: Promise<void> | undefined;
@@ -91,6 +93,7 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.discovery = new Discovery(options.client);
+    this.ctx = { ...context(options, this.discovery), applyCaches: this.applyCaches, decryptMemos: this.decryptMemos };
   }
 
   /** Starts listing, watching and reconciling. */
@@ -163,13 +166,12 @@ export class Controller {
           (type, obj) => {
             const s = obj as SyncObject;
             if (type === 'DELETED') {
-            this.tracked.delete(this.key(s));
-            if (s.metadata.uid) {
-              this.applyCaches.delete(s.metadata.uid);
-              this.decryptMemos.delete(s.metadata.uid);
-            }
-          }
-            else if (type === 'ADDED' || type === 'MODIFIED') this.upsert(s);
+              this.tracked.delete(this.key(s));
+              if (s.metadata.uid) {
+                this.applyCaches.delete(s.metadata.uid);
+                this.decryptMemos.delete(s.metadata.uid);
+              }
+            } else if (type === 'ADDED' || type === 'MODIFIED') this.upsert(s);
           },
           signal,
         );
@@ -227,7 +229,7 @@ export class Controller {
         const fresh = await this.options.client.request<SyncObject>('GET', `${syncsPath(due.sync.metadata.namespace)}/${encodeURIComponent(due.sync.metadata.name)}`);
         due.sync = fresh;
         generation = fresh.metadata.generation;
-        outcome = await reconcileSync({ ...context(this.options, this.discovery), applyCaches: this.applyCaches, decryptMemos: this.decryptMemos }, fresh);
+        outcome = await reconcileSync(this.ctx, fresh);
       } catch (err) {
         if (err instanceof KubeApiError && err.status === 404) {
           this.tracked.delete(this.key(due.sync));

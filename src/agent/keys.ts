@@ -16,9 +16,11 @@ import { formatAgeKeyFile, parseAgeIdentities } from '../keys/age-keys.js';
 import { generateRsaKeyPair } from '../keys/rsa-keygen.js';
 import { KubeApiError, type KubeClient } from './kube/client.js';
 import type { Logger } from './log.js';
+import { readSecretEntries } from './source/index.js';
+import { DEFAULT_KEYS_SECRET } from './sync.js';
 
-/** Name of the keys Secret in the agent's namespace. */
-export const KEYS_SECRET_NAME = 'sealops-keys';
+/** Name of the keys Secret in the agent's namespace (the Sync's default decryption Secret). */
+export const KEYS_SECRET_NAME = DEFAULT_KEYS_SECRET;
 /** Name of the ConfigMap holding the public halves. */
 export const PUBLIC_KEYS_CONFIGMAP_NAME = 'sealops-public-keys';
 /** Common name of the certificate the agent makes. */
@@ -111,10 +113,6 @@ function secretsPath(namespace: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
 }
 
-function decode(data: Readonly<Record<string, string>> | undefined): Entries {
-  return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-}
-
 /** A KubeError that says what failed and why (status and reason), redacted against `secrets`. */
 function kubeFailure(what: string, err: unknown, secrets: readonly string[]): KubeError {
   const why = err instanceof KubeApiError ? `${err.reason} (HTTP ${err.status}): ${describe(err)}` : describe(err);
@@ -124,8 +122,7 @@ function kubeFailure(what: string, err: unknown, secrets: readonly string[]): Ku
 
 async function readSecret(client: KubeClient, namespace: string, name: string): Promise<Entries | undefined> {
   try {
-    const s = await client.request<{ data?: Record<string, string> }>('GET', `${secretsPath(namespace)}/${encodeURIComponent(name)}`);
-    return decode(s.data);
+    return await readSecretEntries(client, namespace, name);
   } catch (err) {
     if (err instanceof KubeApiError && err.status === 404) return undefined;
     throw kubeFailure(`read secret ${namespace}/${name}`, err, []);

@@ -210,7 +210,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     unchanged: applied.filter((a) => a.action === 'unchanged').length,
     deleted: 0,
   };
-  for (const a of applied) if (a.action !== 'unchanged') log.redacting(secrets).info(`object ${a.action}`, { object: a.entry.id, file: a.file });
+  const safeLog = log.redacting(secrets);
+  for (const a of applied) if (a.action !== 'unchanged') safeLog.info(`object ${a.action}`, { object: a.entry.id, file: a.file });
 
   // 5. prune
   const stale = staleEntries(previous, current);

@@ -7,6 +7,10 @@
  * LFS), and only the transports the caller names are allowed (no `ext::`).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Result of one git invocation. */
 export interface GitRun {
@@ -123,4 +127,15 @@ export function runGit(args: readonly string[], options: GitRunOptions): Promise
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * A new folder only this process can read, for key material git and its helpers need as files;
+ * memory-backed /dev/shm where available, so even public keys never need to reach a disk.
+ */
+export async function privateTempDir(prefix: string): Promise<string> {
+  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const dir = await mkdtemp(join(base, prefix));
+  await chmod(dir, 0o700);
+  return dir;
 }

@@ -3,12 +3,11 @@
  * the object database. No working tree is ever checked out, so `.gitattributes` filters, LFS
  * smudging and checkout hooks of the fetched repository never run.
  */
-import { mkdir, rm, writeFile, mkdtemp, chmod } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { GitError, redact } from '../errors.js';
-import { hardeningConfig, runGit, type GitRun } from './source-exec.js';
+import { hardeningConfig, privateTempDir, runGit, type GitRun } from './source-exec.js';
 import { CommitSignatureError, verifyCommitSignature, type SignatureKeys } from './verify.js';
 
 /** Why a fetch failed, for the Sync's status reason. */
@@ -113,7 +112,6 @@ function refspec(ref: GitRef | undefined): { src: string; commit?: string } {
   return { src: 'HEAD' };
 }
 
-/** Values that must never appear in anything we report. */
 /**
  * Every credential value of `auth` (and the basic-auth header form git may echo), so callers can
  * redact them from anything derived from git's output.
@@ -152,9 +150,7 @@ export function classifyGitFailure(run: GitRun, secrets: readonly string[]): { r
 
 /** Writes SSH material into a private folder, preferring memory-backed /dev/shm. */
 async function sshFiles(auth: { privateKey: string; knownHosts: string }): Promise<{ dir: string; command: string }> {
-  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const dir = await mkdtemp(join(base, 'sealops-ssh-'));
-  await chmod(dir, 0o700);
+  const dir = await privateTempDir('sealops-ssh-');
   const key = join(dir, 'id');
   const hosts = join(dir, 'known_hosts');
   const keyText = auth.privateKey.endsWith('\n') ? auth.privateKey : `${auth.privateKey}\n`;
@@ -189,8 +185,7 @@ export async function fetchSnapshot(options: FetchOptions): Promise<Snapshot> {
   const remaining = (): number => Math.max(1000, deadline - Date.now());
   const auth = options.auth ?? { kind: 'none' };
   const secrets = credentialValues(auth);
-  const schemes = scheme === 'file' ? ['file'] : [scheme];
-  const cfg = hardeningConfig(schemes);
+  const cfg = hardeningConfig([scheme]);
 
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
   if (!existsSync(join(options.workDir, 'HEAD'))) {

@@ -19,11 +19,9 @@
  * OpenPGP signatures are checked by gpg against a keyring of only the Sync's keys (see
  * verify-openpgp.ts); `VALIDSIG` plus full or ultimate trust is required besides exit code 0.
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runGit } from './source-exec.js';
+import { privateTempDir, runGit } from './source-exec.js';
 import { KeyringError, makeOpenPgpKeyring } from './verify-openpgp.js';
 
 /** Why a commit was refused. */
@@ -74,14 +72,6 @@ export function commitSignatureHeader(raw: string): string | undefined {
   const lines = [headers[start]!.slice(headers[start]!.indexOf(' ') + 1)];
   for (let i = start + 1; i < headers.length && headers[i]!.startsWith(' '); i++) lines.push(headers[i]!.slice(1));
   return lines.join('\n');
-}
-
-async function privateDir(): Promise<string> {
-  // Memory-backed where available: key material, even public, never needs to reach a disk.
-  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const dir = await mkdtemp(join(base, 'sealops-verify-'));
-  await chmod(dir, 0o700);
-  return dir;
 }
 
 type Refuse = (problem: SignatureProblem, why: string) => CommitSignatureError;
@@ -151,7 +141,7 @@ export async function verifyCommitSignature(repoDir: string, commit: string, key
   if (kind === 'ssh' && ssh === undefined) throw refuse('UnsupportedSignature', 'the commit has an SSH signature but no allowed_signers are configured');
   if (kind === 'openpgp' && pgp.length === 0) throw refuse('UnsupportedSignature', 'the commit has an OpenPGP signature but no OpenPGP keys are configured');
 
-  const dir = await privateDir();
+  const dir = await privateTempDir('sealops-verify-');
   try {
     await mkdir(join(dir, 'gnupg'), { mode: 0o700 });
     return kind === 'ssh' ? await verifySsh(repoDir, commit, ssh!, dir, timeoutMs, refuse) : await verifyOpenPgp(repoDir, commit, pgp, dir, timeoutMs, refuse);

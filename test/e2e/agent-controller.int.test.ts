@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { parseAllDocuments } from 'yaml';
-import { adminKubeConfig, describeWithCluster, mintToken, tokenKubeConfig } from '../support/kube.js';
+import { adminKubeConfig, describeWithCluster, eventually, mintToken, tokenKubeConfig } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { adminClient, createNs, createSync, getSync, makeClusterKeys, patchSyncSpec, secretValue, secretValues, storeKeys, exists } from './agent-harness.js';
 import { configMap, sealedFile } from './agent-fixtures.js';
@@ -42,16 +42,6 @@ async function applyFile(client: KubeClient, file: string): Promise<void> {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function readyOf(s: SyncObject): { status?: string; reason?: string } {
   const c = s.status?.conditions?.find((x) => x.type === 'Ready');
   return { status: c?.status, reason: c?.reason };
@@ -61,7 +51,7 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
   beforeAll(async () => {
     admin = adminClient();
     for (const f of ['namespace.yaml', 'crd-sync.yaml', 'rbac.yaml', 'deployment.yaml']) await applyFile(admin, f);
-    await until('Syncs to be served', async () => (await admin.request('GET', '/apis/sealops.dev/v1alpha1/syncs')) ?? undefined);
+    await eventually('Syncs to be served', async () => (await admin.request('GET', '/apis/sealops.dev/v1alpha1/syncs')) ?? undefined);
     const keys = makeClusterKeys();
     await admin.request('DELETE', '/api/v1/namespaces/sealops-system/secrets/sealops-keys').catch(() => undefined);
     await storeKeys(admin, 'sealops-system', 'sealops-keys', keys);
@@ -104,7 +94,7 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
 
   it('reconciles a new Sync as soon as it is created, unsealing with the keys in its own namespace', async () => {
     await createSync(admin, syncNs, 'app', { source: { url: serveFile(repo.bareDir).url, ref: { branch: 'main' } }, path: 'v1', interval: '1h' });
-    const sync = await until('the Sync to be Ready', async () => {
+    const sync = await eventually('the Sync to be Ready', async () => {
       const s = await getSync(admin, syncNs, 'app');
       return readyOf(s).status === 'True' ? s : undefined;
     });
@@ -117,8 +107,8 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
   it('reconciles again when the spec changes, long before the interval', async () => {
     // Leaving v1 deletes 2 of 2 objects, beyond the default 50% guard: allow it explicitly.
     await patchSyncSpec(admin, syncNs, 'app', { path: 'v2', deletionGuard: { allowMassDeletion: true } });
-    await until('the v2 ConfigMap', async () => ((await exists(admin, `/api/v1/namespaces/${appNs}/configmaps/two`)) ? true : undefined));
-    const s = await until('observedGeneration to catch up', async () => {
+    await eventually('the v2 ConfigMap', async () => ((await exists(admin, `/api/v1/namespaces/${appNs}/configmaps/two`)) ? true : undefined));
+    const s = await eventually('observedGeneration to catch up', async () => {
       const x = await getSync(admin, syncNs, 'app');
       return x.status?.observedGeneration === x.metadata.generation && readyOf(x).status === 'True' ? x : undefined;
     });
@@ -129,7 +119,7 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
 
   it('reports a failing source, retries with backoff, and recovers when it is fixed', async () => {
     await patchSyncSpec(admin, syncNs, 'app', { source: { url: `file://${repo.bareDir}-missing` } });
-    await until('the failure to show', async () => (readyOf(await getSync(admin, syncNs, 'app')).reason === 'GitUnreachable' ? true : undefined));
+    await eventually('the failure to show', async () => (readyOf(await getSync(admin, syncNs, 'app')).reason === 'GitUnreachable' ? true : undefined));
     const failuresBefore = metrics.render(0).match(/result="failure",reason="GitUnreachable"} (\d+)/);
     await new Promise((r) => setTimeout(r, 1500));
     const failuresAfter = metrics.render(0).match(/result="failure",reason="GitUnreachable"} (\d+)/);
@@ -137,7 +127,7 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
     expect(Number(failuresAfter?.[1])).toBeGreaterThan(Number(failuresBefore?.[1]));
     expect(Number(failuresAfter?.[1])).toBeLessThan(10);
     await patchSyncSpec(admin, syncNs, 'app', { source: { url: `file://${repo.bareDir}` } });
-    await until('recovery', async () => (readyOf(await getSync(admin, syncNs, 'app')).status === 'True' ? true : undefined));
+    await eventually('recovery', async () => (readyOf(await getSync(admin, syncNs, 'app')).status === 'True' ? true : undefined));
   });
 
   it('serves health, readiness and metrics', async () => {
@@ -161,14 +151,14 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
     const good = await fetch(`http://127.0.0.1:${port}/hook`, { method: 'POST', body, headers: { 'x-hub-signature-256': `sha256=${createHmac('sha256', hookSecret).update(body).digest('hex')}` } });
     expect(good.status).toBe(202);
     expect(await good.json()).toEqual({ matched: 1 });
-    await until('the pushed ConfigMap', async () => ((await exists(admin, `/api/v1/namespaces/${appNs}/configmaps/three`)) ? true : undefined), 10_000);
+    await eventually('the pushed ConfigMap', async () => ((await exists(admin, `/api/v1/namespaces/${appNs}/configmaps/three`)) ? true : undefined), 10_000);
   });
 
   it('restores drift on a resync even though it remembers the last apply', async () => {
     const path = `/api/v1/namespaces/${appNs}/configmaps/two`;
     await admin.request('PATCH', path, { body: { data: { v: 'edited' } }, contentType: 'application/merge-patch+json', query: { fieldManager: 'kubectl-edit' } });
     controller.trigger([`file://${repo.bareDir}`], normalizeRepoUrl);
-    await until('the edit to be undone', async () => ((await admin.request<{ data: { v: string } }>('GET', path)).data.v === '2' ? true : undefined), 10_000);
+    await eventually('the edit to be undone', async () => ((await admin.request<{ data: { v: string } }>('GET', path)).data.v === '2' ? true : undefined), 10_000);
   });
 
   it('shows Ready, Revision and Age in the kubectl table view of Syncs', async () => {

@@ -5,12 +5,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describeWithCluster, adminKubeconfigPath } from '../support/kube.js';
 import { createRepo, serveHttp, serveSsh, type HttpGitServer, type SshGitServer, type TestRepo } from '../support/git-servers.js';
-import { adminClient, createNs, createSync, exists, getSync, installSyncCrd, makeClusterKeys, patchSyncSpec, publishedText, storeKeys } from './agent-harness.js';
+import { createNs, createSync, exists, getSync, makeClusterKeys, patchSyncSpec, publishedText, setUpAgent } from './agent-harness.js';
 import { configMap } from './agent-fixtures.js';
-import { runCli } from '../../cli/program.js';
+import { run } from '../cli/helpers.js';
 import type { KubeClient } from '../../src/agent/index.js';
 
 let client: KubeClient;
@@ -23,14 +22,9 @@ let workDir: string;
 const stderr: string[] = [];
 
 async function agentOnce(): Promise<{ code: number; stdout: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => stderr.push(c.toString()));
-  const io = { stdin: new PassThrough(), stdout: out, stderr: err, env: {}, cwd: process.cwd(), exitCode: 0 };
-  const code = await runCli(['agent', '--once', '--kubeconfig', adminKubeconfigPath(), '--namespace', syncNs, '--agent-namespace', agentNs, '--work-dir', workDir], io);
-  return { code, stdout };
+  const r = await run(['agent', '--once', '--kubeconfig', adminKubeconfigPath(), '--namespace', syncNs, '--agent-namespace', agentNs, '--work-dir', workDir], { cwd: process.cwd() });
+  stderr.push(r.stderr);
+  return { code: r.status, stdout: r.stdout };
 }
 
 async function ready(name: string): Promise<{ status?: string; reason?: string; applied?: string }> {
@@ -52,10 +46,7 @@ describeWithCluster('sealops agent --once when git fails', () => {
   let firstRevision: string;
 
   beforeAll(async () => {
-    client = adminClient();
-    await installSyncCrd(client);
-    agentNs = await createNs(client, 'sealops-system');
-    await storeKeys(client, agentNs, 'sealops-keys', makeClusterKeys());
+    ({ client, agentNs } = await setUpAgent(makeClusterKeys()));
     syncNs = await createNs(client, 'faults');
     appNs = await createNs(client, 'faults-app');
     workDir = mkdtempSync(join(tmpdir(), 'sealops-agent-cli-'));

@@ -80,6 +80,18 @@ export async function storeKeys(client: KubeClient, namespace: string, name: str
   });
 }
 
+/**
+ * The set-up most agent tests share: the admin client, the Sync CRD and a fresh agent
+ * namespace; with `keys`, the keys Secret `sealops-keys` there holding them.
+ */
+export async function setUpAgent(keys?: ClusterKeys): Promise<{ client: KubeClient; agentNs: string }> {
+  const client = adminClient();
+  await installSyncCrd(client);
+  const agentNs = await createNs(client, 'sealops-system');
+  if (keys) await storeKeys(client, agentNs, 'sealops-keys', keys);
+  return { client, agentNs };
+}
+
 /** A Secret manifest sealed by the real `sops` binary for the cluster's age recipient. */
 export function sopsSeal(secret: Record<string, unknown>, recipient: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'sealops-sops-'));

@@ -10,13 +10,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
 import { adminKubeconfigPath, describeWithCluster } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { adminClient, createNs, createSync, getSync, installSyncCrd } from './agent-harness.js';
 import { configMap } from './agent-fixtures.js';
-import { runCli } from '../../cli/program.js';
+import { run } from '../cli/helpers.js';
 import type { KubeClient } from '../../src/agent/index.js';
 
 const CLI = new URL('../../dist/cli/sealops.js', import.meta.url).pathname;
@@ -33,11 +32,8 @@ function args(): string[] {
 }
 
 async function runOnce(): Promise<{ code: number; stdout: string }> {
-  const out = new PassThrough();
-  let stdout = '';
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  const io = { stdin: new PassThrough(), stdout: out, stderr: new PassThrough(), env: {}, cwd: process.cwd(), exitCode: 0 };
-  return { code: await runCli(args(), io), stdout };
+  const r = await run(args(), { cwd: process.cwd() });
+  return { code: r.status, stdout: r.stdout };
 }
 
 async function ownedConfigMaps(): Promise<string[]> {

@@ -7,19 +7,17 @@ import { readFileSync } from 'node:fs';
 import { describeWithCluster } from '../support/kube.js';
 import { createRepo, serveFile, serveHttp, serveSsh, git, type TestRepo, type GitServer } from '../support/git-servers.js';
 import {
-  adminClient,
   AgentRunner,
   createNs,
   createSync,
   exists,
   getSync,
-  installSyncCrd,
   patchSyncSpec,
   makeClusterKeys,
   publishedText,
   secretValue,
   secretValues,
-  storeKeys,
+  setUpAgent,
   type ClusterKeys,
 } from './agent-harness.js';
 import { configMap, deployment, makeFixture, sealedFile, sopsFile, type Fixture } from './agent-fixtures.js';
@@ -32,11 +30,8 @@ let agentNs: string;
 let keys: ClusterKeys;
 
 beforeAll(async () => {
-  client = adminClient();
-  await installSyncCrd(client);
-  agentNs = await createNs(client, 'sealops-system');
   keys = makeClusterKeys();
-  await storeKeys(client, agentNs, 'sealops-keys', keys);
+  ({ client, agentNs } = await setUpAgent(keys));
 });
 afterAll(() => client?.close());
 

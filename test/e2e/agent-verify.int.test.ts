@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithCluster } from '../support/kube.js';
 import { createRepo, git, serveHttp, type HttpGitServer, type TestRepo } from '../support/git-servers.js';
-import { adminClient, AgentRunner, createNs, createSync, exists, getSync, installSyncCrd, patchSyncSpec } from './agent-harness.js';
+import { AgentRunner, createNs, createSync, exists, getSync, patchSyncSpec, setUpAgent } from './agent-harness.js';
 import { configMap } from './agent-fixtures.js';
 import type { KubeClient } from '../../src/agent/index.js';
 
@@ -17,9 +17,7 @@ let client: KubeClient;
 let agentNs: string;
 
 beforeAll(async () => {
-  client = adminClient();
-  await installSyncCrd(client);
-  agentNs = await createNs(client, 'sealops-system');
+  ({ client, agentNs } = await setUpAgent());
 });
 afterAll(() => client?.close());
 
