@@ -9,5 +9,7 @@ export * from './manifest/index.js';
 export * from './keys/index.js';
 export * from './git/index.js';
 export * from './scan/index.js';
+export * from './kube/index.js';
+export * from './build/index.js';
 export * from './agent/index.js';
 export * from './server/index.js';

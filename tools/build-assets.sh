@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the real parts the integration tests stand on, from the Go module proxy, into a cache
 # outside the repository:  etcd, kube-apiserver, kube-controller-manager (the control plane),
-# sops, kubeseal and the sealed-secrets controller (the interop peers); with `bench`, also the
+# sops, kubeseal and the sealed-secrets controller (the interop peers), kustomize and helm (tools
+# the product runs or renders with); with `bench`, also the
 # tools the benchmarks compare against (gitleaks), which no test needs.
 #
 # Each binary is built once per version; a later run finds it and does nothing.
-# Usage: tools/build-assets.sh [all|control-plane|peers|bench]     (default: all)
+# Usage: tools/build-assets.sh [all|control-plane|peers|tools|bench]     (default: all)
 # Env:   SEALOPS_CACHE (default ~/.cache/sealops), K8S_VERSION, ETCD_VERSION, SOPS_VERSION,
 #        SEALED_SECRETS_VERSION, GITLEAKS_VERSION.
 set -euo pipefail
@@ -15,6 +16,8 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 SOPS_VERSION="${SOPS_VERSION:-v3.13.3}"
 SEALED_SECRETS_VERSION="${SEALED_SECRETS_VERSION:-v0.40.0}"
 GITLEAKS_VERSION="${GITLEAKS_VERSION:-v8.30.1}"
+KUSTOMIZE_VERSION="${KUSTOMIZE_VERSION:-v5.8.2}"
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 CACHE="${SEALOPS_CACHE:-$HOME/.cache/sealops}"
 BIN="$CACHE/bin"
 WORK="$CACHE/build"
@@ -41,7 +44,10 @@ require_go() {
 }
 
 build_kube() {
-  have kube-apiserver "$K8S_VERSION" && have kube-controller-manager "$K8S_VERSION" && return 0
+  # The cache key says "stamped": binaries built before the version ldflags answered
+  # v0.0.0-master, which Helm's kubeVersion checks and kubectl's skew warnings misread.
+  local key="$K8S_VERSION stamped"
+  have kube-apiserver "$key" && have kube-controller-manager "$key" && return 0
   require_go "kube-apiserver $K8S_VERSION"
   local minor="${K8S_VERSION#v1.}"; local staging="v0.${minor}"
   local d="$WORK/kube-$K8S_VERSION"; rm -rf "$d"; mkdir -p "$d/kube-apiserver" "$d/kube-controller-manager"
@@ -84,10 +90,16 @@ import (
 func main() { os.Exit(cli.Run(app.NewControllerManagerCommand())) }
 GO
   go mod tidy
-  go build -trimpath -ldflags="-s -w" -o "$BIN/kube-apiserver" ./kube-apiserver
-  done_with kube-apiserver "$K8S_VERSION"
-  go build -trimpath -ldflags="-s -w" -o "$BIN/kube-controller-manager" ./kube-controller-manager
-  done_with kube-controller-manager "$K8S_VERSION"
+  # The same variables Kubernetes' own hack/lib/version.sh stamps, so /version answers the release.
+  local minor_only="${minor%%.*}" ldflags="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor_only"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  go build -trimpath -ldflags="$ldflags" -o "$BIN/kube-apiserver" ./kube-apiserver
+  done_with kube-apiserver "$key"
+  go build -trimpath -ldflags="$ldflags" -o "$BIN/kube-controller-manager" ./kube-controller-manager
+  done_with kube-controller-manager "$key"
 }
 
 build_etcd() {
@@ -150,11 +162,22 @@ MOD
   done_with sealed-secrets-controller "$SEALED_SECRETS_VERSION"
 }
 
+build_tools() {
+  build_go_install kustomize "$KUSTOMIZE_VERSION" sigs.k8s.io/kustomize/kustomize/v5
+  build_go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm
+}
+
+build_peers() {
+  build_go_install sops "$SOPS_VERSION" github.com/getsops/sops/v3/cmd/sops
+  build_sealed_secrets
+}
+
 case "$what" in
   control-plane) build_etcd; build_kube ;;
-  peers) build_go_install sops "$SOPS_VERSION" github.com/getsops/sops/v3/cmd/sops; build_sealed_secrets ;;
-  all) build_etcd; build_kube; build_go_install sops "$SOPS_VERSION" github.com/getsops/sops/v3/cmd/sops; build_sealed_secrets ;;
+  peers) build_peers ;;
+  tools) build_tools ;;
+  all) build_tools; build_peers; build_etcd; build_kube ;;
   bench) build_go_install gitleaks "$GITLEAKS_VERSION" github.com/zricethezav/gitleaks/v8 ;;
-  *) echo "usage: $0 [all|control-plane|peers|bench]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|control-plane|peers|tools|bench]" >&2; exit 2 ;;
 esac
 echo "assets in $BIN"

@@ -5,8 +5,8 @@
  * time, so two change sets never interleave on the API server.
  */
 import { describe } from '../errors.js';
-import { KubeApiError, type KubeClient } from './kube/client.js';
-import { Discovery } from './kube/discovery.js';
+import { KubeApiError, type KubeClient } from '../kube/client.js';
+import { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
 import { reconcileSync, type AgentContext, type ReconcileOutcome } from './reconcile.js';
 import { parseSyncSpec, SYNC_API_VERSION, SYNC_PLURAL, type SyncObject } from './sync.js';

@@ -1,5 +1,4 @@
-// Barrel of src/agent: the sync agent's pipeline stages, controller and API client.
-export * from './build/index.js';
+// Barrel of src/agent: the sync agent's pipeline stages and controller.
 export * from './decrypt/index.js';
 export * from './apply/index.js';
 export { kindRank, compareApplyOrder, isStageOne } from './apply/order.js';
@@ -10,8 +9,6 @@ export * from './inventory.js';
 export * from './sync.js';
 export * from './log.js';
 export * from './reconcile.js';
-export { KubeClient, KubeApiError, loadKubeConfig } from './kube/client.js';
-export { Discovery, resourcePath, type ResourceInfo } from './kube/discovery.js';
 export * from './controller.js';
 export * from './leader.js';
 export * from './keys.js';

@@ -14,7 +14,7 @@ import { KubeError, describe, redact } from '../errors.js';
 import { generateAgeKeyPair, ageRecipientOf } from '../crypto/age.js';
 import { formatAgeKeyFile, parseAgeIdentities } from '../keys/age-keys.js';
 import { generateRsaKeyPair } from '../keys/rsa-keygen.js';
-import { KubeApiError, type KubeClient } from './kube/client.js';
+import { KubeApiError, type KubeClient } from '../kube/client.js';
 import type { Logger } from './log.js';
 import { readSecretEntries } from './source/index.js';
 import { DEFAULT_KEYS_SECRET } from './sync.js';

@@ -3,7 +3,7 @@
  * once. Optimistic concurrency does the work: every write carries the resourceVersion read,
  * and a 409 means another replica wrote first.
  */
-import { KubeApiError, type KubeClient } from './kube/client.js';
+import { KubeApiError, type KubeClient } from '../kube/client.js';
 
 /** Options of {@link LeaderElector}. */
 export interface LeaderOptions {

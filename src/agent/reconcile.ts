@@ -6,7 +6,7 @@
  */
 import { describe, SealopsError } from '../errors.js';
 import { SourceError } from '../git/source.js';
-import { buildManifests } from './build/index.js';
+import { buildManifests } from '../build/index.js';
 import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo, type Unsealers } from './decrypt/index.js';
 import { createHash } from 'node:crypto';
 import { defaultUnsealers } from './decrypt/unsealers.js';
@@ -16,8 +16,8 @@ import { readInventory, staleEntries, type InventoryEntry } from './inventory.js
 import { fetchSyncSource, readSecretEntries } from './source/index.js';
 import { changeNote, mergeConditions, outcomeConditions, patchSyncStatus, recordEvent, safeMessage } from './status/index.js';
 import { DEFAULT_KEYS_SECRET, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
-import { KubeApiError, type KubeClient } from './kube/client.js';
-import type { Discovery } from './kube/discovery.js';
+import { KubeApiError, type KubeClient } from '../kube/client.js';
+import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
 
 /** What a reconcile needs from its surroundings. */

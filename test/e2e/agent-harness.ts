@@ -11,7 +11,7 @@ import { parse, stringify } from 'yaml';
 import { KubeClient, Discovery, Logger, reconcileSync, type SyncObject, type ReconcileOutcome } from '../../src/agent/index.js';
 import { sealSecret } from '../../src/formats/sealedsecret/index.js';
 import { adminKubeconfigPath } from '../support/kube.js';
-import { loadKubeConfig } from '../../src/agent/kube/client.js';
+import { loadKubeConfig } from '../../src/kube/client.js';
 import { peerPath } from '../support/peers.js';
 
 /** The admin raw client for the run's control plane. */

@@ -8,10 +8,10 @@
  * 4. Dry-run the deferred objects; then write every changed object in kind order.
  * An object is "changed" when its dry-run result differs from the live object.
  */
-import type { KubeObject, Manifest } from '../build/index.js';
-import { groupOf } from '../build/index.js';
-import { KubeApiError, type KubeClient } from '../kube/client.js';
-import { Discovery, resourcePath, type ResourceInfo } from '../kube/discovery.js';
+import type { KubeObject, Manifest } from '../../build/index.js';
+import { groupOf } from '../../build/index.js';
+import { KubeApiError, type KubeClient } from '../../kube/client.js';
+import { Discovery, resourcePath, type ResourceInfo } from '../../kube/discovery.js';
 import { compareApplyOrder, isStageOne } from './order.js';
 import { inventoryId, type InventoryEntry } from '../inventory.js';
 import { KubeError } from '../../errors.js';

@@ -7,7 +7,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { DecryptError, InputError, SealopsError, describe, redact } from '../../errors.js';
-import type { BuildResult, KubeObject, Manifest } from '../build/index.js';
+import type { BuildResult, KubeObject, Manifest } from '../../build/index.js';
 import { defaultUnsealers } from './unsealers.js';
 
 /** Keys the cluster holds, loaded from the keys Secret. */

@@ -5,8 +5,8 @@
  * annotated `sealops.dev/prune: disabled`. The caller runs this only after source, build,
  * decrypt and apply all succeeded; this module adds the mass-deletion guard.
  */
-import { KubeApiError, type KubeClient } from '../kube/client.js';
-import { resourcePath, type Discovery } from '../kube/discovery.js';
+import { KubeApiError, type KubeClient } from '../../kube/client.js';
+import { resourcePath, type Discovery } from '../../kube/discovery.js';
 import { parseInventoryId, type InventoryEntry } from '../inventory.js';
 import { compareApplyOrder } from '../apply/order.js';
 import { OWNER_NAME_LABEL, OWNER_NAMESPACE_LABEL } from '../apply/index.js';

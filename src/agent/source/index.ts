@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { credentialValues, fetchSnapshot, SourceError, type GitAuth, type Snapshot } from '../../git/source.js';
-import { KubeApiError, type KubeClient } from '../kube/client.js';
+import { KubeApiError, type KubeClient } from '../../kube/client.js';
 import type { SyncSpec } from '../sync.js';
 import { countAllowedSigners, type SignatureKeys } from '../../git/verify.js';
 

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { redact } from '../../errors.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeClient } from '../../kube/client.js';
 import { SYNC_API_VERSION, SYNC_PLURAL, type Condition, type SyncObject, type SyncStatus } from '../sync.js';
 
 /** Longest message stored in a condition or event. */

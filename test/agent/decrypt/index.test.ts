@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { buildManifests } from '../../../src/agent/build/index.js';
+import { buildManifests } from '../../../src/build/index.js';
 import { assertNothingSealed, decryptManifests, loadDecryptionKeys, type DecryptionKeys } from '../../../src/agent/decrypt/index.js';
 import { sealSecret } from '../../../src/formats/sealedsecret/index.js';
 import { DecryptError } from '../../../src/errors.js';

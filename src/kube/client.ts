@@ -8,7 +8,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import { loadKubeConnection, type KubeConnection } from './config.js';
-import { KubeError } from '../../errors.js';
+import { KubeError } from '../errors.js';
 
 /** A failed API call: HTTP status and the Status object's reason and message. */
 export class KubeApiError extends KubeError {

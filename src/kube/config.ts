@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type https from 'node:https';
 import { parse } from 'yaml';
-import { KubeError } from '../../errors.js';
+import { KubeError } from '../errors.js';
 
 /** How to reach and authenticate to the API server. */
 export interface KubeConnection {

@@ -1,7 +1,7 @@
 // The build stage on in-memory files: ordering, the manifest rule, validation and errors.
 import { describe, expect, it } from 'vitest';
-import { buildManifests, isManifestPath } from '../../../src/agent/build/index.js';
-import { InputError } from '../../../src/errors.js';
+import { buildManifests, isManifestPath } from '../../src/build/index.js';
+import { InputError } from '../../src/errors.js';
 
 const file = (path: string, text: string) => ({ path, content: Buffer.from(text) });
 const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: a\n`;

@@ -13,8 +13,8 @@
  * - a file that does not parse fails the build (fail closed: it might hold a Secret).
  */
 import { parseAllDocuments } from 'yaml';
-import { InputError } from '../../errors.js';
-import { checkManifestDepth } from '../../manifest/parse.js';
+import { InputError } from '../errors.js';
+import { checkManifestDepth } from '../manifest/parse.js';
 
 /** One Kubernetes object read from the repository. */
 export interface Manifest {
