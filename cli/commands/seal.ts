@@ -80,5 +80,6 @@ async function planSeal(input: Input, opts: SealOptions, io: CliIo): Promise<str
     });
   }
   const format = (opts.inputType as SopsFormat | undefined) ?? detectSopsFormat(input.path, input.text);
-  return { recipients, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) };
+  const groups = resolved?.keyGroups ? { keyGroups: resolved.keyGroups, shamirThreshold: resolved.shamirThreshold } : {};
+  return { recipients, ...groups, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) };
 }

@@ -4,3 +4,4 @@ export * from './datakey.js';
 export * from './age.js';
 export * from './rsa-oaep.js';
 export * from './rsa-fingerprint.js';
+export * from './shamir.js';

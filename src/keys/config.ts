@@ -40,6 +40,13 @@ export interface ResolvedRecipients {
   clusters: ClusterConfig[];
   /** Selection rules from a `.sops.yaml` creation rule, when that decided. */
   rules?: SelectionRules;
+  /**
+   * Key groups of a `.sops.yaml` creation rule (two or more): `recipients` then lists all of
+   * them, and sealing must pass these groups and `shamirThreshold` on, or it would let any one
+   * recipient open what the rule says needs several.
+   */
+  keyGroups?: string[][];
+  shamirThreshold?: number;
 }
 
 function list(v: unknown, where: string): string[] {
@@ -134,13 +141,32 @@ function sopsRules(text: string, file: string, target: string | undefined): Reso
       if (typeof r[k] === 'string') sel[k] = r[k];
     }
     if (r.mac_only_encrypted === true) sel.mac_only_encrypted = true;
-    let recipients = list(r.age, `${file} creation_rules.age`);
-    if (recipients.length === 0 && Array.isArray(r.key_groups)) {
-      recipients = (r.key_groups as Record<string, unknown>[]).flatMap((g) => list(g.age, `${file} key_groups.age`));
-    }
-    return { configFile: file, recipients, clusters: [], rules: Object.keys(sel).length > 0 ? sel : undefined };
+    const recipients = list(r.age, `${file} creation_rules.age`);
+    const out: ResolvedRecipients = { configFile: file, recipients, clusters: [], rules: Object.keys(sel).length > 0 ? sel : undefined };
+    if (r.key_groups !== undefined && r.key_groups !== null) Object.assign(out, keyGroupsOf(r, file, recipients));
+    return out;
   }
   return undefined;
+}
+
+function keyGroupsOf(r: Record<string, unknown>, file: string, flat: string[]): Pick<ResolvedRecipients, 'recipients' | 'keyGroups' | 'shamirThreshold'> {
+  if (!Array.isArray(r.key_groups)) throw new ConfigError(`failed to read ${file}: creation_rules key_groups must be a list`);
+  if (flat.length > 0) throw new ConfigError(`failed to read ${file}: a creation rule has both age and key_groups`, { hint: 'sops uses key_groups and ignores age there; put every recipient in a group' });
+  const groups = (r.key_groups as unknown[]).map((g, i) => {
+    const group = (g ?? {}) as Record<string, unknown>;
+    const others = Object.keys(group).filter((k) => k !== 'age' && (Array.isArray(group[k]) ? (group[k] as unknown[]).length > 0 : group[k] != null));
+    // A group that also lists pgp or kms keys can be opened by them; sealing it to age alone
+    // would change who can open it, so it is refused rather than narrowed.
+    if (others.length > 0) throw new ConfigError(`failed to read ${file}: key_groups[${i}] uses ${others.join(', ')}; sealops seals to age recipients only`);
+    return list(group.age, `${file} key_groups[${i}].age`);
+  });
+  const raw = r.shamir_threshold;
+  const threshold = raw === undefined || raw === null ? undefined : Number(raw);
+  if (threshold !== undefined && (!Number.isInteger(threshold) || threshold < 0 || threshold > groups.length)) {
+    throw new ConfigError(`failed to read ${file}: shamir_threshold ${String(raw)} does not fit ${groups.length} key groups`);
+  }
+  if (groups.length <= 1) return { recipients: groups[0] ?? [] };
+  return { recipients: [...new Set(groups.flat())], keyGroups: groups, shamirThreshold: threshold };
 }
 
 /**

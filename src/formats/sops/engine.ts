@@ -3,15 +3,15 @@
  * Everything here is pure (text in, text out); reading key files and config is the caller's job.
  */
 import { isMap, parseAllDocuments } from 'yaml';
-import { ageRecipientKind, ageRecipientOf, checkAgeRecipients, generateDataKey, isEncValue, parseEncValue, unwrapDataKey } from '../../crypto/index.js';
+import { ageRecipientKind, ageRecipientOf, generateDataKey, isEncValue, parseEncValue, unwrapDataKey } from '../../crypto/index.js';
 import { InputError, KeyError, describe } from '../../errors.js';
 import { checkManifestSize, detectManifestFormat, isKubernetesSecret, parseManifest, type ManifestFormat, type ParsedManifest } from '../../manifest/index.js';
 import { encryptMac, verifyMac } from './mac.js';
-import { nowLastModified, parseMetadata, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import { metadataRecipients, nowLastModified, parseMetadata, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
 import { makeSelector, type SelectionRules } from './policy.js';
 import { buildTree, type TreeDocument } from './tree.js';
 import { openTree, removeMetadata, renderPlain, renderSealed, ReuseIndex, sealTree } from './yaml-store.js';
-import { wrapAll } from './wrap.js';
+import { planOf, unwrapKeys, wrapKeys, type KeyPlan } from './wrap.js';
 import { flatMetadata, openFlat, parseFlat, renderFlat, sealFlat } from './flat-store.js';
 
 /** The selection rules sealops uses for Kubernetes Secrets: only `data` and `stringData` are sealed. */
@@ -46,8 +46,11 @@ export interface SealContext {
 }
 
 /** Options of {@link sealSops}. */
-export interface SealSopsOptions extends SopsTextOptions {
-  /** age recipients (`age1…`); required unless `context` supplies the wrapped keys. */
+export interface SealSopsOptions extends SopsTextOptions, KeyPlan {
+  /**
+   * age recipients (`age1…`), or `keyGroups` with `shamirThreshold` (a `.sops.yaml` creation
+   * rule's key groups); required unless `context` supplies the wrapped keys.
+   */
   recipients?: string[];
   /** Selection rules; by default Secrets get {@link SECRET_ENCRYPTED_REGEX}, other files sops's default. */
   rules?: SelectionRules;
@@ -78,7 +81,7 @@ function defaultRules(parsed: ParsedManifest): SelectionRules {
 }
 
 function rulesOf(meta: SopsMetadata): SelectionRules {
-  const { age: _a, lastmodified: _l, mac: _m, version: _v, otherKeySources: _o, ...rules } = meta;
+  const { age: _a, keyGroups: _g, shamirThreshold: _t, lastmodified: _l, mac: _m, version: _v, otherKeySources: _o, ...rules } = meta;
   return rules;
 }
 
@@ -97,18 +100,17 @@ export async function sealSops(text: string, opts: SealSopsOptions): Promise<str
   const rules = opts.rules ?? (ctx ? rulesOf(ctx.metadata) : defaultRules(parsed));
   const dataKey = ctx?.dataKey ?? generateDataKey();
   const digest = sealTree(parsed, tree, dataKey, makeSelector(rules), { macOnlyEncrypted: rules.mac_only_encrypted, reuse: ctx?.reuse });
-  const recipients = opts.recipients ?? ctx?.metadata.age.map((e) => e.recipient) ?? [];
-  const age = await wrapAll(dataKey, checkAgeRecipients(recipients), ctx?.metadata.age ?? []);
-  const lastmodified = nowLastModified(opts.now);
-  const meta: SopsMetadata = {
-    ...rules,
-    age,
-    lastmodified,
-    mac: encryptMac(dataKey, digest, lastmodified),
-    version: SOPS_FORMAT_VERSION,
-    otherKeySources: [],
-  };
+  const meta = await sealedMetadata(dataKey, digest, rules, opts);
   return renderSealed(parsed, tree, meta);
+}
+
+/** What a freshly sealed file records: its rules, wrapped keys, a new MAC and `lastmodified`. */
+async function sealedMetadata(dataKey: Uint8Array, digest: string, rules: SelectionRules, opts: SealSopsOptions): Promise<SopsMetadata> {
+  const ctx = opts.context;
+  const plan: KeyPlan = opts.keyGroups ? { keyGroups: opts.keyGroups, shamirThreshold: opts.shamirThreshold, recipients: opts.recipients } : opts.recipients ? { recipients: opts.recipients } : ctx ? planOf(ctx.metadata) : {};
+  const keys = await wrapKeys(dataKey, plan, ctx?.metadata);
+  const lastmodified = nowLastModified(opts.now);
+  return { ...rules, ...keys, lastmodified, mac: encryptMac(dataKey, digest, lastmodified), version: SOPS_FORMAT_VERSION, otherKeySources: [] };
 }
 
 /** An opened file: its parsed form (values decrypted in the CST when asked), metadata and data key. */
@@ -141,20 +143,18 @@ function metadataOf(parsed: ParsedManifest, tree: TreeDocument[]): SopsMetadata 
  * every recipient the file is sealed for and every identity's public recipient, never a key.
  */
 export async function openDataKey(meta: SopsMetadata, identities: readonly string[], source: string): Promise<Uint8Array> {
-  if (meta.age.length === 0) {
+  if (metadataRecipients(meta).length === 0) {
     const other = meta.otherKeySources.length > 0 ? ` (sealed only for ${meta.otherKeySources.join(', ')})` : '';
     throw new KeyError(`failed to decrypt the data key of ${source}: no age recipients${other}`);
   }
-  for (const entry of meta.age) {
-    const key = await unwrapDataKey(entry.enc, identities);
-    if (key) {
-      if (key.length !== 32) throw new InputError(`failed to decrypt the data key of ${source}: it is ${key.length} bytes, not 32`);
-      return key;
-    }
+  const key = await unwrapKeys(meta, identities, source);
+  if (key) {
+    if (key.length !== 32) throw new InputError(`failed to decrypt the data key of ${source}: it is ${key.length} bytes, not 32`);
+    return key;
   }
   const mine: string[] = [];
   for (const id of identities) mine.push(await ageRecipientOf(id).catch((err: unknown) => `invalid identity (${describe(err)})`));
-  const attempts = meta.age.map((e) => `  - ${e.recipient}: no matching identity`).join('\n');
+  const attempts = metadataRecipients(meta).map((r) => `  - ${r}: no matching identity`).join('\n');
   throw new KeyError(
     `failed to decrypt the data key of ${source}: no identity matches any recipient\n${attempts}\n  identities tried: ${mine.length === 0 ? 'none' : mine.join(', ')}`,
     { hint: 'pass the right key with -k FILE, or set SEALOPS_KEY_FILE / SOPS_AGE_KEY_FILE' },
@@ -232,18 +232,33 @@ export function isSopsEncrypted(doc: unknown): boolean {
  * Re-wraps the data key for `recipients` (the MAC is checked first; values, `mac` and
  * `lastmodified` stay as they are). Entries of recipients that stay are kept byte for byte.
  */
-export async function rekeySops(text: string, opts: OpenSopsOptions & { recipients: string[] }): Promise<string> {
+export async function rekeySops(text: string, opts: OpenSopsOptions & KeyPlan): Promise<string> {
   const o = await open(text, opts.identities, opts, false);
-  const age = await wrapAll(o.dataKey, checkAgeRecipients(opts.recipients), o.meta.age);
+  const keys = await wrapKeys(o.dataKey, keepGroups(o.meta, opts, opts.source ?? '<input>'), o.meta);
   removeMetadata(o.tree);
-  return renderSealed(o.parsed, o.tree, { ...o.meta, age, version: SOPS_FORMAT_VERSION, otherKeySources: [] });
+  return renderSealed(o.parsed, o.tree, { ...o.meta, ...keys, version: SOPS_FORMAT_VERSION, otherKeySources: [] });
+}
+
+/**
+ * The plan for re-sealing a file: the caller's, but never a flat recipient list in place of key
+ * groups with a threshold (that would let one key open what needed several).
+ */
+function keepGroups(meta: SopsMetadata, plan: KeyPlan, source: string): KeyPlan {
+  if (plan.keyGroups) return plan;
+  if (!plan.recipients) return planOf(meta);
+  if ((meta.keyGroups?.length ?? 0) > 1 && (meta.shamirThreshold ?? 2) > 1) {
+    throw new InputError(`failed to rekey ${source}: it is sealed to ${meta.keyGroups?.length} key groups with a threshold of ${meta.shamirThreshold}, and a flat recipient list would weaken it`, {
+      hint: 'give the key groups (a .sops.yaml creation rule with key_groups and shamir_threshold)',
+    });
+  }
+  return { recipients: plan.recipients };
 }
 
 /** A new data key: every value re-encrypted, for the given recipients or the file's current ones. */
-export async function rotateSops(text: string, opts: OpenSopsOptions & { recipients?: string[]; now?: Date }): Promise<string> {
+export async function rotateSops(text: string, opts: OpenSopsOptions & KeyPlan & { now?: Date }): Promise<string> {
   const { plaintext, context } = await unsealSopsForEdit(text, opts);
-  const recipients = opts.recipients ?? context.metadata.age.map((e) => e.recipient);
-  return sealSops(plaintext, { ...opts, recipients, rules: rulesOf(context.metadata), context: undefined });
+  const plan = keepGroups(context.metadata, opts, opts.source ?? '<input>');
+  return sealSops(plaintext, { ...opts, ...plan, rules: rulesOf(context.metadata), context: undefined });
 }
 
 /** Result of {@link verifySops}: ok, or the problems found (names and paths only, never values). */
@@ -270,10 +285,10 @@ export async function verifySops(text: string, opts: SopsTextOptions & { identit
   // Without keys nothing opens, but an envelope nobody could open (cut by a merge, edited by
   // hand) is still seen here, so a keyless check in CI does not pass what the cluster refuses.
   if (!wellFormed(meta.mac)) problems.push('sops.mac is not a well-formed encrypted value');
-  for (const e of meta.age) {
+  for (const e of meta.keyGroups?.flat() ?? meta.age) {
     if (!(await unwrapDataKey(e.enc, []).then(() => true, () => false))) problems.push(`the data key wrapped for ${e.recipient.slice(0, 80)} is not a well-formed age file`);
   }
-  const recipients = meta.age.map((e) => e.recipient);
+  const recipients = metadataRecipients(meta);
   if (opts.recipients) {
     // An identity among the expected recipients is refused before any message could quote it.
     for (const r of opts.recipients) if (/^\s*AGE-SECRET-KEY-/i.test(r)) ageRecipientKind(r);
@@ -348,10 +363,7 @@ async function sealFlatText(text: string, format: 'dotenv' | 'ini', opts: SealSo
   const rules = opts.rules ?? (opts.context ? rulesOf(opts.context.metadata) : { unencrypted_suffix: '_unencrypted' });
   const dataKey = opts.context?.dataKey ?? generateDataKey();
   const digest = sealFlat(file, dataKey, makeSelector(rules), rules.mac_only_encrypted === true, source, opts.context?.reuse);
-  const recipients = opts.recipients ?? opts.context?.metadata.age.map((e) => e.recipient) ?? [];
-  const age = await wrapAll(dataKey, checkAgeRecipients(recipients), opts.context?.metadata.age ?? []);
-  const lastmodified = nowLastModified(opts.now);
-  const meta: SopsMetadata = { ...rules, age, lastmodified, mac: encryptMac(dataKey, digest, lastmodified), version: SOPS_FORMAT_VERSION, otherKeySources: [] };
+  const meta = await sealedMetadata(dataKey, digest, rules, opts);
   return renderFlat(file, meta);
 }
 

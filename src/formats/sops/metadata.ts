@@ -19,7 +19,14 @@ export interface SopsAgeEntry {
 
 /** A parsed `sops` block. */
 export interface SopsMetadata extends SelectionRules {
+  /** The age entries of a file without key groups (empty when `keyGroups` is set). */
   age: SopsAgeEntry[];
+  /**
+   * Key groups (sops writes them when a creation rule has two or more): the data key is split
+   * with Shamir, one share per group, and any `shamirThreshold` groups recover it.
+   */
+  keyGroups?: SopsAgeEntry[][];
+  shamirThreshold?: number;
   lastmodified: string;
   mac: string;
   version: string;
@@ -35,7 +42,7 @@ const RULE_KEYS = [
   'unencrypted_regex',
   'unencrypted_suffix',
 ] as const;
-const OTHER_SOURCES = ['kms', 'gcp_kms', 'azure_kv', 'hc_vault', 'pgp', 'key_groups'];
+const OTHER_SOURCES = ['kms', 'gcp_kms', 'azure_kv', 'hc_vault', 'hckms', 'pgp'];
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -54,22 +61,13 @@ export function parseMetadata(raw: unknown, source: string): SopsMetadata {
   if (lastmodified === undefined || mac === undefined || mac === '') {
     throw new InputError(`failed to read sops metadata of ${source}: lastmodified or mac is missing`);
   }
-  const age: SopsAgeEntry[] = [];
-  if (o.age !== undefined && o.age !== null) {
-    if (!Array.isArray(o.age)) throw new InputError(`failed to read sops metadata of ${source}: sops.age is not a list`);
-    for (const [i, e] of (o.age as unknown[]).entries()) {
-      const entry = e as Record<string, unknown> | null;
-      if (!entry || typeof entry.recipient !== 'string' || typeof entry.enc !== 'string') {
-        throw new InputError(`failed to read sops metadata of ${source}: sops.age[${i}] needs recipient and enc`);
-      }
-      age.push({ recipient: entry.recipient, enc: entry.enc });
-    }
-  }
+  const age = ageEntries(o.age, 'sops.age', source);
   const otherKeySources = OTHER_SOURCES.filter((k) => {
     const v = o[k];
     return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null && v !== '';
   });
   const meta: SopsMetadata = { age, lastmodified, mac, version: str(o.version) ?? '', otherKeySources };
+  if (o.key_groups !== undefined && o.key_groups !== null) readKeyGroups(o, meta, source);
   for (const k of RULE_KEYS) {
     const v = o[k];
     if (v === undefined || v === null || v === '') continue;
@@ -78,20 +76,60 @@ export function parseMetadata(raw: unknown, source: string): SopsMetadata {
   }
   const moe = o.mac_only_encrypted;
   if (moe === true || moe === 'true') meta.mac_only_encrypted = true;
-  if (o.shamir_threshold !== undefined && o.shamir_threshold !== null && Number(o.shamir_threshold) > 1) {
-    throw new InputError(`failed to read sops metadata of ${source}: shamir key groups are not supported`);
-  }
   return meta;
+}
+
+function ageEntries(raw: unknown, where: string, source: string): SopsAgeEntry[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new InputError(`failed to read sops metadata of ${source}: ${where} is not a list`);
+  return raw.map((e: unknown, i) => {
+    const entry = e as Record<string, unknown> | null;
+    if (!entry || typeof entry.recipient !== 'string' || typeof entry.enc !== 'string') {
+      throw new InputError(`failed to read sops metadata of ${source}: ${where}[${i}] needs recipient and enc`);
+    }
+    return { recipient: entry.recipient, enc: entry.enc };
+  });
+}
+
+function readKeyGroups(o: Record<string, unknown>, meta: SopsMetadata, source: string): void {
+  if (!Array.isArray(o.key_groups)) throw new InputError(`failed to read sops metadata of ${source}: sops.key_groups is not a list`);
+  const groups = (o.key_groups as unknown[]).map((g, i) => {
+    if (g === null || typeof g !== 'object' || Array.isArray(g)) throw new InputError(`failed to read sops metadata of ${source}: sops.key_groups[${i}] is not a map`);
+    const group = g as Record<string, unknown>;
+    for (const k of OTHER_SOURCES) {
+      const v = group[k];
+      if (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null && v !== '') meta.otherKeySources.push(`key_groups[${i}].${k}`);
+    }
+    return ageEntries(group.age, `sops.key_groups[${i}].age`, source);
+  });
+  if (groups.length === 0) return;
+  const raw = o.shamir_threshold;
+  // sops sets the threshold to the number of groups when the rule names none.
+  const threshold = raw === undefined || raw === null || raw === '' || Number(raw) === 0 ? groups.length : Number(raw);
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > groups.length) {
+    throw new InputError(`failed to read sops metadata of ${source}: shamir_threshold ${String(raw)} does not fit ${groups.length} key groups`);
+  }
+  meta.keyGroups = groups;
+  meta.shamirThreshold = threshold;
+}
+
+/** Every age recipient of a file, in key groups or not. */
+export function metadataRecipients(meta: SopsMetadata): string[] {
+  return (meta.keyGroups ?? [meta.age]).flat().map((e) => e.recipient);
 }
 
 /** The metadata as a plain object in the key order sops 3.13 writes (for JSON and rendering). */
 export function metadataObject(meta: SopsMetadata): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  out.age = meta.age.map((e) => ({ enc: e.enc, recipient: e.recipient }));
+  const entries = (list: SopsAgeEntry[]): Record<string, string>[] => list.map((e) => ({ enc: e.enc, recipient: e.recipient }));
+  if (!meta.keyGroups) out.age = entries(meta.age);
   for (const k of ['encrypted_comment_regex', 'encrypted_regex', 'encrypted_suffix'] as const) if (meta[k]) out[k] = meta[k];
+  // sops writes an empty hc_vault list in every group (that field has no omitempty).
+  if (meta.keyGroups) out.key_groups = meta.keyGroups.map((g) => ({ age: entries(g), hc_vault: [] }));
   out.lastmodified = meta.lastmodified;
   out.mac = meta.mac;
   if (meta.mac_only_encrypted) out.mac_only_encrypted = true;
+  if (meta.keyGroups) out.shamir_threshold = meta.shamirThreshold ?? meta.keyGroups.length;
   for (const k of ['unencrypted_comment_regex', 'unencrypted_regex', 'unencrypted_suffix'] as const) if (meta[k]) out[k] = meta[k];
   out.version = meta.version;
   return out;
@@ -111,18 +149,32 @@ function yamlString(s: string): string {
  * `eol` line endings, ending with `eol`.
  */
 export function renderMetadataYaml(meta: SopsMetadata, unit: string, eol: string): string {
-  const lines: string[] = ['sops:', `${unit}age:`];
-  for (const e of meta.age) {
-    lines.push(`${unit}${unit}- enc: |`);
-    const encLines = e.enc.replace(/\r?\n$/, '').split(/\r?\n/);
-    for (const l of encLines) lines.push(`${unit}${unit}${unit}${unit}${l}`);
-    lines.push(`${unit}${unit}  recipient: ${yamlString(e.recipient)}`);
-  }
+  const lines: string[] = ['sops:'];
+  const pad = (n: number): string => ' '.repeat(n);
+  const u = unit.length;
+  // sops (yaml.v3, indent 4) puts a list's dash one unit in and the block of `enc` one unit
+  // further; at least 4 columns past the dash keeps the block valid for any unit.
+  const ageList = (entries: SopsAgeEntry[], dash: number): void => {
+    for (const e of entries) {
+      lines.push(`${pad(dash)}- enc: |`);
+      for (const l of e.enc.replace(/\r?\n$/, '').split(/\r?\n/)) lines.push(pad(dash + Math.max(u, 4)) + l);
+      lines.push(`${pad(dash + 2)}recipient: ${yamlString(e.recipient)}`);
+    }
+  };
   const obj = metadataObject(meta);
   for (const [k, v] of Object.entries(obj)) {
-    if (k === 'age') continue;
-    if (k === 'lastmodified') lines.push(`${unit}${k}: ${JSON.stringify(v)}`);
-    else if (typeof v === 'boolean') lines.push(`${unit}${k}: ${v}`);
+    if (k === 'age') {
+      lines.push(`${unit}age:`);
+      ageList(meta.age, 2 * u);
+    } else if (k === 'key_groups') {
+      lines.push(`${unit}key_groups:`);
+      for (const g of meta.keyGroups ?? []) {
+        lines.push(`${pad(2 * u)}- age:`);
+        ageList(g, 3 * u);
+        lines.push(`${pad(2 * u + 2)}hc_vault: []`);
+      }
+    } else if (k === 'lastmodified') lines.push(`${unit}${k}: ${JSON.stringify(v)}`);
+    else if (typeof v === 'boolean' || typeof v === 'number') lines.push(`${unit}${k}: ${String(v)}`);
     else lines.push(`${unit}${k}: ${yamlString(String(v))}`);
   }
   return lines.join(eol) + eol;

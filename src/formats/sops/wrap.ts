@@ -1,6 +1,23 @@
-/** Wrapping one data key for a list of recipients, reusing entries that already exist. */
-import { wrapDataKey } from '../../crypto/index.js';
-import type { SopsAgeEntry } from './metadata.js';
+/**
+ * Wrapping one data key for the recipients of a file: a flat list of age recipients (any one
+ * opens the file), or key groups, where the data key is split with Shamir into one share per
+ * group and any `threshold` groups open it, exactly as sops does.
+ */
+import { checkAgeRecipients, shamirCombine, shamirSplit, unwrapDataKey, wrapDataKey } from '../../crypto/index.js';
+import { InputError, KeyError } from '../../errors.js';
+import type { SopsAgeEntry, SopsMetadata } from './metadata.js';
+
+/** Who a file is sealed for: recipients, or key groups of recipients with a Shamir threshold. */
+export interface KeyPlan {
+  recipients?: string[];
+  /** Two or more groups split the data key; one group is the same as `recipients`. */
+  keyGroups?: string[][];
+  /** How many groups are needed to open (default: all of them, as sops). */
+  shamirThreshold?: number;
+}
+
+/** The part of the metadata that holds wrapped keys. */
+export type WrappedKeys = Pick<SopsMetadata, 'age' | 'keyGroups' | 'shamirThreshold'>;
 
 /**
  * One age entry per recipient, in the given order. An entry from `existing` is kept as it is
@@ -12,4 +29,80 @@ export async function wrapAll(dataKey: Uint8Array, recipients: readonly string[]
   return Promise.all(
     recipients.map(async (recipient) => ({ recipient, enc: old.get(recipient) ?? (await wrapDataKey(dataKey, recipient)) })),
   );
+}
+
+/** The plan a file's metadata was sealed with (for re-sealing it the same way). */
+export function planOf(meta: WrappedKeys): KeyPlan {
+  if (meta.keyGroups) return { keyGroups: meta.keyGroups.map((g) => g.map((e) => e.recipient)), shamirThreshold: meta.shamirThreshold };
+  return { recipients: meta.age.map((e) => e.recipient) };
+}
+
+function sameGroups(a: readonly string[][], b: readonly string[][]): boolean {
+  return a.length === b.length && a.every((g, i) => g.length === b[i]?.length && g.every((r, j) => r === b[i]?.[j]));
+}
+
+/**
+ * Wraps `dataKey` for `plan`. Entries of `existing` are reused when they wrap the same thing:
+ * flat entries per recipient, key groups only when the groups and threshold are unchanged
+ * (a share cannot be reused under another split).
+ */
+export async function wrapKeys(dataKey: Uint8Array, plan: KeyPlan, existing?: WrappedKeys): Promise<WrappedKeys> {
+  const groups = plan.keyGroups?.map((g) => checkAgeRecipients(g));
+  if (!groups || groups.length === 0) return { age: await wrapAll(dataKey, checkAgeRecipients(plan.recipients ?? []), existing?.keyGroups ? [] : (existing?.age ?? [])) };
+  if (plan.recipients && plan.recipients.some((r) => !groups.some((g) => g.includes(r)))) {
+    throw new InputError('failed to choose recipients: recipients outside the key groups would open the file on their own', {
+      hint: 'add them to a key group in .sops.yaml, or seal without key groups',
+    });
+  }
+  if (groups.length === 1) return { age: await wrapAll(dataKey, groups[0] ?? [], existing?.keyGroups ? [] : (existing?.age ?? [])) };
+  if (groups.some((g) => g.length === 0)) throw new InputError('failed to choose recipients: a key group has no age recipient');
+  const threshold = plan.shamirThreshold === undefined || plan.shamirThreshold === 0 ? groups.length : plan.shamirThreshold;
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > groups.length) {
+    throw new InputError(`failed to choose recipients: shamir_threshold ${threshold} does not fit ${groups.length} key groups`);
+  }
+  if (existing?.keyGroups && existing.shamirThreshold === threshold && sameGroups(planOf(existing).keyGroups ?? [], groups)) {
+    return { age: [], keyGroups: existing.keyGroups, shamirThreshold: threshold };
+  }
+  // sops splits for any threshold of two groups or more; a threshold of 1 over several groups
+  // would need Split(…, 1), which it refuses, so it is refused here too.
+  const shares = shamirSplit(dataKey, groups.length, threshold);
+  const keyGroups = await Promise.all(groups.map((g, i) => wrapAll(shares[i] ?? new Uint8Array(), g, [])));
+  return { age: [], keyGroups, shamirThreshold: threshold };
+}
+
+/**
+ * Recovers the data key with `identities`: any flat entry, or enough key groups to meet the
+ * threshold. Returns null when nothing matches; throws KeyError when some groups open but too
+ * few, naming the groups (recipients only).
+ */
+export async function unwrapKeys(meta: WrappedKeys, identities: readonly string[], source: string): Promise<Uint8Array | null> {
+  if (!meta.keyGroups) {
+    for (const entry of meta.age) {
+      const key = await unwrapDataKey(entry.enc, identities);
+      if (key) return key;
+    }
+    return null;
+  }
+  const parts: Uint8Array[] = [];
+  const opened: boolean[] = [];
+  for (const group of meta.keyGroups) {
+    let part: Uint8Array | null = null;
+    for (const entry of group) {
+      part = await unwrapDataKey(entry.enc, identities);
+      if (part) break;
+    }
+    opened.push(part !== null);
+    if (part) parts.push(part);
+  }
+  if (parts.length === 0) return null;
+  const threshold = meta.shamirThreshold ?? meta.keyGroups.length;
+  if (meta.keyGroups.length === 1) return parts[0] ?? null;
+  if (parts.length < threshold) {
+    const lines = meta.keyGroups.map((g, i) => `  - group ${i + 1} (${g.map((e) => e.recipient).join(', ')}): ${opened[i] ? 'opened' : 'no matching identity'}`);
+    throw new KeyError(
+      `failed to decrypt the data key of ${source}: ${parts.length} of ${meta.keyGroups.length} key groups opened, ${threshold} are needed\n${lines.join('\n')}`,
+      { hint: 'pass keys of more key groups with -k FILE (repeatable)' },
+    );
+  }
+  return shamirCombine(parts);
 }
