@@ -60,7 +60,11 @@ export function makeSelector(rules: SelectionRules): Selector {
   return select;
 }
 
-/** The AAD of a leaf: its map keys joined with `:` plus a trailing `:` (list indices omitted). */
+/**
+ * The AAD of a value: its map keys joined with `:` plus a trailing `:` (list indices omitted).
+ * A comment at the top level has the empty path, so its AAD is `:` (sops's
+ * `strings.Join(path, ":") + ":"`).
+ */
 export function pathAad(path: readonly string[]): string {
-  return path.length === 0 ? '' : `${path.join(':')}:`;
+  return `${path.join(':')}:`;
 }

@@ -5,7 +5,7 @@
  */
 import { CST, parse as parseYaml } from 'yaml';
 import type { SopsValueType } from '../../crypto/index.js';
-import { scalarLiteral } from './values.js';
+import { goTimestamp, scalarLiteral } from './values.js';
 
 /** A scalar token of the CST. */
 export type ScalarToken = CST.FlowScalar | CST.BlockScalar;
@@ -28,6 +28,9 @@ export function isPlainSafe(s: string, inFlow: boolean): boolean {
   // Most values are simple words; only look harder at the ones that could read as another type.
   // YAML 1.1 readers (kubectl's go-yaml v2) take these words as booleans or null: quote them.
   if (/^(true|false|null|yes|no|on|off|y|n|~)$/i.test(s)) return false;
+  // sops (yaml.v3) reads these plain as a time or a number (Go accepts `1_000`, `0o17`, `0b1`):
+  // a string that looks like one is quoted, as `sops -d` quotes it.
+  if (/^[-+.]?\d/.test(s) && (goTimestamp(s) !== undefined || /^[-+]?(0[bBoOxX][\da-fA-F_]+|\d[\d_]*(\.[\d_]*)?([eE][-+]?\d+)?|\.\d[\d_]*([eE][-+]?\d+)?)$/.test(s))) return false;
   if (/^[A-Za-z_/][\w./-]*$/.test(s) && !/^(nan|inf)$/i.test(s)) return true;
   try {
     return (parseYaml(`k: ${s}`) as { k?: unknown } | null)?.k === s;

@@ -18,12 +18,16 @@ export interface TreeLeaf {
   /** Indentation of the collection holding the leaf, for block scalars written from scratch. */
   parentIndent: number;
   line: number;
+  /** The block-sequence item holding the leaf, when it is a list item (sops writes comments in lists as such items). */
+  seqItem?: CST.BlockSequence['items'][number];
 }
 
 /** One comment token and the path of the map or list it sits in. */
 export interface TreeComment {
   token: CST.SourceToken;
   path: string[];
+  /** True for a comment between the items of a block sequence (sops seals it as a `- ENC[…]` item). */
+  inSeq: boolean;
 }
 
 /** The tree of one document. */
@@ -56,7 +60,18 @@ function tokenIndent(node: Node | null | undefined): number {
 
 /** Builds the tree of every document of `parsed`. */
 export function buildTree(parsed: ParsedManifest): TreeDocument[] {
-  return parsed.docs.map((doc, index) => buildDocument(parsed, doc, index));
+  const tree = parsed.docs.map((doc, index) => buildDocument(parsed, doc, index));
+  // Comments outside any document (before the first, between or after documents) are the head
+  // or foot comments of a document's root map for sops: they belong to the next document, or
+  // to the last one.
+  let d = 0;
+  const loose: [number, CST.SourceToken][] = [];
+  for (const t of parsed.tokens) {
+    if (t.type === 'document') d++;
+    else if (t.type === 'comment') loose.push([Math.min(d, tree.length - 1), t]);
+  }
+  for (const [i, token] of loose) tree[i]?.comments.push({ token, path: [], inSeq: false });
+  return tree;
 }
 
 function buildDocument(parsed: ParsedManifest, doc: Document.Parsed, index: number): TreeDocument {
@@ -88,7 +103,14 @@ function buildDocument(parsed: ParsedManifest, doc: Document.Parsed, index: numb
       }
     } else if (isSeq(node)) {
       const flow = inFlow || (node as { srcToken?: CST.Token }).srcToken?.type === 'flow-collection';
-      for (const item of node.items) walk(item as Node | null, path, flow, tokenIndent(node));
+      const seqTok = (node as { srcToken?: CST.Token }).srcToken;
+      const cstItems = seqTok?.type === 'block-seq' ? seqTok.items : [];
+      for (const item of node.items) {
+        const before = out.leaves.length;
+        walk(item as Node | null, path, flow, tokenIndent(node));
+        const leaf = out.leaves[before];
+        if (out.leaves.length === before + 1 && leaf && isScalar(item)) leaf.seqItem = cstItems.find((it) => it.value === leaf.token);
+      }
     } else if (isScalar(node)) {
       if (node.value === null || node.value === undefined) return;
       const token = (node as { srcToken?: CST.Token }).srcToken;
@@ -127,8 +149,8 @@ function pathFor(stack: Frame[], indent: number): string[] {
 }
 
 function collectComments(doc: CST.Document, out: TreeComment[]): void {
-  const take = (tokens: readonly CST.Token[] | undefined, stack: Frame[]): void => {
-    for (const t of tokens ?? []) if (t.type === 'comment') out.push({ token: t, path: pathFor(stack, t.indent) });
+  const take = (tokens: readonly CST.Token[] | undefined, stack: Frame[], seqIndent = -2): void => {
+    for (const t of tokens ?? []) if (t.type === 'comment') out.push({ token: t, path: pathFor(stack, t.indent), inSeq: t.indent === seqIndent });
   };
   const visitValue = (tok: CST.Token | undefined, path: string[], stack: Frame[]): void => {
     if (!tok) return;
@@ -136,7 +158,7 @@ function collectComments(doc: CST.Document, out: TreeComment[]): void {
       const isMapTok = tok.type === 'block-map' || (tok.type === 'flow-collection' && tok.start.source === '{');
       const frames = [...stack, { indent: tok.type === 'flow-collection' ? -1 : tok.indent, path }];
       for (const item of tok.items) {
-        take(item.start, frames);
+        take(item.start, frames, tok.type === 'block-seq' && item.value ? tok.indent : -2);
         let childPath = path;
         if (isMapTok && item.key && 'type' in item.key) {
           const k = CST.isScalar(item.key) ? CST.resolveAsScalar(item.key).value : '';

@@ -12,7 +12,7 @@ import { renderMetadataJson, renderMetadataYaml, type SopsMetadata } from './met
 import { pathAad, type Selector } from './policy.js';
 import { writePlainScalar, writeSealedScalar } from './scalar-style.js';
 import type { TreeDocument, TreeLeaf } from './tree.js';
-import { formatGoFloat, leafToPlain } from './values.js';
+import { formatGoFloat, leafToPlain, plainSourceLeaf, type PlainLeaf } from './values.js';
 
 /**
  * Ciphertexts of a previous sealing, by path, type and plaintext, so re-sealing an unchanged
@@ -22,6 +22,14 @@ export class ReuseIndex {
   private readonly byKey = new Map<string, string[]>();
 
   private static key(aad: string, type: SopsValueType, plaintext: Uint8Array): string {
+    const text = Buffer.from(plaintext).toString('utf8');
+    // sops prints a whole float like an int (`6543`), and sealops reads that back as an int:
+    // the same number keeps its envelope (and so its type) whichever way it was read.
+    if ((type === 'int' || type === 'float') && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
+      const f = Number(text);
+      const exact = type === 'int' ? BigInt(text).toString() : Number.isInteger(f) ? BigInt(f).toString() : String(f);
+      return `${aad}\u0000num\u0000${exact}`;
+    }
     return `${aad}\u0000${type}\u0000${Buffer.from(plaintext).toString('base64')}`;
   }
 
@@ -39,13 +47,16 @@ export class ReuseIndex {
   }
 }
 
-/** The source text of a plain int or float leaf when Go's strconv would parse it back. */
-function numberSource(leaf: TreeLeaf, type: SopsValueType): Buffer | undefined {
-  if (leaf.token.type !== 'scalar') return undefined;
-  const src = leaf.token.source;
-  if (type === 'int' && /^[-+]?\d+$/.test(src)) return Buffer.from(src, 'utf8');
-  if (type === 'float' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(src)) return Buffer.from(src, 'utf8');
-  return undefined;
+/**
+ * The plaintext and type of a leaf as sops's store would read it: a plain scalar by its source
+ * text (timestamps, floats, integers beyond int64), anything else by its parsed value.
+ */
+function leafPlain(leaf: TreeLeaf, json: boolean, where: string): PlainLeaf | null {
+  if (leaf.token.type === 'scalar' && typeof leaf.value !== 'boolean') {
+    const typed = plainSourceLeaf(leaf.token.source, json, `${where}: ${leaf.path.join('.')} (line ${leaf.line})`);
+    if (typed) return typed;
+  }
+  return leafToPlain(leaf.value);
 }
 
 /** What sops hashes for a decrypted value: its typed value serialized again (ToBytes). */
@@ -77,7 +88,7 @@ export function sealTree(
       hint: 'use `sealops edit` to change it, `sealops rekey` to change recipients',
     });
     for (const leaf of doc.leaves) {
-      const plain = leafToPlain(leaf.value);
+      const plain = leafPlain(leaf, json, parsed.source);
       if (!plain) continue;
       const encrypt = select(leaf.path);
       if (encrypt || !opts.macOnlyEncrypted) mac.add(plain.bytes);
@@ -89,10 +100,7 @@ export function sealTree(
         });
       }
       const aad = pathAad(leaf.path);
-      // A number keeps its written form (`1.50`, `5e-324`) when Go parses it too, so unsealing
-      // gives back the same bytes; the MAC above hashed the canonical form, as sops does.
-      const written = numberSource(leaf, plain.type) ?? plain.bytes;
-      const enc = opts.reuse?.take(aad, plain.type, written) ?? encryptValue(dataKey, written, aad, plain.type);
+      const enc = opts.reuse?.take(aad, plain.type, plain.bytes) ?? encryptValue(dataKey, plain.bytes, aad, plain.type);
       writeSealedScalar(leaf.token, enc, leaf.inFlow || json, leaf.parentIndent);
     }
     for (const c of doc.comments) {
@@ -101,7 +109,9 @@ export function sealTree(
       if (!select.comment(c.path, text)) continue;
       const bytes = Buffer.from(text, 'utf8');
       const aad = pathAad(c.path);
-      c.token.source = `#${opts.reuse?.take(aad, 'comment', bytes) ?? encryptValue(dataKey, bytes, aad, 'comment')}`;
+      const enc = opts.reuse?.take(aad, 'comment', bytes) ?? encryptValue(dataKey, bytes, aad, 'comment');
+      // sops writes a comment between list items as an item of its own.
+      c.token.source = c.inSeq && !json ? `- ${enc}` : `#${enc}`;
     }
   }
   return mac.digest();
@@ -129,7 +139,7 @@ export function openTree(
       const where = `${parsed.source}: ${leaf.path.join('.')} (line ${leaf.line})`;
       const encrypted = select(leaf.path);
       if (!encrypted) {
-        const plain = leafToPlain(leaf.value);
+        const plain = leafPlain(leaf, json, parsed.source);
         if (plain && !opts.macOnlyEncrypted) mac.add(plain.bytes);
         continue;
       }
@@ -141,6 +151,12 @@ export function openTree(
       }
       const aad = pathAad(leaf.path);
       const { plaintext, type } = decryptValue(dataKey, leaf.value, aad, where);
+      if (type === 'comment') {
+        // A comment that sops sealed as a list item: outside the MAC, written back as a comment.
+        opts.onValue?.(aad, type, plaintext, leaf.value);
+        if (opts.write) writeSeqComment(leaf, plaintext.toString('utf8'));
+        continue;
+      }
       mac.add(canonicalBytes(plaintext, type));
       opts.onValue?.(aad, type, plaintext, leaf.value);
       if (opts.write && !isUtf8(plaintext)) throw notUtf8(parsed.source, leaf.path);
@@ -155,6 +171,27 @@ export function openTree(
     }
   }
   return mac.digest();
+}
+
+function writeSeqComment(leaf: TreeLeaf, text: string): void {
+  const item = leaf.seqItem;
+  if (!item || /[\r\n]/.test(text)) {
+    writePlainScalar(leaf.token, Buffer.from(`#${text}`, 'utf8'), 'str', { inFlow: leaf.inFlow, json: false, parentIndent: leaf.parentIndent });
+    return;
+  }
+  // Drop the `- ` of the item and keep its indentation: the line becomes `<indent>#text`.
+  const dash = item.start.findIndex((t) => t.type === 'seq-item-ind');
+  const after = item.start[dash + 1];
+  item.start.splice(dash, after?.type === 'space' ? 2 : 1, { type: 'space', offset: -1, indent: 0, source: ' '.repeat(Math.max(0, (item.start[dash]?.indent ?? 0) - indentBefore(item.start, dash))) });
+  (leaf.token as CST.FlowScalar).source = `#${text}`;
+  leaf.token.type = 'scalar';
+}
+
+/** Columns of spaces already written before position `i` of a token list on the same line. */
+function indentBefore(tokens: readonly CST.SourceToken[], i: number): number {
+  let n = 0;
+  for (let j = i - 1; j >= 0 && tokens[j]?.type === 'space'; j--) n += tokens[j]?.source.length ?? 0;
+  return n;
 }
 
 /**

@@ -16,12 +16,13 @@ describe('the SOPS tree of a manifest', () => {
 
   it('puts each comment under the map it is indented into', () => {
     const [doc] = buildTree(parseManifest('# top\na:\n  # in a\n  b: 1 # after b\n  c:\n    # in c\n    d: 2\n# back at top\ne: 3\n'));
-    // '# top' stands before the document itself, outside any map.
+    // '# top' stands before the document itself: for sops it is a head comment of the root map.
     expect(doc?.comments.map((c) => [c.token.source, c.path.join(':')])).toEqual([
       ['# in a', 'a'],
       ['# after b', 'a'],
       ['# in c', 'a:c'],
       ['# back at top', ''],
+      ['# top', ''],
     ]);
   });
 

@@ -25,7 +25,12 @@ describe('leaf serialization (sops ToBytes)', () => {
     expect(plainToValue(Buffer.from('9007199254740993'), 'int')).toBe(9007199254740993n);
     expect(plainToValue(Buffer.from('True'), 'bool')).toBe(true);
     expect(plainToValue(Buffer.from('1234568000'), 'float')).toBe(1234568000);
-    expect(scalarLiteral(Buffer.from('1234568000'), 'float', false)).toBe('1234568000.0');
+    expect(scalarLiteral(Buffer.from('1234568000'), 'float', false)).toBe('1.234568e+09');
+    expect(scalarLiteral(Buffer.from('1'.padEnd(301, '0')), 'float', false)).toBe('1e+300');
+    expect(scalarLiteral(Buffer.from('18446744073709552000'), 'float', false)).toBe('1.8446744073709552e+19');
+    expect(scalarLiteral(Buffer.from('18446744073709552000'), 'float', true)).toBe('18446744073709552000');
+    expect(scalarLiteral(Buffer.from('0.00001'), 'float', false)).toBe('1e-05');
+    expect(scalarLiteral(Buffer.from('2026-01-02T00:00:00Z'), 'time', false)).toBe('2026-01-02T00:00:00Z');
     expect(scalarLiteral(Buffer.from('False'), 'bool', true)).toBe('false');
   });
 });
