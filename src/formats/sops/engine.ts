@@ -1,34 +1,19 @@
 /**
- * The SOPS engine: seal, unseal, decrypt to documents, rekey, rotate and verify whole files.
- * Everything here is pure (text in, text out); reading key files and config is the caller's job.
+ * The SOPS engine: seal, unseal, decrypt to documents, rekey, rotate and verify whole files of
+ * any store (see store.ts): each operation has one body. Everything here is pure (text in,
+ * text out); reading key files and config is the caller's job.
  */
-import { isMap, parseAllDocuments } from 'yaml';
-import { ageRecipientKind, ageRecipientOf, generateDataKey, isEncValue, parseEncValue, unwrapDataKey } from '../../crypto/index.js';
+import { parseAllDocuments, isMap } from 'yaml';
+import { ageRecipientKind, ageRecipientOf, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
 import { InputError, KeyError, describe } from '../../errors.js';
-import { checkManifestSize, detectManifestFormat, isKubernetesSecret, parseManifest, type ManifestFormat, type ParsedManifest } from '../../manifest/index.js';
 import { encryptMac, verifyMac } from './mac.js';
-import { metadataRecipients, nowLastModified, parseMetadata, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import { metadataRecipients, nowLastModified, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
 import { makeSelector, type SelectionRules } from './policy.js';
-import { buildTree, type TreeDocument } from './tree.js';
-import { openTree, removeMetadata, renderPlain, renderSealed, ReuseIndex, sealTree } from './yaml-store.js';
+import { loadStore, wellFormed, type SopsFormat, type SopsStore } from './store.js';
+import { ReuseIndex } from './yaml-store.js';
 import { planOf, unwrapKeys, wrapKeys, type KeyPlan } from './wrap.js';
-import { flatMetadata, openFlat, parseFlat, renderFlat, sealFlat } from './flat-store.js';
 
-/** The selection rules sealops uses for Kubernetes Secrets: only `data` and `stringData` are sealed. */
-export const SECRET_ENCRYPTED_REGEX = '^(data|stringData)$';
-
-/**
- * The stores sealops reads: YAML and JSON (byte-preserving), dotenv, INI (read only) and binary
- * (any bytes, stored as sops does: a JSON document with one `data` value).
- */
-export type SopsFormat = ManifestFormat | 'dotenv' | 'ini' | 'binary';
-
-/** Picks the store from a file name (`.env`, `.ini`, `.json`, `.yaml`), else from the content. */
-export function detectSopsFormat(name: string | undefined, text: string): SopsFormat {
-  if (name && /\.env$|(^|\/)\.env(\.|$)/i.test(name)) return 'dotenv';
-  if (name && /\.ini$/i.test(name)) return 'ini';
-  return detectManifestFormat(name, text);
-}
+export { detectSopsFormat, SECRET_ENCRYPTED_REGEX, type SopsFormat } from './store.js';
 
 /** Common options: how the input is named in messages and how it is parsed. */
 export interface SopsTextOptions {
@@ -59,27 +44,6 @@ export interface SealSopsOptions extends SopsTextOptions, KeyPlan {
   now?: Date;
 }
 
-function parse(text: string, opts: SopsTextOptions): ParsedManifest {
-  const source = opts.source ?? '<input>';
-  const format = opts.format ?? detectSopsFormat(source, text);
-  if (format !== 'yaml' && format !== 'json') throw new InputError(`failed to read ${source}: the ${format} store has no document tree`);
-  return parseManifest(text, { format, source, maxBytes: opts.maxBytes });
-}
-
-function formatOf(text: string, opts: SopsTextOptions): SopsFormat {
-  return opts.format ?? detectSopsFormat(opts.source, text);
-}
-
-function defaultRules(parsed: ParsedManifest): SelectionRules {
-  const anySecret = parsed.docs.some((d) => {
-    if (!isMap(d.contents)) return false;
-    const kind: unknown = d.contents.get('kind');
-    if (kind === 'List') return ((d.toJS() as { items?: unknown[] }).items ?? []).some(isKubernetesSecret);
-    return isKubernetesSecret({ kind, apiVersion: d.contents.get('apiVersion') });
-  });
-  return anySecret ? { encrypted_regex: SECRET_ENCRYPTED_REGEX } : { unencrypted_suffix: '_unencrypted' };
-}
-
 function rulesOf(meta: SopsMetadata): SelectionRules {
   const { age: _a, keyGroups: _g, shamirThreshold: _t, lastmodified: _l, mac: _m, version: _v, otherKeySources: _o, ...rules } = meta;
   return rules;
@@ -90,18 +54,17 @@ function rulesOf(meta: SopsMetadata): SelectionRules {
  * envelope in the same style), then a `sops` block is appended to every document.
  */
 export async function sealSops(text: string, opts: SealSopsOptions): Promise<string> {
-  const format = formatOf(text, opts);
-  if (format === 'binary') return sealSops(JSON.stringify({ data: text }, null, '\t') + '\n', { ...opts, format: 'json' });
-  if (format === 'dotenv' || format === 'ini') return sealFlatText(text, format, opts);
-  const parsed = parse(text, opts);
-  const tree = buildTree(parsed);
-  if (tree.every((d) => d.root === null)) throw new InputError(`failed to seal ${parsed.source}: it has no map to seal`);
+  const store = loadStore(text, { ...opts, phase: 'plain' });
+  if (store.isSealed()) {
+    throw new InputError(`failed to seal ${store.source}: it is already sealed (it has sops metadata)`, {
+      hint: 'use `sealops edit` to change it, `sealops rekey` to change recipients',
+    });
+  }
   const ctx = opts.context;
-  const rules = opts.rules ?? (ctx ? rulesOf(ctx.metadata) : defaultRules(parsed));
+  const rules = opts.rules ?? (ctx ? rulesOf(ctx.metadata) : store.defaultRules());
   const dataKey = ctx?.dataKey ?? generateDataKey();
-  const digest = sealTree(parsed, tree, dataKey, makeSelector(rules), { macOnlyEncrypted: rules.mac_only_encrypted, reuse: ctx?.reuse });
-  const meta = await sealedMetadata(dataKey, digest, rules, opts);
-  return renderSealed(parsed, tree, meta);
+  const digest = store.seal(dataKey, makeSelector(rules), { macOnlyEncrypted: rules.mac_only_encrypted, reuse: ctx?.reuse });
+  return store.renderSealed(await sealedMetadata(dataKey, digest, rules, opts));
 }
 
 /** What a freshly sealed file records: its rules, wrapped keys, a new MAC and `lastmodified`. */
@@ -113,10 +76,9 @@ async function sealedMetadata(dataKey: Uint8Array, digest: string, rules: Select
   return { ...rules, ...keys, lastmodified, mac: encryptMac(dataKey, digest, lastmodified), version: SOPS_FORMAT_VERSION, otherKeySources: [] };
 }
 
-/** An opened file: its parsed form (values decrypted in the CST when asked), metadata and data key. */
+/** An opened file: its store (values decrypted in place when asked), metadata and data key. */
 interface Opened {
-  parsed: ParsedManifest;
-  tree: TreeDocument[];
+  store: SopsStore;
   meta: SopsMetadata;
   dataKey: Uint8Array;
   reuse: ReuseIndex;
@@ -124,18 +86,7 @@ interface Opened {
 
 /** Reads the metadata of a sealed file; InputError when it carries none. */
 export function readSopsMetadata(text: string, opts: SopsTextOptions = {}): SopsMetadata {
-  const parsed = parse(text, opts);
-  return metadataOf(parsed, buildTree(parsed));
-}
-
-function metadataOf(parsed: ParsedManifest, tree: TreeDocument[]): SopsMetadata {
-  const withMeta = tree.find((d) => d.sopsPair);
-  const doc = withMeta ? parsed.docs[withMeta.index] : undefined;
-  if (!withMeta || !doc) {
-    throw new InputError(`failed to read ${parsed.source}: it is not sealed (no sops metadata)`, { hint: 'seal it first with `sealops seal`' });
-  }
-  const js = (doc).toJS() as Record<string, unknown>;
-  return parseMetadata(js.sops, parsed.source);
+  return loadStore(text, { ...opts, phase: 'sealed' }).metadata();
 }
 
 /**
@@ -162,18 +113,17 @@ export async function openDataKey(meta: SopsMetadata, identities: readonly strin
 }
 
 async function open(text: string, identities: readonly string[], opts: SopsTextOptions, write: boolean): Promise<Opened> {
-  const parsed = parse(text, opts);
-  const tree = buildTree(parsed);
-  const meta = metadataOf(parsed, tree);
-  const dataKey = await openDataKey(meta, identities, parsed.source);
+  const store = loadStore(text, { ...opts, phase: 'sealed' });
+  const meta = store.metadata();
+  const dataKey = await openDataKey(meta, identities, store.source);
   const reuse = new ReuseIndex();
-  const digest = openTree(parsed, tree, dataKey, makeSelector(meta), {
+  const digest = store.open(dataKey, makeSelector(meta), {
     macOnlyEncrypted: meta.mac_only_encrypted,
     write,
     onValue: (aad, type, plaintext, enc) => reuse.add(aad, type, plaintext, enc),
   });
-  verifyMac(dataKey, meta.mac, meta.lastmodified, digest, parsed.source);
-  return { parsed, tree, meta, dataKey, reuse };
+  verifyMac(dataKey, meta.mac, meta.lastmodified, digest, store.source);
+  return { store, meta, dataKey, reuse };
 }
 
 /** Options of the functions that need keys. */
@@ -192,17 +142,8 @@ export async function unsealSops(text: string, opts: OpenSopsOptions): Promise<s
 
 /** Unseals and also returns what re-sealing needs to keep unchanged envelopes ({@link sealSops} `context`). */
 export async function unsealSopsForEdit(text: string, opts: OpenSopsOptions): Promise<{ plaintext: string; context: SealContext }> {
-  const format = formatOf(text, opts);
-  if (format === 'dotenv' || format === 'ini') return openFlatText(text, format, opts);
-  if (format === 'binary') {
-    const r = await unsealSopsForEdit(text, { ...opts, format: 'json' });
-    const data = (JSON.parse(r.plaintext) as { data?: unknown }).data;
-    if (typeof data !== 'string') throw new InputError(`failed to read ${opts.source ?? '<input>'}: a binary sops file needs a data value`);
-    return { plaintext: data, context: r.context };
-  }
   const o = await open(text, opts.identities, opts, true);
-  removeMetadata(o.tree);
-  return { plaintext: renderPlain(o.parsed), context: { dataKey: o.dataKey, reuse: o.reuse, metadata: o.meta } };
+  return { plaintext: o.store.renderPlain(), context: { dataKey: o.dataKey, reuse: o.reuse, metadata: o.meta } };
 }
 
 /**
@@ -234,9 +175,8 @@ export function isSopsEncrypted(doc: unknown): boolean {
  */
 export async function rekeySops(text: string, opts: OpenSopsOptions & KeyPlan): Promise<string> {
   const o = await open(text, opts.identities, opts, false);
-  const keys = await wrapKeys(o.dataKey, keepGroups(o.meta, opts, opts.source ?? '<input>'), o.meta);
-  removeMetadata(o.tree);
-  return renderSealed(o.parsed, o.tree, { ...o.meta, ...keys, version: SOPS_FORMAT_VERSION, otherKeySources: [] });
+  const keys = await wrapKeys(o.dataKey, keepGroups(o.meta, opts, o.store.source), o.meta);
+  return o.store.renderSealed({ ...o.meta, ...keys, version: SOPS_FORMAT_VERSION, otherKeySources: [] });
 }
 
 /**
@@ -274,14 +214,15 @@ export interface SopsVerifyResult {
  * authenticates and the MAC matches.
  */
 export async function verifySops(text: string, opts: SopsTextOptions & { identities?: string[]; recipients?: string[] }): Promise<SopsVerifyResult> {
-  const format = formatOf(text, opts);
-  let structure: { meta: SopsMetadata; problems: string[] };
+  let meta: SopsMetadata;
+  const problems: string[] = [];
   try {
-    structure = format === 'dotenv' || format === 'ini' ? flatStructure(text, format, opts) : treeStructure(text, { ...opts, format: format === 'binary' ? 'json' : format });
+    const store = loadStore(text, { ...opts, phase: 'sealed' });
+    meta = store.metadata();
+    problems.push(...store.problems(makeSelector(meta)));
   } catch (err) {
     return { ok: false, problems: [describe(err)], recipients: [] };
   }
-  const { meta, problems } = structure;
   // Without keys nothing opens, but an envelope nobody could open (cut by a merge, edited by
   // hand) is still seen here, so a keyless check in CI does not pass what the cluster refuses.
   if (!wellFormed(meta.mac)) problems.push('sops.mac is not a well-formed encrypted value');
@@ -300,83 +241,12 @@ export async function verifySops(text: string, opts: SopsTextOptions & { identit
   if (opts.identities && problems.length === 0) {
     try {
       // Opened without writing plaintext: a value that is not UTF-8 is intact, just not printable.
-      if (format === 'dotenv' || format === 'ini') await unsealSopsForEdit(text, { ...opts, format, identities: opts.identities });
-      else await open(text, opts.identities, { ...opts, format: format === 'binary' ? 'json' : format }, false);
+      await open(text, opts.identities, opts, false);
     } catch (err) {
       problems.push(describe(err).split('\n')[0] ?? 'failed to open');
     }
   }
   return { ok: problems.length === 0, problems, recipients };
-}
-
-function wellFormed(value: string): boolean {
-  try {
-    parseEncValue(value, '');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Metadata and unsealed values of a YAML/JSON file, without keys. */
-function treeStructure(text: string, opts: SopsTextOptions): { meta: SopsMetadata; problems: string[] } {
-  const problems: string[] = [];
-  const parsed = parse(text, opts);
-  const tree = buildTree(parsed);
-  const meta = metadataOf(parsed, tree);
-  const select = makeSelector(meta);
-  for (const doc of tree) {
-    if (doc.root && !doc.sopsPair) problems.push(`document ${doc.index + 1} has no sops metadata`);
-    // The rules come from unauthenticated metadata; a Secret's values must be sealed whatever
-    // they say, or an edited encrypted_regex would pass plaintext as sealed.
-    const secret = isKubernetesSecret({ kind: doc.root?.get('kind'), apiVersion: doc.root?.get('apiVersion') });
-    for (const leaf of doc.leaves) {
-      const mustSeal = select(leaf.path) || (secret && (leaf.path[0] === 'data' || leaf.path[0] === 'stringData'));
-      if (mustSeal && leaf.value !== '' && !isEncValue(leaf.value)) problems.push(`${leaf.path.join('.')} (line ${leaf.line}) is not encrypted`);
-      else if (isEncValue(leaf.value) && !wellFormed(leaf.value)) problems.push(`${leaf.path.join('.')} (line ${leaf.line}) is not a well-formed encrypted value`);
-    }
-  }
-  return { meta, problems };
-}
-
-/** Metadata and unsealed values of a dotenv/INI file, without keys. */
-function flatStructure(text: string, format: 'dotenv' | 'ini', opts: SopsTextOptions): { meta: SopsMetadata; problems: string[] } {
-  const source = opts.source ?? '<input>';
-  checkManifestSize(text, source, opts.maxBytes);
-  const file = parseFlat(text, format);
-  const meta = flatMetadata(file, source);
-  const select = makeSelector(meta);
-  const problems: string[] = [];
-  for (const l of file.lines) {
-    if (l.kind !== 'kv' || l.isMeta) continue;
-    if (select(l.path) && l.value !== '' && !isEncValue(l.value)) problems.push(`${l.path.join('.')} is not encrypted`);
-    else if (isEncValue(l.value) && !wellFormed(l.value)) problems.push(`${l.path.join('.')} is not a well-formed encrypted value`);
-  }
-  return { meta, problems };
-}
-
-async function sealFlatText(text: string, format: 'dotenv' | 'ini', opts: SealSopsOptions): Promise<string> {
-  const source = opts.source ?? '<input>';
-  if (format === 'ini') throw new InputError(`failed to seal ${source}: sealops reads INI files but does not write them`);
-  checkManifestSize(text, source, opts.maxBytes);
-  const file = parseFlat(text, format);
-  const rules = opts.rules ?? (opts.context ? rulesOf(opts.context.metadata) : { unencrypted_suffix: '_unencrypted' });
-  const dataKey = opts.context?.dataKey ?? generateDataKey();
-  const digest = sealFlat(file, dataKey, makeSelector(rules), rules.mac_only_encrypted === true, source, opts.context?.reuse);
-  const meta = await sealedMetadata(dataKey, digest, rules, opts);
-  return renderFlat(file, meta);
-}
-
-async function openFlatText(text: string, format: 'dotenv' | 'ini', opts: OpenSopsOptions): Promise<{ plaintext: string; context: SealContext }> {
-  const source = opts.source ?? '<input>';
-  checkManifestSize(text, source, opts.maxBytes);
-  const file = parseFlat(text, format);
-  const meta = flatMetadata(file, source);
-  const dataKey = await openDataKey(meta, opts.identities, source);
-  const reuse = new ReuseIndex();
-  const digest = openFlat(file, dataKey, makeSelector(meta), meta, source, true, (aad, type, plaintext, enc) => reuse.add(aad, type, plaintext, enc));
-  verifyMac(dataKey, meta.mac, meta.lastmodified, digest, source);
-  return { plaintext: renderFlat(file, null), context: { dataKey, reuse, metadata: meta } };
 }
 
 /** Re-export for callers building age entries. */

@@ -2,7 +2,8 @@
  * The line-based stores sops also writes: dotenv (`KEY=value`, metadata as `sops_…` keys) and
  * INI (`[section]`, metadata in a `[sops]` section). Metadata keys are flattened the sops way:
  * `age__list_0__map_enc` is `age[0].enc`, and newlines in values are written as `\n`.
- * Dotenv is read and written; INI is read (unseal) only.
+ * Both are read and written; comments are sealed as sops seals them (dotenv: the text after
+ * `#`, under the AAD `:`; INI: the text after `; `, under the AAD of the section it precedes).
  */
 import { isUtf8 } from 'node:buffer';
 import { decryptValue, encryptValue, isEncValue, type SopsValueType } from '../../crypto/index.js';
@@ -103,9 +104,27 @@ export function flatMetadata(file: FlatFile, source: string): SopsMetadata {
   return parseMetadata(file.rawMeta, source);
 }
 
-function commentSplit(raw: string): { marker: string; text: string } {
-  const m = /^(\s*[#;]\s?)(.*)$/.exec(raw);
+function commentSplit(raw: string, format: FlatFormat): { marker: string; text: string } {
+  // sops keeps everything after `#` in a dotenv comment (the space too); INI drops `; `.
+  const m = (format === 'dotenv' ? /^(\s*#)(.*)$/ : /^(\s*[#;]\s?)(.*)$/).exec(raw);
   return { marker: m?.[1] ?? '#', text: m?.[2] ?? '' };
+}
+
+/**
+ * The path a comment is sealed under, per line: dotenv comments sit at the top level; an INI
+ * comment belongs to the element after it (go-ini's rule), so to the section of the next key
+ * or section header.
+ */
+function commentPaths(file: FlatFile): string[][] {
+  const out: string[][] = [];
+  let next: string[] = [];
+  for (let i = file.lines.length - 1; i >= 0; i--) {
+    const l = file.lines[i];
+    if (file.format === 'ini' && l?.kind === 'section') next = [l.raw.trim().slice(1, -1).trim()];
+    else if (file.format === 'ini' && l?.kind === 'kv' && !l.isMeta) next = l.path.slice(0, 1);
+    out[i] = file.format === 'ini' ? next : [];
+  }
+  return out;
 }
 
 /** Decrypts the values of a flat file in place (when `write`) and returns the MAC digest. */
@@ -113,43 +132,37 @@ export function openFlat(
   file: FlatFile,
   dataKey: Uint8Array,
   select: Selector,
-  meta: SopsMetadata,
+  macOnlyEncrypted: boolean,
   source: string,
   write: boolean,
   onValue?: (aad: string, type: SopsValueType, plaintext: Buffer, enc: string) => void,
 ): string {
-  const mac = new MacBuilder(meta.mac_only_encrypted === true);
-  let section: string[] = [];
-  const nextSection: string[] = [];
-  for (let i = file.lines.length - 1, next = ''; i >= 0; i--) {
-    const l = file.lines[i];
-    if (l?.kind === 'section') next = l.raw.trim().slice(1, -1).trim();
-    nextSection[i] = next;
-  }
+  const mac = new MacBuilder(macOnlyEncrypted);
+  const paths = commentPaths(file);
   for (const [i, line] of file.lines.entries()) {
-    if (line.kind === 'section') section = [line.raw.trim().slice(1, -1).trim()];
     if (line.isMeta) continue;
     if (line.kind === 'comment') {
-      const { marker, text } = commentSplit(line.raw);
+      const { marker, text } = commentSplit(line.raw, file.format);
       if (!isEncValue(text.trim())) continue;
-      const path = file.format === 'ini' ? section : [];
       let plain: string | undefined;
-      for (const aad of [pathAad(path), pathAad([nextSection[i] ?? '']), '']) {
+      // sealops before 0.2 sealed INI comments under their own section or the empty AAD.
+      for (const aad of new Set([pathAad(paths[i] ?? []), ':', ''])) {
         try {
           plain = decryptValue(dataKey, text.trim(), aad, source).plaintext.toString('utf8');
+          onValue?.(aad, 'comment', Buffer.from(plain, 'utf8'), text.trim());
           break;
         } catch {
-          // sops attaches INI comments to the next section; try the other placements
+          // try the next placement
         }
       }
       if (plain === undefined) throw new DecryptError(`failed to decrypt a comment in ${source}: authentication failed`);
-      if (write) line.raw = `${marker}${plain}`;
+      if (write) line.raw = `${marker}${file.format === 'ini' && !marker.endsWith(' ') ? ' ' : ''}${plain}`;
       continue;
     }
     if (line.kind !== 'kv') continue;
     const where = `${source}: ${line.path.join('.')}`;
     if (!select(line.path)) {
-      if (!meta.mac_only_encrypted) mac.add(Buffer.from(line.value, 'utf8'));
+      if (!macOnlyEncrypted) mac.add(Buffer.from(line.value, 'utf8'));
       continue;
     }
     if (line.value === '') continue;
@@ -163,7 +176,7 @@ export function openFlat(
   return mac.digest();
 }
 
-/** Seals the values of a dotenv file in place and returns the MAC digest. */
+/** Seals the values and comments of a dotenv or INI file in place and returns the MAC digest. */
 export function sealFlat(
   file: FlatFile,
   dataKey: Uint8Array,
@@ -174,7 +187,17 @@ export function sealFlat(
 ): string {
   if (file.rawMeta) throw new InputError(`failed to seal ${source}: it is already sealed (it has sops metadata)`);
   const mac = new MacBuilder(macOnlyEncrypted);
-  for (const line of file.lines) {
+  const paths = commentPaths(file);
+  for (const [i, line] of file.lines.entries()) {
+    if (line.kind === 'comment') {
+      const { marker, text } = commentSplit(line.raw, file.format);
+      const path = paths[i] ?? [];
+      if (isEncValue(text.trim()) || !select.comment(path, text)) continue;
+      const bytes = Buffer.from(text, 'utf8');
+      const aad = pathAad(path);
+      line.raw = `${marker}${file.format === 'ini' && !marker.endsWith(' ') ? ' ' : ''}${reuse?.take(aad, 'comment', bytes) ?? encryptValue(dataKey, bytes, aad, 'comment')}`;
+      continue;
+    }
     if (line.kind !== 'kv') continue;
     const plain = Buffer.from(file.format === 'dotenv' ? line.value.replace(/\\n/g, '\n') : line.value, 'utf8');
     const encrypt = select(line.path);
@@ -193,14 +216,22 @@ function flatten(value: unknown, prefix: string, out: [string, string][]): void 
   } else out.push([prefix, String(value)]);
 }
 
-/** Renders a flat file, without metadata lines, plus `meta` flattened at the end (dotenv). */
+/**
+ * Renders a flat file without its metadata lines, plus `meta` flattened at the end the way
+ * sops writes it: `sops_key=value` lines for dotenv, a `[sops]` section with aligned `=` for INI.
+ */
 export function renderFlat(file: FlatFile, meta: SopsMetadata | null): string {
   const kept = file.lines.filter((l) => !l.isMeta).map((l) => l.raw);
-  while (meta && kept.length > 0 && kept[kept.length - 1] === '') kept.pop();
+  // The blank line before the metadata (INI's `[sops]` section) goes with it.
+  while ((meta || file.rawMeta) && kept.length > 0 && kept[kept.length - 1] === '') kept.pop();
+  if (!meta && file.rawMeta) kept.push('');
   if (meta) {
     const pairs: [string, string][] = [];
     flatten(metadataObject(meta), '', pairs);
-    for (const [k, v] of pairs) kept.push(`sops_${k}=${v.replace(/\n/g, '\\n')}`);
+    if (file.format === 'ini') {
+      const width = Math.max(...pairs.map(([k]) => k.length));
+      kept.push('', '[sops]', ...pairs.map(([k, v]) => `${k.padEnd(width)} = ${v.replace(/\n/g, '\\n')}`));
+    } else for (const [k, v] of pairs) kept.push(`sops_${k}=${v.replace(/\n/g, '\\n')}`);
     kept.push('');
   }
   return kept.join(file.eol);
