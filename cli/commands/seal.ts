@@ -21,7 +21,7 @@ interface SealOptions {
   inputType?: string;
 }
 
-const STORES = ['yaml', 'json', 'dotenv', 'binary'] as const;
+const STORES = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
 
 /** Registers `sealops seal`. */
 export function register(program: Command, io: CliIo): void {
@@ -35,7 +35,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--scope <SCOPE>', 'SealedSecret scope: strict, namespace-wide or cluster-wide')
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
     .option('--merge-into <FILE>', 'SealedSecret: merge the new keys into this existing SealedSecret')
-    .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv or binary (default: from the file name)')
+    .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv, ini or binary (default: from the file name)')
     .option('-i, --in-place', 'replace each FILE with its sealed form')
     .action(async (files: string[], opts: SealOptions) => {
       if (opts.format !== 'sops' && opts.format !== 'sealedsecret') throw new UsageError(`failed to parse arguments: unknown --format "${opts.format}"`);
