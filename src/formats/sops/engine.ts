@@ -121,6 +121,7 @@ async function open(text: string, identities: readonly string[], opts: SopsTextO
     macOnlyEncrypted: meta.mac_only_encrypted,
     write,
     onValue: (aad, type, plaintext, enc) => reuse.add(aad, type, plaintext, enc),
+    onStyle: (aad, plain) => reuse.addStyle(aad, plain),
   });
   verifyMac(dataKey, meta.mac, meta.lastmodified, digest, store.source);
   return { store, meta, dataKey, reuse };

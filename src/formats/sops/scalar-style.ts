@@ -98,6 +98,12 @@ export function writeSealedScalar(token: ScalarToken, enc: string, inFlow: boole
   }
 }
 
+/** Writes an envelope as a plain scalar (the way sops writes every envelope), whatever the token's style was. */
+export function writeSealedPlain(token: ScalarToken, enc: string): void {
+  if (token.type === 'block-scalar') setFlow(token, 'scalar', enc, splitBody(token.source).trailing);
+  else setFlow(token, 'scalar', enc);
+}
+
 function literalBody(s: string, indent: string, eol: string): { header: string; body: string } | null {
   // The first content line decides the indentation a reader detects; it must not start with a
   // space or tab (that would need an indentation indicator), and blank lines are written empty.

@@ -39,6 +39,17 @@ export interface StoreWalkOptions {
   reuse?: ReuseIndex;
 }
 
+/** Options of {@link SopsStore.open}. */
+export interface OpenOptions {
+  macOnlyEncrypted?: boolean;
+  /** Write the plaintext in place of each envelope. */
+  write: boolean;
+  /** Called with each opened value (for re-sealing with the same envelopes). */
+  onValue?: OpenedValue;
+  /** Called with whether each envelope was a plain scalar (for re-sealing in the same style). */
+  onStyle?: (aad: string, plain: boolean) => void;
+}
+
 /** One parsed file of any store. */
 export interface SopsStore {
   readonly source: string;
@@ -51,7 +62,7 @@ export interface SopsStore {
   /** Seals every selected value and comment in place; returns the MAC digest. */
   seal(dataKey: Uint8Array, select: Selector, opts: StoreWalkOptions): string;
   /** Opens every sealed value (writing the plaintext in place with `write`); returns the MAC digest. */
-  open(dataKey: Uint8Array, select: Selector, opts: { macOnlyEncrypted?: boolean; write: boolean; onValue?: OpenedValue }): string;
+  open(dataKey: Uint8Array, select: Selector, opts: OpenOptions): string;
   /** Problems visible without keys: values that should be sealed and are not, malformed envelopes. */
   problems(select: Selector): string[];
   /** The text with `meta` written in place of any metadata it had. */
@@ -113,7 +124,7 @@ class TreeStore implements SopsStore {
     return sealTree(this.parsed, this.tree, dataKey, select, opts);
   }
 
-  open(dataKey: Uint8Array, select: Selector, opts: { macOnlyEncrypted?: boolean; write: boolean; onValue?: OpenedValue }): string {
+  open(dataKey: Uint8Array, select: Selector, opts: OpenOptions): string {
     return openTree(this.parsed, this.tree, dataKey, select, opts);
   }
 
@@ -166,7 +177,7 @@ class FlatStore implements SopsStore {
     return sealFlat(this.file, dataKey, select, opts.macOnlyEncrypted === true, this.source, opts.reuse);
   }
 
-  open(dataKey: Uint8Array, select: Selector, opts: { macOnlyEncrypted?: boolean; write: boolean; onValue?: OpenedValue }): string {
+  open(dataKey: Uint8Array, select: Selector, opts: OpenOptions): string {
     return openFlat(this.file, dataKey, select, opts.macOnlyEncrypted === true, this.source, opts.write, opts.onValue);
   }
 

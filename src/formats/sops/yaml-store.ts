@@ -10,7 +10,7 @@ import { stringifyTokens, type ParsedManifest } from '../../manifest/index.js';
 import { MacBuilder } from './mac.js';
 import { renderMetadataJson, renderMetadataYaml, type SopsMetadata } from './metadata.js';
 import { pathAad, type Selector } from './policy.js';
-import { writePlainScalar, writeSealedScalar } from './scalar-style.js';
+import { writePlainScalar, writeSealedPlain, writeSealedScalar } from './scalar-style.js';
 import type { TreeDocument, TreeLeaf } from './tree.js';
 import { formatGoFloat, leafToPlain, plainSourceLeaf, type PlainLeaf } from './values.js';
 
@@ -44,6 +44,20 @@ export class ReuseIndex {
   /** An unused envelope for the same value at the same path, if there is one. */
   take(aad: string, type: SopsValueType, plaintext: Uint8Array): string | undefined {
     return this.byKey.get(ReuseIndex.key(aad, type, plaintext))?.shift();
+  }
+
+  private readonly plainAt = new Map<string, boolean[]>();
+
+  /** Records, in document order, whether the envelope at `aad` was written as a plain scalar (as sops writes them). */
+  addStyle(aad: string, plain: boolean): void {
+    const list = this.plainAt.get(aad);
+    if (list) list.push(plain);
+    else this.plainAt.set(aad, [plain]);
+  }
+
+  /** Whether the next value sealed at `aad` stood as a plain scalar in the file it was opened from. */
+  takeStyle(aad: string): boolean {
+    return this.plainAt.get(aad)?.shift() ?? false;
   }
 }
 
@@ -101,7 +115,10 @@ export function sealTree(
       }
       const aad = pathAad(leaf.path);
       const enc = opts.reuse?.take(aad, plain.type, plain.bytes) ?? encryptValue(dataKey, plain.bytes, aad, plain.type);
-      writeSealedScalar(leaf.token, enc, leaf.inFlow || json, leaf.parentIndent);
+      // A file sops wrote has plain envelopes: re-sealing keeps them plain whatever style the
+      // plaintext was shown in, so an edit changes only the edited value's line.
+      if (!json && !leaf.inFlow && opts.reuse?.takeStyle(aad)) writeSealedPlain(leaf.token, enc);
+      else writeSealedScalar(leaf.token, enc, leaf.inFlow || json, leaf.parentIndent);
     }
     for (const c of doc.comments) {
       if (COMMENT_ENC.test(c.token.source)) continue;
@@ -130,7 +147,7 @@ export function openTree(
   tree: readonly TreeDocument[],
   dataKey: Uint8Array,
   select: Selector,
-  opts: { macOnlyEncrypted?: boolean; write: boolean; onValue?: OpenedValue },
+  opts: { macOnlyEncrypted?: boolean; write: boolean; onValue?: OpenedValue; onStyle?: (aad: string, plain: boolean) => void },
 ): string {
   const mac = new MacBuilder(opts.macOnlyEncrypted === true);
   const json = parsed.format === 'json';
@@ -151,6 +168,7 @@ export function openTree(
       }
       const aad = pathAad(leaf.path);
       const { plaintext, type } = decryptValue(dataKey, leaf.value, aad, where);
+      opts.onStyle?.(aad, leaf.token.type === 'scalar');
       if (type === 'comment') {
         // A comment that sops sealed as a list item: outside the MAC, written back as a comment.
         opts.onValue?.(aad, type, plaintext, leaf.value);
