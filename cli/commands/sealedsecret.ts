@@ -18,10 +18,11 @@ import {
   UsageError,
   describe,
   formatKubesealYaml,
+  formatUnsealedSecret,
   generateRsaKeyPair,
   isSealedSecret,
   loadRsaPrivateKeys,
-  mergeIntoSealedSecret,
+  mergeIntoSealedSecretText,
   readRsaCertificate,
   readSealedSecretDocuments,
   rsaFingerprint,
@@ -105,13 +106,7 @@ export async function sealAsSealedSecret(input: Buffer, opts: SealedSecretSealOp
       throw new InputError(`failed to merge ${opts.source}: expected exactly one Secret, found ${secrets.length}`);
     }
     const existingText = await readText(at(io, opts.mergeInto), opts.mergeInto, 'SealedSecret');
-    const existing = readSealedSecretDocuments(existingText, opts.mergeInto);
-    if (existing.length !== 1 || !isSealedSecret(existing[0])) {
-      throw new InputError(`failed to merge into ${opts.mergeInto}: expected one SealedSecret`);
-    }
-    const merged = Buffer.from(
-      formatKubesealYaml(mergeIntoSealedSecret(existing[0], secrets[0], cert.publicKey, { scope: opts.scope, source: opts.source })),
-    );
+    const merged = Buffer.from(mergeIntoSealedSecretText(existingText, secrets[0], cert.publicKey, { scope: opts.scope, source: opts.source, into: opts.mergeInto }));
     // kubeseal --merge-into updates the file in place; so do we (atomically), and the bytes
     // are returned as well for the caller to print.
     await replaceFile(at(io, opts.mergeInto), merged);
@@ -140,7 +135,7 @@ export function isSealedSecretText(text: string): boolean {
 export async function unsealSealedSecretText(input: Buffer, keyFiles: string[], source: string, io: CliIo): Promise<Buffer> {
   const docs = sealedDocuments(input, source);
   const keys = await loadKeyFiles(keyFiles, io, true);
-  const out = docs.map((doc) => formatKubesealYaml(unsealSealedSecret(doc, keys)));
+  const out = docs.map((doc) => formatUnsealedSecret(unsealSealedSecret(doc, keys)));
   return Buffer.from(out.join(''));
 }
 

@@ -5,3 +5,4 @@ export * from './seal.js';
 export * from './merge.js';
 export * from './unseal.js';
 export * from './verify.js';
+export * from './template.js';

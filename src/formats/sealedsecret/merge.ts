@@ -6,6 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { SealingScope } from '../../crypto/rsa-oaep.js';
 import { InputError } from '../../errors.js';
+import { formatKubesealYaml, readSealedSecretDocuments } from './codec.js';
 import { sealSecret } from './seal.js';
 import { scopeFromAnnotations, type SealedSecret } from './types.js';
 import { isRecord } from './util.js';
@@ -54,4 +55,21 @@ export function mergeIntoSealedSecret(
   if (umeta.annotations) tmeta.annotations = { ...(tmeta.annotations ?? {}), ...umeta.annotations };
   if (umeta.labels) tmeta.labels = { ...(tmeta.labels ?? {}), ...umeta.labels };
   return merged;
+}
+
+/**
+ * `kubeseal --merge-into` on the text of the file: merges `secret` into the one SealedSecret
+ * the file holds and returns the new text in the file's own format. JSON stays JSON, laid
+ * out as kubeseal writes it (two-space indentation, `encryptedData` keys sorted as Go sorts
+ * map keys), so only the merged entries change.
+ */
+export function mergeIntoSealedSecretText(existingText: string, secret: unknown, publicKey: KeyObject, options: MergeOptions & { into?: string } = {}): string {
+  const into = options.into ?? '<merge target>';
+  const docs = readSealedSecretDocuments(existingText, into);
+  if (docs.length !== 1) throw new InputError(`failed to merge into ${into}: expected one SealedSecret, found ${docs.length} documents`);
+  const merged = mergeIntoSealedSecret(docs[0], secret, publicKey, options);
+  if (!existingText.trimStart().startsWith('{')) return formatKubesealYaml(merged);
+  const enc = merged.spec.encryptedData;
+  merged.spec.encryptedData = Object.fromEntries(Object.keys(enc).sort().map((k) => [k, enc[k] ?? '']));
+  return `${JSON.stringify(merged, null, 2)}\n`;
 }

@@ -8,6 +8,8 @@ import { hybridDecrypt, scopeLabel } from '../../crypto/rsa-oaep.js';
 import { DecryptError, InputError, KeyError, SealopsError } from '../../errors.js';
 import { scopeFromAnnotations, SEALED_SECRET_API_VERSION, type SecretManifest } from './types.js';
 import { isRecord } from './util.js';
+import { formatKubesealYaml } from './codec.js';
+import { renderTemplateValue } from './template.js';
 import { checkSealedSecretShape } from './verify.js';
 
 /** True when `obj` is a `bitnami.com/*` SealedSecret object (any version). */
@@ -26,7 +28,7 @@ export function isSealedSecret(obj: unknown): boolean {
  * the template's metadata, `type` and `immutable`.
  *
  * Throws {@link InputError} for a malformed SealedSecret (missing template, bad base64, a
- * templated `spec.template.data` entry, which sealops does not render), {@link KeyError}
+ * `spec.template.data` template using a function sealops does not render), {@link KeyError}
  * when no key opens a value and {@link DecryptError} when a value fails authentication.
  * Messages name keys, never values.
  */
@@ -39,23 +41,24 @@ export function unsealSealedSecret(obj: unknown, privateKeys: KeyObject[]): Secr
   const where = namespace === '' ? name : `${namespace}/${name}`;
 
   const data: Record<string, string> = {};
+  const plain: Record<string, string> = {};
   for (const key of Object.keys(sealed.spec.encryptedData).sort()) {
     const raw = Buffer.from(sealed.spec.encryptedData[key]!, 'base64');
     try {
-      data[key] = hybridDecrypt(privateKeys, raw, label).toString('base64');
+      const value = hybridDecrypt(privateKeys, raw, label);
+      data[key] = value.toString('base64');
+      plain[key] = value.toString('utf8');
     } catch (err) {
       throw withUnsealContext(err, `failed to unseal ${where} key ${key}`);
     }
   }
   for (const [key, value] of Object.entries(sealed.spec.template.data ?? {})) {
-    if (key in sealed.spec.encryptedData) continue; // sealed values win, as in the controller
-    if (value === null) {
-      delete data[key];
-    } else if (value.includes('{{')) {
-      throw new InputError(`failed to unseal ${where}: spec.template.data.${key} is a Go template, which sealops does not render`);
-    } else {
-      data[key] = Buffer.from(value, 'utf8').toString('base64');
-    }
+    // Sealed values win and a null removes the key, as kubeseal v0.40 unseals them; every
+    // other entry is executed as a Go template over the decrypted values (literal text is a
+    // template that renders as itself).
+    if (key in sealed.spec.encryptedData) continue;
+    if (value === null) delete data[key];
+    else data[key] = Buffer.from(renderTemplateValue(value, plain, `${where} spec.template.data.${key}`), 'utf8').toString('base64');
   }
 
   const metadata = structuredClone(sealed.spec.template.metadata);
@@ -68,6 +71,17 @@ export function unsealSealedSecret(obj: unknown, privateKeys: KeyObject[]): Secr
   if (typeof sealed.spec.template.immutable === 'boolean') secret.immutable = sealed.spec.template.immutable;
   secret.data = data;
   return secret;
+}
+
+/**
+ * The text `kubeseal --recovery-unseal -o yaml` prints for an unsealed Secret: keys sorted,
+ * YAML 1.1 quoting, and an empty value as `null` (Go marshals an empty byte slice so).
+ * kubeseal also adds an ownerReference with an empty uid, which the API server would refuse;
+ * sealops leaves it out.
+ */
+export function formatUnsealedSecret(secret: SecretManifest): string {
+  const data = secret.data ? Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, v === '' ? null : v])) : undefined;
+  return formatKubesealYaml(data ? { ...secret, data } : secret);
 }
 
 /**

@@ -127,14 +127,16 @@ describe('unsealSealedSecret', () => {
     expect(() => unsealSealedSecret(v1, [privateKey])).toThrow(/spec.data/);
   });
 
-  it('applies plain spec.template.data entries and refuses Go templates it cannot render', () => {
+  it('applies spec.template.data entries, renders Go templates and refuses the constructs it cannot render', () => {
     const s = sealed();
     s.spec.template.data = { 'config.ini': 'host=db', password: 'ignored: sealed values win' };
     const out = unsealSealedSecret(s, [privateKey]);
     expect(Buffer.from(out.data!['config.ini']!, 'base64').toString()).toBe('host=db');
     expect(Buffer.from(out.data!.password!, 'base64').toString()).toBe('correct horse');
     s.spec.template.data = { url: 'postgres://{{ .username }}@db' };
-    expect(() => unsealSealedSecret(s, [privateKey])).toThrow(/Go template/);
+    expect(Buffer.from(unsealSealedSecret(s, [privateKey]).data!.url!, 'base64').toString()).toBe('postgres://admin@db');
+    s.spec.template.data = { url: '{{ range . }}x{{ end }}' };
+    expect(() => unsealSealedSecret(s, [privateKey])).toThrow(/does not render range, end in a Go template/);
   });
 });
 
