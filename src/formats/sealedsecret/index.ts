@@ -5,4 +5,5 @@ export * from './seal.js';
 export * from './merge.js';
 export * from './unseal.js';
 export * from './verify.js';
+export * from './template-data.js';
 export * from './template.js';

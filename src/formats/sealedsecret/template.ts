@@ -8,14 +8,6 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.js';
 
-/**
- * True when a `spec.template.data` value is a Go template (it contains `{{`). The one place
- * that decides it: a value without `{{` is literal plaintext in the manifest.
- */
-export function isTemplateValue(value: string): boolean {
-  return value.includes('{{');
-}
-
 class Missing {}
 const MISSING = new Missing();
 /** The value `.` evaluates to: the data map itself. */

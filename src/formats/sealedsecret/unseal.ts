@@ -10,6 +10,7 @@ import { scopeFromAnnotations, SEALED_SECRET_API_VERSION, type SecretManifest } 
 import { isRecord } from './util.js';
 import { formatKubesealYaml } from './codec.js';
 import { renderTemplateValue } from './template.js';
+import { isTemplateExpression } from './template-data.js';
 import { checkSealedSecretShape } from './verify.js';
 
 /** True when `obj` is a `bitnami.com/*` SealedSecret object (any version). */
@@ -53,12 +54,15 @@ export function unsealSealedSecret(obj: unknown, privateKeys: KeyObject[]): Secr
     }
   }
   for (const [key, value] of Object.entries(sealed.spec.template.data ?? {})) {
-    // Sealed values win and a null removes the key, as kubeseal v0.40 unseals them; every
-    // other entry is executed as a Go template over the decrypted values (literal text is a
-    // template that renders as itself).
-    if (key in sealed.spec.encryptedData) continue;
-    if (value === null) delete data[key];
-    else data[key] = Buffer.from(renderTemplateValue(value, plain, `${where} spec.template.data.${key}`), 'utf8').toString('base64');
+    if (key in sealed.spec.encryptedData) continue; // sealed values win, as in kubeseal v0.40
+    if (value === null) {
+      delete data[key];
+    } else if (isTemplateExpression(value)) {
+      // Executed as the controller executes it: a Go template over the decrypted values.
+      data[key] = Buffer.from(renderTemplateValue(value, plain, `${where} spec.template.data.${key}`), 'utf8').toString('base64');
+    } else {
+      data[key] = Buffer.from(value, 'utf8').toString('base64');
+    }
   }
 
   const metadata = structuredClone(sealed.spec.template.metadata);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatUnsealedSecret, generateRsaKeyPair, isTemplateValue, mergeIntoSealedSecretText, readSealedSecretDocuments, unsealSealedSecret, type RsaKeyPair } from '../../../src/index.js';
+import { formatUnsealedSecret, generateRsaKeyPair, isTemplateExpression, mergeIntoSealedSecretText, readSealedSecretDocuments, unsealSealedSecret, type RsaKeyPair } from '../../../src/index.js';
 import { peerPath } from '../../support/peers.js';
 
 let dir: string;
@@ -60,7 +60,6 @@ describe('kubeseal --recovery-unseal and sealops unseal agree', () => {
         shout: '{{ upper .user | quote }} {{- "  trimmed  " -}} !',
         missing: '{{ index . "nope" }}|{{ .nope }}',
         chain: '{{ .user | replace "ad" "AD" | trimPrefix "AD" | default "none" }}:{{ default "fallback" .nope2 }}',
-        literal: 'plain text',
         user: 'sealed values win',
         removed: null,
       }),
@@ -79,8 +78,8 @@ describe('kubeseal --recovery-unseal and sealops unseal agree', () => {
   });
 
   it('classifies a template.data entry as a template by {{', () => {
-    expect(isTemplateValue('{{ .a }}')).toBe(true);
-    expect(isTemplateValue('literal')).toBe(false);
+    expect(isTemplateExpression('{{ .a }}')).toBe(true);
+    expect(isTemplateExpression('literal')).toBe(false);
   });
 });
 

@@ -45,7 +45,7 @@ printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"app","namespace":
   | "$bin/kubeseal" --cert rsa-cert.pem -o json > base.json
 node -e "
 const fs=await import('node:fs');const o=JSON.parse(fs.readFileSync('base.json','utf8'));
-o.spec.template.data={dsn:'postgres://{{ index . \"user\" }}:{{ .pw | b64enc }}@db',shout:'{{ upper .user | quote }}',literal:'plain text'};
+o.spec.template.data={dsn:'postgres://{{ index . \"user\" }}:{{ .pw | b64enc }}@db',shout:'{{ upper .user | quote }}'};
 fs.writeFileSync('template.sealedsecret.enc.json',JSON.stringify(o,null,2)+'\n');" --input-type=module
 rm -f base.json
 KUBECONFIG=/nonexistent "$bin/kubeseal" --recovery-unseal --recovery-private-key rsa-key.pem -o yaml < template.sealedsecret.enc.json > template.sealedsecret.expected.yaml
