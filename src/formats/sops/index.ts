@@ -5,3 +5,5 @@ export * from './mac.js';
 export * from './policy.js';
 export * from './values.js';
 export { ReuseIndex } from './yaml-store.js';
+export { loadStore, type LoadStoreOptions, type OpenOptions, type SopsStore, type StoreWalkOptions } from './store.js';
+export { planOf, type KeyPlan } from './wrap.js';
