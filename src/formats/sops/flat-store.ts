@@ -145,7 +145,8 @@ export function openFlat(
       const { marker, text } = commentSplit(line.raw, file.format);
       if (!isEncValue(text.trim())) continue;
       let plain: string | undefined;
-      // sealops before 0.2 sealed INI comments under their own section or the empty AAD.
+      // Where go-ini attaches a comment is not always where it stands (a trailing comment has
+      // no element after it): the top level is tried too. Comments are outside the MAC either way.
       for (const aad of new Set([pathAad(paths[i] ?? []), ':', ''])) {
         try {
           plain = decryptValue(dataKey, text.trim(), aad, source).plaintext.toString('utf8');
