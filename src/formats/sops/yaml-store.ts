@@ -197,19 +197,12 @@ function writeSeqComment(leaf: TreeLeaf, text: string): void {
     writePlainScalar(leaf.token, Buffer.from(`#${text}`, 'utf8'), 'str', { inFlow: leaf.inFlow, json: false, parentIndent: leaf.parentIndent });
     return;
   }
-  // Drop the `- ` of the item and keep its indentation: the line becomes `<indent>#text`.
+  // Drop the `- ` of the item: whatever stood before the dash (its indentation, in this token
+  // or the one before) now stands before the comment, at the dash's column.
   const dash = item.start.findIndex((t) => t.type === 'seq-item-ind');
-  const after = item.start[dash + 1];
-  item.start.splice(dash, after?.type === 'space' ? 2 : 1, { type: 'space', offset: -1, indent: 0, source: ' '.repeat(Math.max(0, (item.start[dash]?.indent ?? 0) - indentBefore(item.start, dash))) });
+  item.start.splice(dash, item.start[dash + 1]?.type === 'space' ? 2 : 1);
   (leaf.token as CST.FlowScalar).source = `#${text}`;
   leaf.token.type = 'scalar';
-}
-
-/** Columns of spaces already written before position `i` of a token list on the same line. */
-function indentBefore(tokens: readonly CST.SourceToken[], i: number): number {
-  let n = 0;
-  for (let j = i - 1; j >= 0 && tokens[j]?.type === 'space'; j--) n += tokens[j]?.source.length ?? 0;
-  return n;
 }
 
 /**

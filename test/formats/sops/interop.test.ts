@@ -18,7 +18,7 @@ const recipients = (): string[] => [peer.keys[0]?.recipient ?? ''];
 /** Inputs written the way sops writes YAML (4-space indentation), so `sops -d` prints them back unchanged but for typed values. */
 const CASES: Record<string, string> = {
   'comment between top-level keys': '# top comment\na: 1\n# between\nb: two\n# at the end\n',
-  'comment inside a list': 'list:\n    - x\n    # inside list\n    - z\n    # after the last item\nafter: 1\n',
+  'comments inside a list': 'list:\n    # before the first item\n    - x\n    # inside list\n    - z\n    # after the last item\nafter: 1\n',
   'comments in nested maps': 'outer:\n    # head of inner\n    inner:\n        # deep\n        k: v\n    other: 2\n',
   'floats in sops\'s own text': 'big: 1e300\ntwo64: 18446744073709551616\nwhole: 6543.0\nsmall: 0.00001\nplain: 1.5\nneg: -2.5e-7\n',
   'integers at the int64 edge': 'max: 9223372036854775807\nmin: -9223372036854775808\nbelow: -9223372036854775809\n',
