@@ -2,7 +2,7 @@
  * Structured JSON logs, one object per line, with every string redacted against the secrets
  * the agent currently holds in memory. The sink is injected: src/ never prints.
  */
-import { redact } from '../errors.js';
+import { redactText } from './redact/index.js';
 
 /** Where log lines go (the CLI passes stderr's write). */
 export type LogSink = (line: string) => void;
@@ -31,7 +31,7 @@ export class Logger {
   /** Writes one line. */
   log(level: LogLevel, msg: string, fields: Readonly<Record<string, unknown>> = {}): void {
     const record = { ts: new Date().toISOString(), level, msg, ...this.fields, ...fields };
-    const line = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'string' ? redact(v, this.secrets) : v));
+    const line = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'string' ? redactText(v, this.secrets) : v));
     this.sink(`${line}\n`);
   }
 
