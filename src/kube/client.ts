@@ -8,7 +8,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import { loadKubeConnection, type KubeConnection } from './config.js';
-import { KubeError } from '../errors.js';
+import { KubeError, describe } from '../errors.js';
 
 /** A failed API call: HTTP status and the Status object's reason and message. */
 export class KubeApiError extends KubeError {
@@ -22,6 +22,32 @@ export class KubeApiError extends KubeError {
     this.reason = reason;
   }
 }
+
+/**
+ * A request refused or abandoned by the client itself: the write fence was closed (leadership
+ * lost) or the reconcile's signal aborted (deadline, shutdown). Status 499, so no retry loop
+ * takes it for a transient server error.
+ */
+export class RequestAbortedError extends KubeApiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(499, 'Aborted', message, options);
+  }
+}
+
+/**
+ * Guards the requests of one reconcile. `signal` abandons requests in flight; `canWrite` is
+ * asked before every request that changes something, so a replica that may have lost its
+ * Lease sends no further write.
+ */
+export interface RequestFence {
+  readonly signal: AbortSignal;
+  readonly canWrite: () => boolean;
+  /** Latest moment (epoch ms) a write may still be in flight; writes time out before it. */
+  readonly writeDeadline?: () => number;
+}
+
+/** Default time limit of one request: a frozen API server must not hang the agent. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Options of one request. */
 export interface RequestOptions {
@@ -46,11 +72,34 @@ export class KubeClient {
   private readonly server: URL;
   private readonly agent: https.Agent | http.Agent;
   private cached: { at: number; opts: https.RequestOptions } | undefined;
+  private fence: RequestFence | undefined;
+  /** Where {@link fenced} views count their requests. */
+  private root: KubeClient = this;
 
   constructor(private readonly conn: KubeConnection, maxSockets = 16) {
     this.server = new URL(conn.server);
     const Agent = this.server.protocol === 'http:' ? http.Agent : https.Agent;
     this.agent = new Agent({ keepAlive: true, maxSockets });
+  }
+
+  /**
+   * A view of this client (same connections and credentials) whose requests obey `fence`:
+   * aborted with its signal, and writes refused once `canWrite()` says no.
+   */
+  fenced(fence: RequestFence): KubeClient {
+    const view = Object.create(this) as KubeClient;
+    view.fence = fence;
+    view.root = this.root;
+    return view;
+  }
+
+  private checkFence(method: string, path: string): number | undefined {
+    const fence = this.fence;
+    if (!fence) return undefined;
+    if (fence.signal.aborted) throw new RequestAbortedError(`failed to ${method.toLowerCase()} ${path}: ${describe(fence.signal.reason)}`);
+    if (method === 'GET') return undefined;
+    if (!fence.canWrite()) throw new RequestAbortedError(`failed to ${method.toLowerCase()} ${path}: this replica no longer holds the leader lease`);
+    return fence.writeDeadline?.();
   }
 
   /** Closes pooled connections. */
@@ -69,21 +118,26 @@ export class KubeClient {
 
   /** Sends one request; resolves with the parsed JSON body, or throws KubeApiError for status ≥ 400. */
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const writeDeadline = this.checkFence(method, path);
     const base = await this.options();
     const url = new URL(this.server.href.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    let timeout = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    // A write must not still be on its way when the Lease could pass to another replica.
+    if (writeDeadline !== undefined) timeout = Math.max(1, Math.min(timeout, writeDeadline - Date.now()));
+    const signal = this.fence?.signal;
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers: Record<string, string | number> = { ...(base.headers as Record<string, string>), accept: options.accept ?? 'application/json' };
     if (payload) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = payload.length;
     }
-    this.requests++;
+    this.root.requests++;
     const mod = url.protocol === 'http:' ? http : https;
     return new Promise<T>((resolve, reject) => {
       const req = mod.request(
         url,
-        { ...base, method, headers, agent: this.agent, timeout: options.timeoutMs ?? 30_000 },
+        { ...base, method, headers, agent: this.agent, timeout, ...(signal ? { signal } : {}) },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -104,8 +158,11 @@ export class KubeClient {
           res.on('error', (e) => reject(new KubeApiError(0, 'ConnectionFailed', `failed to read response of ${url.pathname}: ${e.message}`, { cause: e })));
         },
       );
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', (e) => reject(new KubeApiError(0, 'ConnectionFailed', `failed to reach the API server: ${e.message}`, { cause: e })));
+      req.on('timeout', () => req.destroy(new Error(`request timed out after ${timeout} ms`)));
+      req.on('error', (e) => {
+        if (signal?.aborted) reject(new RequestAbortedError(`failed to ${method.toLowerCase()} ${url.pathname}: ${describe(signal.reason)}`, { cause: e }));
+        else reject(new KubeApiError(0, 'ConnectionFailed', `failed to reach the API server: ${e.message}`, { cause: e }));
+      });
       req.end(payload);
     });
   }
@@ -118,7 +175,7 @@ export class KubeClient {
     const base = await this.options();
     const url = new URL(this.server.href.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries({ ...query, watch: 'true' })) url.searchParams.set(k, v);
-    this.requests++;
+    this.root.requests++;
     const mod = url.protocol === 'http:' ? http : https;
     await new Promise<void>((resolve, reject) => {
       const req = mod.request(url, { ...base, method: 'GET', headers: { ...(base.headers as Record<string, string>), accept: 'application/json' }, agent: false, signal }, (res) => {
