@@ -14,9 +14,10 @@ import { applyManifests, ApplyError, type AppliedObject, type ApplyCache } from 
 import { pruneStale, type PruneResult } from './prune/index.js';
 import { readInventory, staleEntries, type InventoryEntry } from './inventory.js';
 import { fetchSyncSource, readSecretEntries } from './source/index.js';
-import { changeNote, mergeConditions, outcomeConditions, patchSyncStatus, recordEvent, safeMessage } from './status/index.js';
-import { DEFAULT_KEYS_SECRET, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
+import { changeNote, completion, mergeConditions, outcomeConditions, patchSyncStatus, progressingConditions, recordEvent, safeMessage, stageReason } from './status/index.js';
+import { DEFAULT_KEYS_SECRET, massDeletionOverride, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
+import { decryptedValues, redactFieldValues } from './redact/index.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
 
@@ -37,6 +38,23 @@ export interface AgentContext {
   readonly applyCaches?: Map<string, ApplyCache>;
   /** Per-Sync memory of unsealed objects (see DecryptMemo), kept with the digest of the keys used. */
   readonly decryptMemos?: Map<string, { keys: string; memo: DecryptMemo }>;
+  /**
+   * Write fencing by leader election: `canWrite` is asked before every write and before the
+   * status is written; `signal` aborts when the term ends (requests in flight are abandoned).
+   */
+  readonly leadership?: { readonly signal: AbortSignal; readonly canWrite: () => boolean; readonly deadline: () => number };
+  /** Aborts the reconcile (shutdown). */
+  readonly signal?: AbortSignal;
+}
+
+/** Why a reconcile was cut short, from the signal that fired. */
+class Interrupted extends Error {
+  constructor(
+    readonly reason: 'LeadershipLost' | 'ReconcileTimeout' | 'ShuttingDown',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Result of one reconcile. */
@@ -87,8 +105,30 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   // Set once the source stage knows the commit; read by finish().
   const state: { attempted?: string } = {};
 
+  // One deadline for the whole reconcile, and the leadership term: whichever ends first.
+  const deadline = AbortSignal.timeout(reconcileTimeoutMs(sync));
+  const signals = [deadline, ...(ctx.leadership ? [ctx.leadership.signal] : []), ...(ctx.signal ? [ctx.signal] : [])];
+  const signal = AbortSignal.any(signals);
+  const canWrite = (): boolean => !ctx.leadership || ctx.leadership.canWrite();
+  const client = ctx.client.fenced({ signal, canWrite, ...(ctx.leadership ? { writeDeadline: ctx.leadership.deadline } : {}) });
+  const interrupted = (): Interrupted | undefined => {
+    if (ctx.leadership?.signal.aborted || !canWrite()) return new Interrupted('LeadershipLost', 'stopped: this replica lost the leader lease; the new leader continues');
+    if (ctx.signal?.aborted) return new Interrupted('ShuttingDown', 'stopped: the agent is shutting down; the next reconcile continues');
+    if (deadline.aborted) return new Interrupted('ReconcileTimeout', `stopped: the reconcile exceeded its time limit (spec.timeout ${Math.round(reconcileTimeoutMs(sync) / 1000)}s)`);
+    return undefined;
+  };
+  const checkpoint = (): void => {
+    const why = interrupted();
+    if (why) throw why;
+  };
+
   const finish = async (outcome: ReconcileOutcome & { stalled?: boolean }, extra: Partial<SyncStatus> = {}): Promise<ReconcileOutcome> => {
     const message = safeMessage(outcome.message, secrets);
+    if (!canWrite()) {
+      // Not the leader any more: the new leader owns the status. Write nothing.
+      log.redacting(secrets).warn('reconcile abandoned', { reason: outcome.reason, message, revision: outcome.revision ?? state.attempted });
+      return { ...outcome, message };
+    }
     const now = new Date().toISOString();
     const status: SyncStatus = {
       observedGeneration: generation,
@@ -97,7 +137,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       ...extra,
     };
     try {
-      await patchSyncStatus(ctx.client, sync, status);
+      await patchSyncStatus(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, status);
     } catch (err) {
       log.redacting(secrets).error('failed to write status', { error: describe(err) });
     }
@@ -106,7 +146,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     const before = sync.status?.conditions?.find((c) => c.type === 'Ready');
     // One Warning per distinct failure, not one per retry.
     if (!outcome.ok && !(before?.status === 'False' && before.reason === outcome.reason && before.message === message)) {
-      await recordEvent(ctx.client, sync, { type: 'Warning', reason: outcome.reason, action: 'Reconcile', note: message }, secrets).catch(() => undefined);
+      await recordEvent(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, { type: 'Warning', reason: outcome.reason, action: 'Reconcile', note: message }, secrets).catch(() => undefined);
     }
     return { ...outcome, message };
   };
@@ -115,7 +155,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   try {
     spec = parseSyncSpec(sync.spec);
   } catch (err) {
-    return finish({ ok: false, stalled: true, reason: 'InvalidSpec', message: describe(err) });
+    return finish({ ok: false, stalled: true, reason: stageReason('spec'), message: describe(err) });
   }
   if (spec.suspend) {
     log.info('suspended; skipping');
@@ -126,10 +166,13 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   // 1. source
   let snapshot;
   try {
-    const fetched = await fetchSyncSource(ctx.client, owner, spec, ctx.workRoot);
+    checkpoint();
+    const fetched = await fetchSyncSource(client, owner, spec, ctx.workRoot);
     snapshot = fetched.snapshot;
     secrets = fetched.secrets;
   } catch (err) {
+    const why = interrupted();
+    if (why) return finish({ ok: false, reason: why.reason, message: why.message });
     const reason = err instanceof SourceError ? SOURCE_REASONS[err.reason] ?? 'GitFailed' : 'GitFailed';
     // A refused commit was fetched: record it as attempted (never as applied).
     if (err instanceof SourceError && err.commit) state.attempted = revisionOf(spec.source.ref, err.commit);
@@ -137,30 +180,33 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   }
   const revision = revisionOf(spec.source.ref, snapshot.commit);
   state.attempted = revision;
-  if (revision !== sync.status?.lastAppliedRevision || generation !== sync.status?.observedGeneration) {
-    // Something new to apply: say so while it happens (Ready keeps its last value).
-    const ready = sync.status?.conditions?.find((c) => c.type === 'Ready');
-    const progressing = outcomeConditions(
-      { ready: ready?.status === 'True', stalled: false, reconciling: true, reason: ready?.reason ?? 'Progressing', message: `reconciling ${revision}` },
-      generation,
-    );
-    progressing[0] = ready ? { ...ready } : { ...progressing[0]!, status: 'Unknown' };
-    await patchSyncStatus(ctx.client, sync, {
-      conditions: mergeConditions(sync.status?.conditions, progressing, new Date().toISOString()),
+  // Reconciling=True and Ready=Unknown from the moment an apply may start until it ends.
+  let progressWritten = false;
+  const markProgressing = async (): Promise<void> => {
+    if (progressWritten) return;
+    progressWritten = true;
+    await patchSyncStatus(client, sync, {
+      conditions: progressingConditions(sync.status?.conditions, revision, generation, new Date().toISOString()),
       lastAttemptedRevision: revision,
     }).catch((err: unknown) => log.warn('failed to write status', { error: describe(err) }));
-  }
+  };
+  if (revision !== sync.status?.lastAppliedRevision || generation !== sync.status?.observedGeneration) await markProgressing();
 
   // 2. build, 3. decrypt
   let manifests;
+  let stage: 'build' | 'keys' | 'decrypt' = 'build';
+  // Files that held sealed values: the API server's echo of their objects is never published.
+  const sealedFiles = new Set<string>();
   try {
+    checkpoint();
     const built = buildManifests(snapshot.files);
     for (const s of built.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
     const needsKeys = built.manifests.some((m) => unsealers.isSopsEncrypted(m.object) || unsealers.isSealedSecret(m.object));
     let keys: DecryptionKeys = { ageIdentities: [], rsaKeys: [] };
     let memo: DecryptMemo | undefined;
     if (needsKeys) {
-      const loaded = await loadKeys(ctx, sync, spec, unsealers);
+      stage = 'keys';
+      const loaded = await loadKeys({ ...ctx, client }, sync, spec, unsealers);
       secrets = [...secrets, ...loaded.secrets];
       keys = loaded.keys;
       if (ctx.decryptMemos) {
@@ -171,33 +217,47 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
         memo = held.memo;
       }
     }
+    stage = 'decrypt';
+    checkpoint();
     const decrypted = await decryptManifests(built, keys, unsealers, memo);
-    secrets = [...secrets, ...decrypted.secrets];
+    secrets = [...secrets, ...decrypted.secrets, ...collectDecrypted(built.manifests, decrypted.manifests, sealedFiles)];
     manifests = decrypted.manifests;
   } catch (err) {
-    const reason = err instanceof SealopsError && err.code === 'INPUT' ? 'BuildFailed' : 'DecryptionFailed';
-    return finish({ ok: false, stalled: true, reason, message: describe(err) });
+    const why = err instanceof Interrupted ? err : interrupted();
+    if (why) return finish({ ok: false, reason: why.reason, message: why.message });
+    return finish({ ok: false, stalled: true, reason: stageReason(stage), message: describe(err) });
   }
 
   // 4. apply
   let applied: AppliedObject[];
   try {
+    checkpoint();
     const cacheKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
     let cache = ctx.applyCaches?.get(cacheKey);
     if (ctx.applyCaches && !cache) ctx.applyCaches.set(cacheKey, (cache = new Map() as ApplyCache));
     const beforeWrite = async (entries: InventoryEntry[]): Promise<void> => {
+      checkpoint();
+      await markProgressing();
       const known = new Set(previous.map((e) => e.id));
       if (entries.every((e) => known.has(e.id))) return;
       // Recorded before writing: if the agent dies mid-apply, the next run still owns (and can prune) these.
-      await patchSyncStatus(ctx.client, sync, { inventory: { entries: mergeInventory(previous, entries) } });
+      await patchSyncStatus(client, sync, { inventory: { entries: mergeInventory(previous, entries) } });
     };
-    applied = await applyManifests(ctx.client, ctx.discovery, manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
+    applied = await applyManifests(client, ctx.discovery, manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
   } catch (err) {
     let message = describe(err);
     let written: AppliedObject[] = [];
     if (err instanceof ApplyError) {
-      message = `${err.message}: ${err.failures.map((f) => `${f.object} (${f.file}): ${f.message}`).join('; ')}`;
+      // The API server echoes the rejected object's values: never publish them for sealed objects.
+      const shown = (f: { file: string; message: string }): string => (sealedFiles.has(f.file) ? redactFieldValues(f.message) : f.message);
+      message = `${err.message}: ${err.failures.map((f) => `${f.object} (${f.file}): ${shown(f)}`).join('; ')}`;
       written = err.written;
+    }
+    const why = err instanceof Interrupted ? err : interrupted();
+    if (why && (why.reason === 'LeadershipLost' || !(err instanceof ApplyError) || err.failures.some((f) => f.reason === 'Aborted'))) {
+      message = `${why.message}: ${message}`;
+      const inventory = mergeInventory(previous, written.map((w) => w.entry));
+      return finish({ ok: false, reason: why.reason, message }, { inventory: { entries: inventory } });
     }
     // Objects that did reach the cluster join the inventory so a later prune can find them.
     const inventory = mergeInventory(previous, written.map((w) => w.entry));
@@ -217,12 +277,26 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const stale = staleEntries(previous, current);
   let pruned: PruneResult = { deleted: [], kept: [], failures: [] };
   if (spec.prune && stale.length) {
-    pruned = await pruneStale(ctx.client, ctx.discovery, stale, {
-      owner,
-      inventorySize: previous.length,
-      maxDeletionPercent: spec.maxDeletionPercent,
-      allowMassDeletion: spec.allowMassDeletion,
-    });
+    const override = massDeletionOverride(sync, spec, snapshot.commit);
+    if (override.ignored) log.warn('mass-deletion override ignored', { why: override.ignored });
+    try {
+      checkpoint();
+      pruned = await pruneStale(client, ctx.discovery, stale, {
+        owner,
+        inventorySize: previous.length,
+        maxDeletionPercent: spec.maxDeletionPercent,
+        allowMassDeletion: override.allowed,
+      });
+    } catch (err) {
+      const why = err instanceof Interrupted ? err : interrupted();
+      if (!why) throw err;
+      return finish({ ok: false, reason: why.reason, message: why.message }, { inventory: { entries: mergeInventory(current, previous) } });
+    }
+    const why = interrupted();
+    if (why) {
+      const gone = new Set(pruned.deleted.map((e) => e.id));
+      return finish({ ok: false, reason: why.reason, message: why.message }, { inventory: { entries: mergeInventory(current, previous.filter((e) => !gone.has(e.id))) } });
+    }
     for (const d of pruned.deleted) log.info('object deleted', { object: d.id });
     for (const k of pruned.kept) if (k.reason !== 'Gone') log.info('stale object kept', { object: k.entry.id, reason: k.reason });
   }
@@ -232,22 +306,36 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const inventory = mergeInventory(current, previous.filter((e) => keep.has(e.id)));
   const changed = counts.created + counts.configured + counts.deleted;
   if (changed > 0) {
-    await recordEvent(ctx.client, sync, { type: 'Normal', reason: 'ReconciliationSucceeded', action: 'Apply', note: changeNote(revision, counts) }, secrets).catch((err: unknown) =>
+    await recordEvent(client, sync, { type: 'Normal', reason: 'ReconciliationSucceeded', action: 'Apply', note: changeNote(revision, counts) }, secrets).catch((err: unknown) =>
       log.redacting(secrets).warn('failed to record event', { error: describe(err) }),
     );
   }
-  const extra: Partial<SyncStatus> = { inventory: { entries: inventory }, lastAppliedRevision: revision, lastAppliedTime: new Date().toISOString() };
-  if (pruned.blocked) {
-    const b = pruned.blocked;
-    return finish(
-      { ok: false, reason: 'PruneBlocked', message: `applied ${revision} but refused to delete ${b.stale} of ${b.inventory} objects (more than ${b.maxPercent}%); set spec.deletionGuard.allowMassDeletion to allow it`, revision, counts },
-      extra,
-    );
+  const done = completion(revision, counts, { blocked: pruned.blocked, failures: pruned.failures.map((f) => ({ id: f.entry.id, message: f.message })) }, new Date().toISOString());
+  return finish({ ok: done.ok, reason: done.reason, message: done.message, revision, counts }, { inventory: { entries: inventory }, ...done.revisionFields });
+}
+
+/**
+ * Lists every value the decrypt stage produced, comparing each object with its sealed form,
+ * and notes the files that held sealed values. Kept apart from the decrypt stage so the stage
+ * can change without redaction losing track.
+ */
+function collectDecrypted(sealed: readonly { object: unknown; file: string }[], unsealed: readonly { object: unknown; file: string }[], files: Set<string>): string[] {
+  const out: string[] = [];
+  sealed.forEach((m, i) => {
+    const values = decryptedValues(m.object, unsealed[i]?.object);
+    if (values.length) files.add(m.file);
+    out.push(...values);
+  });
+  return out;
+}
+
+/** The reconcile's total time limit: spec.timeout (default 2m). */
+function reconcileTimeoutMs(sync: SyncObject): number {
+  try {
+    return parseSyncSpec(sync.spec).timeoutMs;
+  } catch {
+    return 120_000;
   }
-  if (pruned.failures.length) {
-    return finish({ ok: false, reason: 'PruneFailed', message: `applied ${revision} but failed to delete ${pruned.failures.map((f) => `${f.entry.id}: ${f.message}`).join('; ')}`, revision, counts }, extra);
-  }
-  return finish({ ok: true, reason: 'ReconciliationSucceeded', message: changeNote(revision, counts), revision, counts }, extra);
 }
 
 function mergeInventory(a: readonly InventoryEntry[], b: readonly InventoryEntry[]): InventoryEntry[] {

@@ -18,10 +18,31 @@ export const DEFAULT_KEYS_SECRET = 'sealops-keys';
 export interface SyncObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; generation?: number; resourceVersion?: string; uid?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    generation?: number;
+    resourceVersion?: string;
+    uid?: string;
+    annotations?: Record<string, string>;
+    managedFields?: readonly ManagedFieldsEntry[];
+  };
   spec?: unknown;
   status?: SyncStatus;
 }
+
+/** One entry of `metadata.managedFields`: who set which fields. */
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  fieldsV1?: unknown;
+}
+
+/**
+ * Annotation on a Sync that lifts the deletion guard for exactly one commit: its value is the
+ * full commit id whose prune may delete beyond the guard.
+ */
+export const MASS_DELETION_ANNOTATION = 'sealops.dev/allow-mass-deletion';
 
 /** A condition in the Kubernetes convention. */
 export interface Condition {
@@ -56,7 +77,16 @@ export interface SourceVerify {
 
 /** The spec with defaults applied. */
 export interface SyncSpec {
-  readonly source: { readonly url: string; readonly ref: GitRef; readonly secretRef?: string; readonly verify?: SourceVerify };
+  readonly source: {
+    readonly url: string;
+    readonly ref: GitRef;
+    readonly secretRef?: string;
+    readonly verify?: SourceVerify;
+    /** `spec.source.limits.maxFileSize`, bytes (undefined: the agent's default). */
+    readonly maxFileBytes?: number;
+    /** `spec.source.limits.maxTotalSize`, bytes (undefined: the agent's default). */
+    readonly maxTotalBytes?: number;
+  };
   /** Folder inside the repository ('' for the root). */
   readonly path: string;
   /** Milliseconds between reconciles. */
@@ -107,6 +137,16 @@ function parseVerify(value: unknown): SourceVerify | undefined {
   return { mode: 'HEAD', secretRef };
 }
 
+/** Parses a size: bytes as an integer, or a Kubernetes quantity with a binary suffix (`8Mi`). */
+export function parseSize(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const m = typeof value === 'string' || typeof value === 'number' ? /^(\d+)(Ki|Mi|Gi)?$/.exec(String(value)) : null;
+  const unit: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+  const n = m ? Number(m[1]) * (unit[m[2] ?? ''] ?? 1) : NaN;
+  if (!m || !Number.isSafeInteger(n) || n < 1) throw new InputError(`failed to read Sync spec: ${field} must be a size such as 8Mi or 8388608`);
+  return n;
+}
+
 /** Reads and defaults a Sync's spec; throws InputError naming the bad field. */
 export function parseSyncSpec(value: unknown): SyncSpec {
   const spec = rec(value);
@@ -122,6 +162,9 @@ export function parseSyncSpec(value: unknown): SyncSpec {
   };
   const secretRef = optString(rec(source?.secretRef)?.name, 'spec.source.secretRef.name');
   const verify = parseVerify(source?.verify);
+  const limits = rec(source?.limits) ?? {};
+  const maxFileBytes = parseSize(limits.maxFileSize, 'spec.source.limits.maxFileSize');
+  const maxTotalBytes = parseSize(limits.maxTotalSize, 'spec.source.limits.maxTotalSize');
   const path = (optString(spec.path, 'spec.path') ?? '').replace(/^\.?\/+/, '');
   if (path.split('/').includes('..')) throw new InputError('failed to read Sync spec: spec.path must stay inside the repository');
   const intervalMs = parseDuration(optString(spec.interval, 'spec.interval') ?? '5m');
@@ -133,7 +176,7 @@ export function parseSyncSpec(value: unknown): SyncSpec {
     throw new InputError('failed to read Sync spec: spec.deletionGuard.maxPercent must be an integer from 0 to 100');
   }
   return {
-    source: { url, ref, secretRef, ...(verify ? { verify } : {}) },
+    source: { url, ref, secretRef, ...(verify ? { verify } : {}), ...(maxFileBytes ? { maxFileBytes } : {}), ...(maxTotalBytes ? { maxTotalBytes } : {}) },
     path,
     intervalMs,
     timeoutMs,
@@ -149,4 +192,39 @@ export function parseSyncSpec(value: unknown): SyncSpec {
 export function revisionOf(ref: GitRef, commit: string): string {
   const name = ref.branch ?? ref.tag ?? (ref.commit ? 'commit' : 'HEAD');
   return `${name}@sha1:${commit}`;
+}
+
+/** The field manager of the agent's server-side apply (see apply/). */
+const AGENT_FIELD_MANAGER = 'sealops';
+
+function managedByAgent(sync: SyncObject, path: readonly string[]): boolean {
+  return (sync.metadata.managedFields ?? []).some((m) => {
+    if (m.manager !== AGENT_FIELD_MANAGER) return false;
+    let node: unknown = m.fieldsV1;
+    for (const key of path) {
+      node = rec(node)?.[`f:${key}`];
+      if (node === undefined) return false;
+    }
+    return true;
+  });
+}
+
+/**
+ * Whether the deletion guard is lifted for `commit`, and by whom. The override must come from
+ * outside the synced repository: a commit that deletes everything must not be able to allow
+ * itself to. So a field counts only when the agent's own apply did not write it (a Sync managed
+ * from git gets its fields from the agent's field manager `sealops`). Two forms:
+ * - the annotation {@link MASS_DELETION_ANNOTATION} naming exactly this commit (one-shot);
+ * - `spec.deletionGuard.allowMassDeletion: true`, standing, set by hand or another tool.
+ */
+export function massDeletionOverride(sync: SyncObject, spec: SyncSpec, commit: string): { allowed: boolean; ignored?: string } {
+  const annotation = sync.metadata.annotations?.[MASS_DELETION_ANNOTATION];
+  const annotationFromGit = managedByAgent(sync, ['metadata', 'annotations', MASS_DELETION_ANNOTATION]);
+  const specFromGit = managedByAgent(sync, ['spec', 'deletionGuard', 'allowMassDeletion']);
+  if (annotation !== undefined && annotation.trim() === commit && !annotationFromGit) return { allowed: true };
+  if (spec.allowMassDeletion && !specFromGit) return { allowed: true };
+  if (spec.allowMassDeletion || (annotation !== undefined && annotationFromGit)) {
+    return { allowed: false, ignored: 'the override was written by the agent from the synced repository; set it on the Sync from outside (kubectl annotate)' };
+  }
+  return { allowed: false };
 }

@@ -13,7 +13,7 @@
  * - a file that does not parse fails the build (fail closed: it might hold a Secret).
  */
 import { parseAllDocuments } from 'yaml';
-import { InputError } from '../errors.js';
+import { InputError, describe } from '../errors.js';
 import { checkManifestDepth } from '../manifest/parse.js';
 
 /** One Kubernetes object read from the repository. */
@@ -92,7 +92,12 @@ function parseDocuments(file: string, text: string, format: 'yaml' | 'json'): un
       const line = first.linePos?.[0]?.line;
       throw new InputError(`failed to parse ${file}: YAML syntax error${line ? ` at line ${line}` : ''} (${first.code})`);
     }
-    out.push(doc.toJS({ maxAliasCount: 100 }) as unknown);
+    try {
+      out.push(doc.toJS({ maxAliasCount: 100 }) as unknown);
+    } catch (err) {
+      // yaml throws a bare ReferenceError for an alias bomb: name the file it came from.
+      throw new InputError(`failed to parse ${file}: ${/alias/i.test(describe(err)) ? 'too many YAML aliases (a resource-exhaustion attack?)' : 'not valid YAML'}`, { cause: err });
+    }
   }
   return out;
 }

@@ -61,9 +61,9 @@ export interface FetchOptions {
   readonly subdir?: string;
   /** Time limit of the whole fetch, in milliseconds (default 60 s). */
   readonly timeoutMs?: number;
-  /** Largest file read, in bytes (default 1 MiB). */
+  /** Largest file read, in bytes (default {@link DEFAULT_MAX_FILE_BYTES}). */
   readonly maxFileBytes?: number;
-  /** Largest total read, in bytes (default 64 MiB). */
+  /** Largest total read, in bytes (default {@link DEFAULT_MAX_TOTAL_BYTES}). */
   readonly maxTotalBytes?: number;
   /** When set, the fetched commit must be signed by one of these keys before any file is read. */
   readonly verify?: SignatureKeys;
@@ -83,6 +83,11 @@ export interface Snapshot {
   /** Regular files under the requested folder, sorted by path (symlinks resolved inside the repository). */
   readonly files: SnapshotFile[];
 }
+
+/** Default per-file cap: CRD bundles are often several MiB. */
+export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024;
+/** Default cap on the bytes of all files one reconcile reads. */
+export const DEFAULT_MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const SAFE_REF = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+$/;
@@ -242,8 +247,13 @@ export async function fetchSnapshot(options: FetchOptions): Promise<Snapshot> {
         throw err;
       }
     }
-    const files = await readTree(options.workDir, commit, options, remaining);
-    return { commit, files };
+    try {
+      return { commit, files: await readTree(options.workDir, commit, options, remaining) };
+    } catch (err) {
+      // A refused tree still names the commit it refused, for lastAttemptedRevision.
+      if (err instanceof SourceError && !err.commit) throw new SourceError(err.reason, err.message, { cause: err.cause, commit });
+      throw err;
+    }
   } finally {
     if (sshDir) await rm(sshDir, { recursive: true, force: true });
   }
@@ -294,8 +304,8 @@ async function readBlobs(cwd: string, oids: string[], timeoutMs: number, maxTota
 }
 
 async function readTree(cwd: string, commit: string, options: FetchOptions, remaining: () => number): Promise<SnapshotFile[]> {
-  const maxFile = options.maxFileBytes ?? 1024 * 1024;
-  const maxTotal = options.maxTotalBytes ?? 64 * 1024 * 1024;
+  const maxFile = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const maxTotal = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
   const sub = posix.normalize(options.subdir ?? '.').replace(/^\.\/?/, '').replace(/\/$/, '');
   if (sub.startsWith('..') || posix.isAbsolute(sub)) throw new SourceError('InvalidSource', 'failed to read source: path must stay inside the repository');
   const entries = await lsTree(cwd, commit, sub ? [sub] : [], remaining());
@@ -327,15 +337,24 @@ async function readTree(cwd: string, commit: string, options: FetchOptions, rema
     }
     if (resolved && resolved.type === 'blob') wanted.push({ path: link.path, entry: resolved });
   }
-  let total = 0;
-  for (const w of wanted) {
-    if (w.entry.size > maxFile) {
-      throw new SourceError('FileTooLarge', `failed to read source: ${w.path} is ${w.entry.size} bytes, over the ${maxFile}-byte limit`);
-    }
-    total += w.entry.size;
-    if (total > maxTotal) throw new SourceError('FileTooLarge', `failed to read source: files under the path exceed ${maxTotal} bytes`);
-  }
+  // Sizes come from the object database (ls-tree -l): nothing is read before every cap holds.
+  checkSizes(wanted.map((w) => ({ path: w.path, size: w.entry.size })), maxFile, maxTotal);
   wanted.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const contents = await readBlobs(cwd, wanted.map((w) => w.entry.oid), remaining(), maxTotal);
   return wanted.map((w, i) => ({ path: w.path, content: contents[i]! }));
+}
+
+/**
+ * Refuses a tree whose files break the caps, naming the file: the first one over the per-file
+ * cap, or the one at which the running total crosses the total cap (in path order).
+ */
+export function checkSizes(files: readonly { path: string; size: number }[], maxFile: number, maxTotal: number): void {
+  let total = 0;
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    if (f.size > maxFile) throw new SourceError('FileTooLarge', `failed to read source: ${f.path} is ${f.size} bytes, over the ${maxFile}-byte per-file limit`);
+    total += f.size;
+    if (total > maxTotal) {
+      throw new SourceError('FileTooLarge', `failed to read source: files under the path exceed the ${maxTotal}-byte total limit (reached at ${f.path}, ${total} bytes so far)`);
+    }
+  }
 }

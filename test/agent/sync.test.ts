@@ -1,6 +1,6 @@
 // Reading a Sync's spec: defaults, durations and the errors for bad fields.
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseSyncSpec, revisionOf } from '../../src/agent/sync.js';
+import { massDeletionOverride, parseDuration, parseSyncSpec, revisionOf, type SyncObject } from '../../src/agent/sync.js';
 
 describe('parseSyncSpec', () => {
   it('applies the documented defaults', () => {
@@ -57,5 +57,40 @@ describe('parseDuration and revisionOf', () => {
     expect(revisionOf({ branch: 'main' }, 'abc')).toBe('main@sha1:abc');
     expect(revisionOf({ tag: 'v1' }, 'abc')).toBe('v1@sha1:abc');
     expect(revisionOf({}, 'abc')).toBe('HEAD@sha1:abc');
+  });
+});
+
+describe('source size limits', () => {
+  it('reads bytes and binary quantities, and refuses anything else', () => {
+    const spec = parseSyncSpec({ source: { url: 'file:///r', limits: { maxFileSize: '16Mi', maxTotalSize: 1000 } } });
+    expect(spec.source).toMatchObject({ maxFileBytes: 16 * 1024 * 1024, maxTotalBytes: 1000 });
+    expect(() => parseSyncSpec({ source: { url: 'file:///r', limits: { maxFileSize: '8MB' } } })).toThrow(/maxFileSize must be a size/);
+  });
+});
+
+describe('massDeletionOverride', () => {
+  const commit = 'a'.repeat(40);
+  const sync = (annotations: Record<string, string>, managedFields: SyncObject['metadata']['managedFields'], allow: boolean): [SyncObject, ReturnType<typeof parseSyncSpec>] => {
+    const spec = { source: { url: 'file:///r' }, deletionGuard: { allowMassDeletion: allow } };
+    return [{ apiVersion: 'sealops.dev/v1alpha1', kind: 'Sync', metadata: { name: 's', namespace: 'n', annotations, managedFields }, spec }, parseSyncSpec(spec)];
+  };
+  const byAgent = (fields: unknown) => [{ manager: 'sealops', operation: 'Apply', fieldsV1: fields }];
+
+  it('honours the annotation naming this exact commit, set from outside the repository', () => {
+    expect(massDeletionOverride(...sync({ 'sealops.dev/allow-mass-deletion': commit }, [{ manager: 'kubectl-annotate', fieldsV1: {} }], false), commit).allowed).toBe(true);
+    expect(massDeletionOverride(...sync({ 'sealops.dev/allow-mass-deletion': 'b'.repeat(40) }, [], false), commit).allowed).toBe(false);
+  });
+
+  it('ignores an override that the agent itself applied from the synced repository', () => {
+    const annotated = byAgent({ 'f:metadata': { 'f:annotations': { 'f:sealops.dev/allow-mass-deletion': {} } } });
+    const viaAnnotation = massDeletionOverride(...sync({ 'sealops.dev/allow-mass-deletion': commit }, annotated, false), commit);
+    expect(viaAnnotation.allowed).toBe(false);
+    expect(viaAnnotation.ignored).toMatch(/from outside/);
+    const viaSpec = massDeletionOverride(...sync({}, byAgent({ 'f:spec': { 'f:deletionGuard': { 'f:allowMassDeletion': {} } } }), true), commit);
+    expect(viaSpec.allowed).toBe(false);
+  });
+
+  it('honours spec.deletionGuard.allowMassDeletion set by hand', () => {
+    expect(massDeletionOverride(...sync({}, [{ manager: 'kubectl-patch', fieldsV1: { 'f:spec': { 'f:deletionGuard': { 'f:allowMassDeletion': {} } } } }], true), commit).allowed).toBe(true);
   });
 });

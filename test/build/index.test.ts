@@ -57,6 +57,13 @@ describe('buildManifests', () => {
     expect((err as Error).message).not.toContain('hunter2');
   });
 
+  it('fails naming the file on an alias bomb, as a build error', () => {
+    let y = `${cm('bomb')}data:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n`;
+    for (let i = 1; i < 8; i++) y += `  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+    expect(() => buildManifests([file('bomb.yaml', y)])).toThrow(InputError);
+    expect(() => buildManifests([file('bomb.yaml', y)])).toThrow(/^failed to parse bomb\.yaml: too many YAML aliases/);
+  });
+
   it('fails with an InputError on collections nested too deep, on every reconcile, instead of aborting the process', () => {
     // A few compositions of ~2,000 nested flow collections make V8 abort the agent outright.
     const deep = file('deep.yaml', `${cm('d')}data:\n  a: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`);

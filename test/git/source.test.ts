@@ -81,10 +81,24 @@ describe('fetchSnapshot over file://', () => {
     expect(snap.files.find((f) => f.path === 'apps/link.yaml')!.content.toString()).toBe('c: 1\n');
   });
 
-  it('refuses a file over the size cap', async () => {
-    commitFiles({ 'apps/big.yaml': 'x'.repeat(5000) });
+  it('refuses a file over the size cap, naming the file and the commit it refused', async () => {
+    const head = commitFiles({ 'apps/big.yaml': 'x'.repeat(5000) });
     const err = await fetchSnapshot({ url, workDir: join(root, 'w7'), subdir: 'apps', maxFileBytes: 4096 }).catch((e: unknown) => e);
     expect((err as SourceError).reason).toBe('FileTooLarge');
+    expect((err as SourceError).message).toContain('apps/big.yaml is 5000 bytes');
+    expect((err as SourceError).commit).toBe(head);
+  });
+
+  it('reads a file of several MiB by default, as CRD bundles are', async () => {
+    commitFiles({ 'apps/big.yaml': `a: ${'x'.repeat(3 * 1024 * 1024)}\n` });
+    const snap = await fetchSnapshot({ url, workDir: join(root, 'w7b'), subdir: 'apps' });
+    expect(snap.files.find((f) => f.path === 'apps/big.yaml')!.content.length).toBeGreaterThan(3 * 1024 * 1024);
+  });
+
+  it('refuses a tree over the total cap before reading any file, naming where it crossed', async () => {
+    const err = await fetchSnapshot({ url, workDir: join(root, 'w7c'), subdir: 'apps', maxTotalBytes: 1024 * 1024 }).catch((e: unknown) => e);
+    expect((err as SourceError).reason).toBe('FileTooLarge');
+    expect((err as SourceError).message).toMatch(/exceed the 1048576-byte total limit \(reached at apps\/big\.yaml/);
   });
 
   it('never runs hooks or filters from the fetched repository', async () => {

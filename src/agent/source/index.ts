@@ -82,6 +82,8 @@ export async function fetchSyncSource(
     workDir: join(workRoot, id),
     subdir: spec.path,
     timeoutMs: Math.min(spec.timeoutMs, 120_000),
+    ...(spec.source.maxFileBytes ? { maxFileBytes: spec.source.maxFileBytes } : {}),
+    ...(spec.source.maxTotalBytes ? { maxTotalBytes: spec.source.maxTotalBytes } : {}),
     ...(verify ? { verify } : {}),
   });
   return { snapshot, secrets: credentialValues(auth) };

@@ -5,16 +5,16 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { redact } from '../../errors.js';
+import { redactText } from '../redact/index.js';
 import type { KubeClient } from '../../kube/client.js';
-import { SYNC_API_VERSION, SYNC_PLURAL, type Condition, type SyncObject, type SyncStatus } from '../sync.js';
+import { MASS_DELETION_ANNOTATION, SYNC_API_VERSION, SYNC_PLURAL, type Condition, type SyncObject, type SyncStatus } from '../sync.js';
 
 /** Longest message stored in a condition or event. */
 const MAX_MESSAGE = 1024;
 
 /** A message safe to publish: redacted and bounded. */
 export function safeMessage(text: string, secrets: readonly string[]): string {
-  const clean = redact(text, secrets).replace(/\s+/g, ' ').trim();
+  const clean = redactText(text, secrets).replace(/\s+/g, ' ').trim();
   return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE - 1)}…` : clean;
 }
 
@@ -42,6 +42,69 @@ export function outcomeConditions(
     },
     { type: 'Stalled', status: outcome.stalled ? 'True' : 'False', reason: outcome.reason, message: outcome.stalled ? outcome.message : '', observedGeneration: generation },
   ];
+}
+
+/**
+ * Conditions while a change set is being applied: `Reconciling=True` and `Ready=Unknown`, so
+ * nobody reads the last success as the state of a cluster that now holds a mix of revisions.
+ * `Stalled` is cleared: the agent is making progress.
+ */
+export function progressingConditions(previous: readonly Condition[] | undefined, revision: string, generation: number | undefined, now: string): Condition[] {
+  const message = `applying ${revision}`;
+  return mergeConditions(
+    previous,
+    [
+      { type: 'Ready', status: 'Unknown', reason: 'Progressing', message, observedGeneration: generation },
+      { type: 'Reconciling', status: 'True', reason: 'Progressing', message, observedGeneration: generation },
+      { type: 'Stalled', status: 'False', reason: 'Progressing', message: '', observedGeneration: generation },
+    ],
+    now,
+  );
+}
+
+/** The pipeline stages that can fail before anything is applied. */
+export type Stage = 'spec' | 'source' | 'build' | 'keys' | 'decrypt' | 'apply' | 'prune';
+
+/**
+ * The Ready reason for a failure in `stage`: the stage decides, not the error's class, so a
+ * malformed keys Secret is never reported as a build failure.
+ */
+export function stageReason(stage: Exclude<Stage, 'source'>): string {
+  return { spec: 'InvalidSpec', build: 'BuildFailed', keys: 'DecryptionKeysInvalid', decrypt: 'DecryptionFailed', apply: 'ApplyFailed', prune: 'PruneFailed' }[stage];
+}
+
+/** How prune ended, as {@link completion} needs it. */
+export interface PruneSummary {
+  /** Set when the deletion guard refused the prune. */
+  readonly blocked?: { readonly stale: number; readonly inventory: number; readonly maxPercent: number };
+  /** Objects that could not be deleted, with why. */
+  readonly failures: readonly { readonly id: string; readonly message: string }[];
+}
+
+/**
+ * Outcome and revision fields once apply succeeded and prune ran. `lastAppliedRevision` moves
+ * only when the whole pipeline succeeded: a blocked or failed prune leaves objects of the old
+ * commit in the cluster, so the new commit is not "applied".
+ */
+export function completion(
+  revision: string,
+  counts: ChangeCounts,
+  prune: PruneSummary,
+  now: string,
+): { ok: boolean; reason: string; message: string; revisionFields: Pick<SyncStatus, 'lastAppliedRevision' | 'lastAppliedTime'> } {
+  if (prune.blocked) {
+    const b = prune.blocked;
+    return {
+      ok: false,
+      reason: 'PruneBlocked',
+      message: `applied the objects of ${revision} but refused to delete ${b.stale} of ${b.inventory} objects (more than ${b.maxPercent}%); a cluster operator can allow it with the annotation ${MASS_DELETION_ANNOTATION}="${revision.split('@sha1:')[1] ?? revision}" on the Sync`,
+      revisionFields: {},
+    };
+  }
+  if (prune.failures.length) {
+    return { ok: false, reason: 'PruneFailed', message: `applied the objects of ${revision} but failed to delete ${prune.failures.map((f) => `${f.id}: ${f.message}`).join('; ')}`, revisionFields: {} };
+  }
+  return { ok: true, reason: 'ReconciliationSucceeded', message: changeNote(revision, counts), revisionFields: { lastAppliedRevision: revision, lastAppliedTime: now } };
 }
 
 /** Writes `status` through the status subresource (merge patch: fields not given stay). */
