@@ -11,23 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
-import {
-  AgentMetrics,
-  Controller,
-  KubeClient,
-  Logger,
-  UsageError,
-  loadKubeConfig,
-  reconcileAllOnce,
-  startHealthServer,
-  EXIT_FINDINGS,
-  KubeError,
-  LeaderElector,
-  normalizeRepoUrl,
-  describe,
-  ensureClusterKeys,
-  type PublicKeys,
-} from '../../src/index.js';
+import { KubeClient, Logger, UsageError, loadKubeConfig, runAgent, runAgentOnce, processSignals, EXIT_FINDINGS, KubeError, describe } from '../../src/index.js';
 import { hostname } from 'node:os';
 
 interface AgentOptions {
@@ -88,14 +72,9 @@ export function register(program: Command, io: CliIo): void {
       };
       try {
         if (opts.once) {
-          // --once is read-only unless asked: a CI run must not mint a cluster's keys by accident.
-          if (opts.generateKeys === true) {
-            const keys = await ensureClusterKeys(client, base.agentNamespace, { generate: true, publish: true, log });
-            log.info('cluster keys published', { recipients: keys.recipients.length, certificates: keys.certificates.length });
-          }
           let results;
           try {
-            results = await reconcileAllOnce(base);
+            results = await runAgentOnce({ ...base, generateKeys: opts.generateKeys === true });
           } catch (err) {
             throw new KubeError(`failed to list Syncs: ${describe(err)}`, { cause: err });
           }
@@ -105,76 +84,15 @@ export function register(program: Command, io: CliIo): void {
           if (results.some((r) => !r.outcome.ok)) io.exitCode = EXIT_FINDINGS;
           return;
         }
-        const metrics = new AgentMetrics();
-        const elector =
-          opts.leaderElect === false
-            ? undefined
-            : new LeaderElector(client, { namespace: base.agentNamespace, identity: io.env.POD_NAME ?? `${hostname()}-${process.pid}` });
-        const controller = new Controller({
+        await runAgent({
           ...base,
-          canReconcile: elector ? () => elector.isLeader() : undefined,
-          onOutcome: (s, o, ms) => metrics.observe(`${s.metadata.namespace}/${s.metadata.name}`, o.reason, o.ok, ms),
-        });
-        let leading = false;
-        const renew = async (): Promise<void> => {
-          if (!elector) return;
-          try {
-            const now = await elector.tryAcquireOrRenew();
-            if (now !== leading) log.info(now ? 'became leader' : 'lost leadership', { lease: `${base.agentNamespace}/sealops-agent` });
-            leading = now;
-          } catch (err) {
-            log.warn('failed to renew leader lease', { error: describe(err) });
-          }
-        };
-        // Only the leader writes (creates the keys Secret, applies the public ConfigMap); every
-        // replica reads the Secret to serve the public halves. Re-read now and then, so keys
-        // added by a rotation get published.
-        let publicKeys: PublicKeys | undefined;
-        let refreshing = false;
-        const refreshKeys = async (): Promise<void> => {
-          if (refreshing) return;
-          refreshing = true;
-          try {
-            const leader = !elector || elector.isLeader();
-            const found = await ensureClusterKeys(client, base.agentNamespace, { generate: opts.generateKeys !== false && leader, publish: leader, log });
-            if (found.found) publicKeys = found;
-          } catch (err) {
-            log.warn('failed to load or publish the cluster keys', { error: describe(err) });
-          } finally {
-            refreshing = false;
-          }
-        };
-        await renew();
-        void refreshKeys();
-        const keysTimer = setInterval(() => void refreshKeys(), 60_000);
-        const renewTimer = setInterval(() => {
-          const before = leading;
-          void renew().then(() => {
-            if (!before && leading) void refreshKeys();
-          });
-        }, 5000);
-        const hookSecret = io.env.SEALOPS_WEBHOOK_SECRET;
-        const server = await startHealthServer({
           port,
-          isReady: () => controller.ready,
-          metrics,
-          apiRequests: () => client.requests,
-          publicKeys: () => publicKeys,
-          webhook: hookSecret ? { secret: Buffer.from(hookSecret, 'utf8'), onPush: (urls) => controller.trigger(urls, normalizeRepoUrl) } : undefined,
+          leaderElect: opts.leaderElect !== false,
+          identity: io.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+          generateKeys: opts.generateKeys !== false,
+          webhookSecret: io.env.SEALOPS_WEBHOOK_SECRET,
+          stop: processSignals(),
         });
-        controller.start();
-        log.info('agent started', { namespace: opts.namespace ?? '(all)', agentNamespace: base.agentNamespace, port });
-        await new Promise<void>((resolve) => {
-          const stop = (): void => resolve();
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
-        });
-        log.info('agent stopping');
-        clearInterval(renewTimer);
-        clearInterval(keysTimer);
-        await controller.stop();
-        await elector?.release();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
       } finally {
         client.close();
       }

@@ -28,8 +28,20 @@ export interface ControllerOptions {
   readonly unsealers?: Unsealers;
   /** When given, reconciles run only while it returns true (leader election). */
   readonly canReconcile?: () => boolean;
+  /**
+   * Leader election: reconciles run only while leading, and every write of a reconcile is
+   * fenced by the current term (see {@link AgentContext.leadership}).
+   */
+  readonly leadership?: Leadership;
   /** Called after every reconcile (metrics). */
   readonly onOutcome?: (sync: SyncObject, outcome: ReconcileOutcome, ms: number) => void;
+}
+
+/** What the controller needs of a leader elector. */
+export interface Leadership {
+  isLeader(): boolean;
+  leaderDeadline(): number;
+  readonly termSignal: AbortSignal;
 }
 
 function syncsPath(namespace: string | undefined): string {
@@ -68,6 +80,30 @@ export async function reconcileAllOnce(options: ControllerOptions): Promise<{ sy
   return out;
 }
 
+/** Outcomes that say the agent stopped, not that the Sync failed. */
+const INTERRUPTIONS = new Set(['LeadershipLost', 'ShuttingDown']);
+
+/**
+ * When to reconcile next: after `intervalMs` when the last attempt succeeded (`failures` 0),
+ * otherwise exponential backoff from `baseMs`, doubling per consecutive failure, never past
+ * the interval.
+ */
+export function nextAttemptAt(failures: number, intervalMs: number, baseMs: number, now: number): number {
+  if (failures <= 0) return now + intervalMs;
+  return now + Math.min(intervalMs, baseMs * 2 ** Math.min(failures - 1, 10));
+}
+
+/**
+ * The Sync due soonest (earliest `nextAt` not after `now`), or none and how long to sleep until
+ * one is (at most a minute, at least 50 ms).
+ */
+export function pickDue<T extends { nextAt: number }>(tracked: readonly T[], now: number): { due?: T; waitMs: number } {
+  const due = tracked.filter((t) => t.nextAt <= now).sort((a, b) => a.nextAt - b.nextAt)[0];
+  if (due) return { due, waitMs: 0 };
+  const next = Math.min(...tracked.map((t) => t.nextAt), now + 60_000);
+  return { waitMs: Math.max(50, next - now) };
+}
+
 interface Tracked {
   sync: SyncObject;
   nextAt: number;
@@ -93,7 +129,19 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.discovery = new Discovery(options.client);
-    this.ctx = { ...context(options, this.discovery), applyCaches: this.applyCaches, decryptMemos: this.decryptMemos };
+    this.ctx = { ...context(options, this.discovery), applyCaches: this.applyCaches, decryptMemos: this.decryptMemos, signal: this.abort.signal };
+  }
+
+  private mayReconcile(): boolean {
+    if (this.options.leadership && !this.options.leadership.isLeader()) return false;
+    return !this.options.canReconcile || this.options.canReconcile();
+  }
+
+  /** The context of one reconcile: fenced by the leadership term current when it starts. */
+  private reconcileContext(): AgentContext {
+    const l = this.options.leadership;
+    if (!l) return this.ctx;
+    return { ...this.ctx, leadership: { signal: l.termSignal, canWrite: () => l.isLeader(), deadline: () => l.leaderDeadline() } };
   }
 
   /** Starts listing, watching and reconciling. */
@@ -102,7 +150,7 @@ export class Controller {
     this.loop = this.reconcileLoop();
   }
 
-  /** Stops after the reconcile in progress (graceful shutdown). */
+  /** Stops: the reconcile in progress is abandoned at its next request (graceful shutdown). */
   async stop(): Promise<void> {
     this.abort.abort();
     this.wake?.();
@@ -199,7 +247,7 @@ export class Controller {
     const signal = this.abort.signal;
     const base = this.options.backoffBaseMs ?? 5000;
     while (!signal.aborted) {
-      if (this.options.canReconcile && !this.options.canReconcile()) {
+      if (!this.mayReconcile()) {
         await this.sleep(1000);
         continue;
       }
@@ -209,10 +257,9 @@ export class Controller {
         this.discovery.reset();
         this.discoveredAt = now;
       }
-      const due = [...this.tracked.values()].filter((t) => t.nextAt <= now).sort((a, b) => a.nextAt - b.nextAt)[0];
+      const { due, waitMs } = pickDue([...this.tracked.values()], now);
       if (!due) {
-        const next = Math.min(...[...this.tracked.values()].map((t) => t.nextAt), now + 60_000);
-        await this.sleep(Math.max(50, next - now));
+        await this.sleep(waitMs);
         continue;
       }
       let interval = 300_000;
@@ -229,7 +276,7 @@ export class Controller {
         const fresh = await this.options.client.request<SyncObject>('GET', `${syncsPath(due.sync.metadata.namespace)}/${encodeURIComponent(due.sync.metadata.name)}`);
         due.sync = fresh;
         generation = fresh.metadata.generation;
-        outcome = await reconcileSync(this.ctx, fresh);
+        outcome = await reconcileSync(this.reconcileContext(), fresh);
       } catch (err) {
         if (err instanceof KubeApiError && err.status === 404) {
           this.tracked.delete(this.key(due.sync));
@@ -240,13 +287,13 @@ export class Controller {
       }
       this.options.onOutcome?.(due.sync, outcome, Date.now() - started);
       due.reconciledGeneration = generation;
-      if (outcome.ok) {
-        due.failures = 0;
-        due.nextAt = Date.now() + interval;
-      } else {
-        due.failures += 1;
-        due.nextAt = Date.now() + Math.min(interval, base * 2 ** Math.min(due.failures - 1, 10));
+      if (INTERRUPTIONS.has(outcome.reason)) {
+        // Not a failure of the Sync: whoever leads next (maybe us again) retries it at once.
+        due.nextAt = 0;
+        continue;
       }
+      due.failures = outcome.ok ? 0 : due.failures + 1;
+      due.nextAt = nextAttemptAt(due.failures, interval, base, Date.now());
       // The spec changed while we were reconciling: go again now.
       if (due.sync.metadata.generation !== generation) due.nextAt = 0;
     }

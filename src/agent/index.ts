@@ -12,3 +12,5 @@ export * from './reconcile.js';
 export * from './controller.js';
 export * from './leader.js';
 export * from './keys.js';
+export * from './runtime.js';
+export * from './redact/index.js';
