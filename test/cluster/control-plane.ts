@@ -3,6 +3,10 @@
  * there) kube-controller-manager on free loopback ports, with RBAC, service-account token
  * signing and an admin client certificate, all under one temp folder removed on stop.
  *
+ * Fault tests can stop, kill, restart, freeze (SIGSTOP) and thaw (SIGCONT) each component on
+ * its own: a restarted etcd reopens the same data dir, a restarted API server the same port
+ * and certificates, so the cluster's objects survive.
+ *
  * kube-controller-manager runs only the controllers tests rely on: garbage collection (owner
  * references cascade), namespace finalization (a deleted namespace goes away rather than staying
  * Terminating) and the service-account controller (each namespace gets its `default` SA).
@@ -46,7 +50,23 @@ export interface ControlPlane {
   controllerManager: boolean;
   /** Stops every process (controller manager, API server, then etcd) and removes the temp folder. */
   stop(): Promise<void>;
+  /**
+   * Stops one component (SIGTERM, or SIGKILL with `kill`) and keeps its data: etcd's data dir,
+   * certificates and ports stay, so {@link ControlPlane.start} brings the same cluster back.
+   */
+  stopComponent(name: Component, how?: { kill?: boolean }): Promise<void>;
+  /** Starts a stopped component again with the same flags, ports and data; waits until it is healthy. */
+  start(name: Component): Promise<void>;
+  /** Freezes a component (SIGSTOP): its sockets stay open, nothing answers. */
+  freeze(name: Component): void;
+  /** Resumes a frozen component (SIGCONT). */
+  thaw(name: Component): void;
+  /** The process id of a running component. */
+  pid(name: Component): number | undefined;
 }
+
+/** The components of a test control plane. */
+export type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
 
 function b64(text: string): string {
   return Buffer.from(text).toString('base64');
@@ -159,21 +179,54 @@ async function startOnce(binaries: ControlPlaneBinaries, options: ControlPlaneOp
   const dir = mkdtempSync(join(tmpdir(), 'sealops-cp-'));
   const pki = join(dir, 'pki');
   mkdirSync(pki, { mode: 0o700 });
-  const procs: LoggedProcess[] = [];
+  // Every component, in start order, with how to launch it again on the same data.
+  const components = new Map<Component, { proc?: LoggedProcess; launch: () => Promise<LoggedProcess>; frozen: boolean }>();
+  const running = (): LoggedProcess[] => [...components.values()].flatMap((c) => (c.proc && !c.proc.hasExited() ? [c.proc] : []));
   // If the test runner dies without calling stop(), take the children down with it rather than
   // leaving an API server and etcd running on the machine.
   const killAll = (): void => {
-    for (const proc of procs) if (!proc.hasExited()) proc.child.kill('SIGKILL');
+    for (const proc of running()) proc.child.kill('SIGKILL');
     if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killAll);
 
+  const component = (name: Component): { proc?: LoggedProcess; launch: () => Promise<LoggedProcess>; frozen: boolean } => {
+    const c = components.get(name);
+    if (!c) throw new Error(`failed to find component ${name}: it is not part of this control plane`);
+    return c;
+  };
+  const thaw = (name: Component): void => {
+    const c = component(name);
+    if (c.proc && !c.proc.hasExited()) c.proc.child.kill('SIGCONT');
+    c.frozen = false;
+  };
+  const stopComponent = async (name: Component, how: { kill?: boolean } = {}): Promise<void> => {
+    const c = component(name);
+    if (!c.proc || c.proc.hasExited()) return;
+    // A stopped process cannot act on SIGTERM: wake it first.
+    if (c.frozen) thaw(name);
+    if (how.kill) {
+      c.proc.child.kill('SIGKILL');
+      await c.proc.exited;
+    } else await stopProcess(c.proc);
+  };
   const stop = async (): Promise<void> => {
     process.removeListener('exit', killAll);
     // Reverse order: clients of etcd first, so nothing logs a storm of connection errors.
-    for (const proc of [...procs].reverse()) await stopProcess(proc);
-    procs.length = 0;
+    for (const name of [...components.keys()].reverse()) await stopComponent(name);
+    components.clear();
     if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+  const add = async (name: Component, launch: () => Promise<LoggedProcess>): Promise<void> => {
+    const entry: { proc?: LoggedProcess; launch: () => Promise<LoggedProcess>; frozen: boolean } = { launch, frozen: false };
+    components.set(name, entry);
+    entry.proc = await launch();
+  };
+  const start = async (name: Component): Promise<void> => {
+    const c = component(name);
+    if (c.proc && !c.proc.hasExited()) return;
+    c.frozen = false;
+    c.proc = await c.launch();
   };
 
   try {
@@ -200,82 +253,92 @@ async function startOnce(binaries: ControlPlaneBinaries, options: ControlPlaneOp
 
     const [etcdClient, etcdPeer, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-    const etcd = spawnLogged(
-      'etcd',
-      binaries.etcd,
-      [
-        '--name=default',
-        `--data-dir=${join(dir, 'etcd')}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-        `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
-        // Test data is disposable: skipping fsync makes every write far cheaper.
-        '--unsafe-no-fsync=true',
-        '--log-level=warn',
-      ],
-      join(dir, 'etcd.log'),
-    );
-    procs.push(etcd);
-    await waitForEtcd(etcd, etcdUrl, deadline);
+    const launchEtcd = async (): Promise<LoggedProcess> => {
+      const etcd = spawnLogged(
+        'etcd',
+        binaries.etcd,
+        [
+          '--name=default',
+          `--data-dir=${join(dir, 'etcd')}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+          `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+          // Test data is disposable: skipping fsync makes every write far cheaper.
+          '--unsafe-no-fsync=true',
+          '--log-level=warn',
+        ],
+        join(dir, 'etcd.log'),
+      );
+      await waitForEtcd(etcd, etcdUrl, Math.max(deadline, Date.now() + 60_000));
+      return etcd;
+    };
+    await add('etcd', launchEtcd);
 
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = spawnLogged(
-      'kube-apiserver',
-      binaries.kubeApiserver,
-      [
-        `--etcd-servers=${etcdUrl}`,
-        `--cert-dir=${join(dir, 'apiserver-certs')}`,
-        `--tls-cert-file=${files.servingCert}`,
-        `--tls-private-key-file=${files.servingKey}`,
-        `--secure-port=${apiPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        '--authorization-mode=RBAC',
-        `--client-ca-file=${files.ca}`,
-        `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
-        `--api-audiences=${SERVICE_ACCOUNT_ISSUER}`,
-        `--service-account-key-file=${files.saPub}`,
-        `--service-account-signing-key-file=${files.saKey}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--allow-privileged=true',
-        // No kubelet runs pods here; the ServiceAccount admission plugin would only get in the way.
-        '--disable-admission-plugins=ServiceAccount',
-        '--v=1',
-      ],
-      join(dir, 'kube-apiserver.log'),
-    );
-    procs.push(apiserver);
-    await waitForApiserver(apiserver, server, ca.certPem, admin, deadline);
+    const launchApiserver = async (): Promise<LoggedProcess> => {
+      const apiserver = spawnLogged(
+        'kube-apiserver',
+        binaries.kubeApiserver,
+        [
+          `--etcd-servers=${etcdUrl}`,
+          `--cert-dir=${join(dir, 'apiserver-certs')}`,
+          `--tls-cert-file=${files.servingCert}`,
+          `--tls-private-key-file=${files.servingKey}`,
+          `--secure-port=${apiPort}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          '--authorization-mode=RBAC',
+          `--client-ca-file=${files.ca}`,
+          `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+          `--api-audiences=${SERVICE_ACCOUNT_ISSUER}`,
+          `--service-account-key-file=${files.saPub}`,
+          `--service-account-signing-key-file=${files.saKey}`,
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--allow-privileged=true',
+          // No kubelet runs pods here; the ServiceAccount admission plugin would only get in the way.
+          '--disable-admission-plugins=ServiceAccount',
+          '--v=1',
+        ],
+        join(dir, 'kube-apiserver.log'),
+      );
+      await waitForApiserver(apiserver, server, ca.certPem, admin, Math.max(deadline, Date.now() + 180_000));
+      return apiserver;
+    };
+    await add('kube-apiserver', launchApiserver);
 
     const kubeconfig = certKubeconfig(server, ca.certPem, 'sealops-admin', admin);
     const kubeconfigPath = join(dir, 'admin.kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
     let withControllerManager = false;
-    if ((options.controllerManager ?? true) && binaries.kubeControllerManager) {
+    const kcmBinary = binaries.kubeControllerManager;
+    if ((options.controllerManager ?? true) && kcmBinary) {
       // Its own identity; system:masters keeps the controllers free of RBAC set-up here.
       const kcmCert = signLeaf(ca, 'system:kube-controller-manager', { kind: 'client', organizations: ['system:masters'] });
       const kcmConfig = join(dir, 'controller-manager.kubeconfig');
       writeFileSync(kcmConfig, certKubeconfig(server, ca.certPem, 'system:kube-controller-manager', kcmCert), { mode: 0o600 });
-      const kcm = spawnLogged(
-        'kube-controller-manager',
-        binaries.kubeControllerManager,
-        [
-          `--kubeconfig=${kcmConfig}`,
-          '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller',
-          '--leader-elect=false',
-          '--secure-port=0',
-          `--root-ca-file=${files.ca}`,
-          '--v=1',
-        ],
-        join(dir, 'kube-controller-manager.log'),
-      );
-      procs.push(kcm);
-      // It has no readiness endpoint with --secure-port=0; a prompt exit means bad flags.
-      await sleep(500);
-      if (kcm.hasExited()) throw startFailure('kube-controller-manager', kcm, `it exited (${String(await kcm.exited)})`);
+      const launchKcm = async (): Promise<LoggedProcess> => {
+        const kcm = spawnLogged(
+          'kube-controller-manager',
+          kcmBinary,
+          [
+            `--kubeconfig=${kcmConfig}`,
+            '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller',
+            '--leader-elect=false',
+            '--secure-port=0',
+            `--root-ca-file=${files.ca}`,
+            '--v=1',
+          ],
+          join(dir, 'kube-controller-manager.log'),
+        );
+        // It has no readiness endpoint with --secure-port=0; a prompt exit means bad flags.
+        await sleep(500);
+        if (kcm.hasExited()) throw startFailure('kube-controller-manager', kcm, `it exited (${String(await kcm.exited)})`);
+        return kcm;
+      };
+      await add('kube-controller-manager', launchKcm);
       withControllerManager = true;
     }
 
@@ -287,6 +350,19 @@ async function startOnce(binaries: ControlPlaneBinaries, options: ControlPlaneOp
       caPem: ca.certPem,
       controllerManager: withControllerManager,
       stop,
+      stopComponent,
+      start,
+      freeze: (name) => {
+        const c = component(name);
+        if (!c.proc || c.proc.hasExited()) throw new Error(`failed to freeze ${name}: it is not running`);
+        c.proc.child.kill('SIGSTOP');
+        c.frozen = true;
+      },
+      thaw,
+      pid: (name) => {
+        const c = components.get(name);
+        return c?.proc && !c.proc.hasExited() ? c.proc.child.pid : undefined;
+      },
     };
   } catch (err) {
     await stop();
