@@ -9,6 +9,7 @@ import { SourceError } from '../git/source.js';
 import { buildManifests } from '../build/index.js';
 import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo, type Unsealers } from './decrypt/index.js';
 import { createHash } from 'node:crypto';
+import { checkPqIdentity, checkX25519Identity } from '../crypto/age-x25519.js';
 import { defaultUnsealers } from './decrypt/unsealers.js';
 import { applyManifests, ApplyError, type AppliedObject, type ApplyCache } from './apply/index.js';
 import { pruneStale, type PruneResult } from './prune/index.js';
@@ -92,7 +93,28 @@ async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, uns
     const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : 'could not be read';
     throw new SealopsError('KEY', `failed to load decryption keys from secret ${ns}/${name}: ${why}`, { cause: err });
   }
-  return { keys: loadDecryptionKeys(entries, unsealers), secrets: Object.values(entries) };
+  const keys = loadDecryptionKeys(entries, unsealers);
+  checkAgeEntries(entries, unsealers);
+  return { keys, secrets: Object.values(entries) };
+}
+
+/**
+ * Refuses an `.agekey` entry holding an identity that only looks like one (right prefix, bad
+ * encoding): found here it is a broken keys Secret, found at decryption it would read as a
+ * broken sealed file.
+ */
+function checkAgeEntries(entries: Readonly<Record<string, string>>, unsealers: Unsealers): void {
+  for (const [name, text] of Object.entries(entries)) {
+    if (!name.endsWith('.agekey')) continue;
+    for (const identity of unsealers.parseAgeIdentities(text)) {
+      try {
+        if (identity.startsWith('AGE-SECRET-KEY-PQ-1')) checkPqIdentity(identity);
+        else checkX25519Identity(identity);
+      } catch (err) {
+        throw new SealopsError('KEY', `failed to load decryption key ${name}: an identity is malformed`, { cause: err });
+      }
+    }
+  }
 }
 
 /** Reconciles `sync` once and writes its status. Never throws for a pipeline failure; returns it. */

@@ -32,6 +32,11 @@ export interface ControlPlaneOptions {
   binaries?: ControlPlaneBinaries;
   /** Keep the temp folder (logs, certificates) after stop, for debugging. */
   keepDir?: boolean;
+  /**
+   * Write an audit log of every write request (who, what, when received) to `auditLogPath`:
+   * fault tests read it to prove that two agents never wrote at once.
+   */
+  audit?: boolean;
 }
 
 /** A running control plane. */
@@ -63,7 +68,21 @@ export interface ControlPlane {
   thaw(name: Component): void;
   /** The process id of a running component. */
   pid(name: Component): number | undefined;
+  /** The audit log (JSON lines) when started with `audit`. */
+  auditLogPath?: string;
+  /** A kubeconfig for another user (client certificate signed by the cluster's CA). */
+  userKubeconfig(user: string, groups: string[]): string;
 }
+
+/** Audit policy: every write at Metadata level, reads not at all. */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: None
+  verbs: [get, list, watch]
+- level: Metadata
+`;
 
 /** The components of a test control plane. */
 export type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
@@ -251,6 +270,9 @@ async function startOnce(binaries: ControlPlaneBinaries, options: ControlPlaneOp
     writeFileSync(files.saPub, sa.publicPem);
     writeFileSync(files.saKey, sa.privatePem, { mode: 0o600 });
 
+    const auditPolicy = join(dir, 'audit-policy.yaml');
+    const auditLogPath = join(dir, 'audit.log');
+    if (options.audit) writeFileSync(auditPolicy, AUDIT_POLICY);
     const [etcdClient, etcdPeer, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     const launchEtcd = async (): Promise<LoggedProcess> => {
@@ -299,6 +321,7 @@ async function startOnce(binaries: ControlPlaneBinaries, options: ControlPlaneOp
           '--allow-privileged=true',
           // No kubelet runs pods here; the ServiceAccount admission plugin would only get in the way.
           '--disable-admission-plugins=ServiceAccount',
+          ...(options.audit ? [`--audit-policy-file=${auditPolicy}`, `--audit-log-path=${auditLogPath}`, '--audit-log-mode=blocking', '--audit-log-maxbackup=0'] : []),
           '--v=1',
         ],
         join(dir, 'kube-apiserver.log'),
@@ -359,6 +382,8 @@ async function startOnce(binaries: ControlPlaneBinaries, options: ControlPlaneOp
         c.frozen = true;
       },
       thaw,
+      ...(options.audit ? { auditLogPath } : {}),
+      userKubeconfig: (user, groups) => certKubeconfig(server, ca.certPem, user, signLeaf(ca, user, { kind: 'client', organizations: groups })),
       pid: (name) => {
         const c = components.get(name);
         return c?.proc && !c.proc.hasExited() ? c.proc.child.pid : undefined;

@@ -52,10 +52,13 @@ describeWithCluster('the agent killed mid-apply', () => {
     appNs = await createNs(client, 'restart-app');
     workDir = mkdtempSync(join(tmpdir(), 'sealops-restart-'));
     repo = createRepo();
+    // A first commit applied in full, so the Sync is Ready before the big one arrives.
+    repo.commitFiles({ 'cm/0000.yaml': configMap(appNs, 'cm-0', { i: '0' }) }, 'one');
+    await createSync(client, syncNs, 'apps', { source: { url: serveFile(repo.bareDir).url, ref: { branch: 'main' } }, interval: '1h' });
+    expect((await runOnce()).code).toBe(0);
     const files: Record<string, string> = {};
     for (let i = 0; i < COUNT; i++) files[`cm/${String(i).padStart(4, '0')}.yaml`] = configMap(appNs, `cm-${i}`, { i: String(i) });
     repo.commitFiles(files, 'many');
-    await createSync(client, syncNs, 'apps', { source: { url: serveFile(repo.bareDir).url, ref: { branch: 'main' } }, interval: '1h' });
   });
   afterAll(() => {
     repo?.cleanup();
@@ -76,7 +79,13 @@ describeWithCluster('the agent killed mid-apply', () => {
     const partial = (await ownedConfigMaps()).length;
     expect(partial).toBeLessThan(COUNT);
     // The killed run recorded what it was about to apply before writing anything.
-    expect((await getSync(client, syncNs, 'apps')).status?.inventory?.entries).toHaveLength(COUNT);
+    const killed = await getSync(client, syncNs, 'apps');
+    expect(killed.status?.inventory?.entries).toHaveLength(COUNT);
+    // The cluster holds a mix of two commits: the status must not say Ready.
+    expect(killed.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'Unknown', reason: 'Progressing' });
+    expect(killed.status?.conditions?.find((c) => c.type === 'Reconciling')?.status).toBe('True');
+    expect(killed.status?.lastAttemptedRevision).toBe(`main@sha1:${repo.head()}`);
+    expect(killed.status?.lastAppliedRevision).not.toBe(`main@sha1:${repo.head()}`);
 
     const rerun = await runOnce();
     expect(rerun.code).toBe(0);
