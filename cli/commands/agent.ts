@@ -23,6 +23,7 @@ interface AgentOptions {
   listen?: string;
   concurrency?: string;
   leaderElect?: boolean;
+  leaseDuration?: string;
   generateKeys?: boolean;
 }
 
@@ -49,10 +50,13 @@ export function register(program: Command, io: CliIo): void {
     .option('--concurrency <N>', 'parallel API requests during apply', '8')
     .option('--generate-keys', 'create the keys Secret sealops-keys with a new key set when it is missing (default in long-running mode, by the leader only)')
     .option('--no-generate-keys', 'never create the keys Secret (default with --once)')
+    .option('--lease-duration <SECONDS>', 'how long the leader Lease holds without renewal; renewed every third of it', '15')
     .option('--no-leader-elect', 'do not take the Lease sealops-agent in the agent namespace before reconciling (long-running mode)')
     .action(async (opts: AgentOptions) => {
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('failed to parse --concurrency: give an integer from 1 to 64');
+      const leaseDuration = Number(opts.leaseDuration);
+      if (!Number.isInteger(leaseDuration) || leaseDuration < 2 || leaseDuration > 300) throw new UsageError('failed to parse --lease-duration: give whole seconds from 2 to 300');
       const port = Number(opts.listen);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('failed to parse --listen: give a port number');
       let client: KubeClient;
@@ -88,6 +92,7 @@ export function register(program: Command, io: CliIo): void {
           ...base,
           port,
           leaderElect: opts.leaderElect !== false,
+          leaseDurationSeconds: leaseDuration,
           identity: io.env.POD_NAME ?? `${hostname()}-${process.pid}`,
           generateKeys: opts.generateKeys !== false,
           webhookSecret: io.env.SEALOPS_WEBHOOK_SECRET,

@@ -9,6 +9,7 @@ import { SourceError } from '../git/source.js';
 import { buildManifests } from '../build/index.js';
 import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo, type Unsealers } from './decrypt/index.js';
 import { createHash } from 'node:crypto';
+import { buildOffThread, decryptOffThread } from './offthread.js';
 import { checkPqIdentity, checkX25519Identity } from '../crypto/age-x25519.js';
 import { defaultUnsealers } from './decrypt/unsealers.js';
 import { applyManifests, ApplyError, type AppliedObject, type ApplyCache } from './apply/index.js';
@@ -221,7 +222,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const sealedFiles = new Set<string>();
   try {
     checkpoint();
-    const built = buildManifests(snapshot.files);
+    // The library's own readers run off the main thread; injected ones (tests) run inline.
+    const built = ctx.unsealers ? buildManifests(snapshot.files) : await buildOffThread(snapshot.files, signal);
     for (const s of built.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
     const needsKeys = built.manifests.some((m) => unsealers.isSopsEncrypted(m.object) || unsealers.isSealedSecret(m.object));
     let keys: DecryptionKeys = { ageIdentities: [], rsaKeys: [] };
@@ -241,7 +243,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     }
     stage = 'decrypt';
     checkpoint();
-    const decrypted = await decryptManifests(built, keys, unsealers, memo);
+    const decrypted = ctx.unsealers ? await decryptManifests(built, keys, unsealers, memo) : await decryptOffThread(built, keys, memo, signal);
     secrets = [...secrets, ...decrypted.secrets, ...collectDecrypted(built.manifests, decrypted.manifests, sealedFiles)];
     manifests = decrypted.manifests;
   } catch (err) {
