@@ -1,5 +1,5 @@
-// Faults of the control plane and of the agents themselves, on a control plane of this file's
-// own (the shared one must keep answering other files): the API server and etcd stopped and
+// Faults of git, of the control plane and of the agents themselves, on a control plane of this
+// file's own (the shared one must keep answering other files): git unreachable, the API server and etcd stopped and
 // started again on the same data, the API server frozen with SIGSTOP, and one of two agents
 // stalled with SIGSTOP. Two `sealops agent` processes (the built CLI) run as the users agent-a
 // and agent-b; the API server's audit log records every write with its user, so "never two
@@ -8,7 +8,7 @@
 // Needs `npm run build` first (npm test does it): the agents run dist/cli/sealops.js.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithCluster, eventually } from '../support/kube.js';
@@ -130,6 +130,24 @@ describeWithCluster('the agent when the control plane or an agent fails', () => 
     admin?.close();
     await cp?.stop();
     repo?.cleanup();
+  });
+
+  it('reports git unreachable, keeps the cluster, and converges once git is back', async () => {
+    const away = `${repo.bareDir}.away`;
+    renameSync(repo.bareDir, away);
+    try {
+      await eventually('the Sync to report git unreachable', async () => {
+        const ready = (await getSync(admin, NS.sync, 'apps')).status?.conditions?.find((c) => c.type === 'Ready');
+        return ready?.reason === 'GitUnreachable' ? ready : undefined;
+      });
+      expect(await configMaps()).toEqual(names('a', 5).sort());
+    } finally {
+      renameSync(away, repo.bareDir);
+    }
+    repo.commitFiles({ 'cm/a-004.yaml': null }, 'one fewer');
+    repo.commitFiles({ 'cm/a-004.yaml': configMap(NS.app, 'a-4', { i: '4' }) }, 'back again');
+    await converged(names('a', 5));
+    expect(writesWithoutTheLease()).toEqual([]);
   });
 
   it('converges after the API server and etcd were stopped and started again on the same data', async () => {
