@@ -108,7 +108,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     refreshing = true;
     try {
       const leader = !elector || elector.isLeader();
-      const fenced = elector ? client.fenced({ signal: elector.termSignal, canWrite: () => elector.isLeader(), writeDeadline: () => elector.leaderDeadline() }) : client;
+      // The leader's writes are fenced by its term; the others only read (the Secret, to serve it).
+      const fenced = elector && leader ? client.fenced({ signal: elector.termSignal, canWrite: () => elector.isLeader(), writeDeadline: () => elector.leaderDeadline() }) : client;
       const found = await ensureClusterKeys(fenced, options.agentNamespace, { generate: options.generateKeys !== false && leader, publish: leader, log });
       if (found.found) publicKeys = found;
     } catch (err) {

@@ -158,6 +158,25 @@ describeWithCluster('the agent makes and publishes the cluster key set', () => {
     const recipients = await getText('/v1/recipients');
     expect(recipients.status).toBe(200);
     expect(recipients.text).toBe(`${recipient}\n`);
+
+    // A second replica, never leader while the first runs, serves the same public halves.
+    const port2 = await freePort();
+    const follower = spawn(
+      process.execPath,
+      [CLI, 'agent', '--kubeconfig', sa.kubeconfigPath, '--agent-namespace', agentNs, '--namespace', agentNs, '--listen', String(port2), '--work-dir', join(dir, 'work-1')],
+      { env: { PATH: process.env.PATH, HOME: dir, POD_NAME: 'agent-1' }, stdio: 'ignore' },
+    );
+    try {
+      const served = await eventually('the follower to serve the certificate', async () => {
+        const res = await fetch(`http://127.0.0.1:${port2}/v1/cert.pem`).catch(() => undefined);
+        return res?.status === 200 ? res.text() : undefined;
+      });
+      expect(served).toBe(cm['cert.pem']);
+    } finally {
+      const gone = new Promise((r) => follower.once('exit', r));
+      follower.kill('SIGTERM');
+      await gone;
+    }
   });
 
   it('applies files sealed by the real CLI for the certificate URL and for the published recipient', async () => {
