@@ -120,6 +120,27 @@ describeWithCluster('what the agent publishes', () => {
       expect(sync.status?.lastAppliedRevision).toBeUndefined();
     });
 
+    it('stops a reconcile past spec.timeout with a clear reason, applying nothing', async () => {
+      // A quarter megabyte of YAML costs seconds to parse: more than the 2 s allowed.
+      const noise: string[] = [];
+      for (let i = 0, size = 0; size < 256 * 1024; i++) {
+        const line = `k${i}: [a, b, {c: d, e: f}]\n`;
+        noise.push(line);
+        size += line.length;
+      }
+      const slow = createRepo();
+      try {
+        slow.commitFiles({ 'cm.yaml': configMap(syncNs, 'late', { a: 'b' }), 'noise.yaml': noise.join('') }, 'slow to parse');
+        await createSync(client, syncNs, 'slow', { source: { url: fileUrl(slow), ref: { branch: 'main' } }, timeout: '2s' });
+        const outcome = await runner.reconcile(syncNs, 'slow');
+        expect(outcome.reason).toBe('ReconcileTimeout');
+        expect(outcome.message).toContain('spec.timeout 2s');
+        expect(await client.request('GET', `/api/v1/namespaces/${syncNs}/configmaps/late`).then(() => true, () => false)).toBe(false);
+      } finally {
+        slow.cleanup();
+      }
+    });
+
     it('reports a malformed keys Secret entry as invalid keys, naming the entry', async () => {
       await client.request('POST', `/api/v1/namespaces/${syncNs}/secrets`, {
         body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bad-keys' }, stringData: { 'broken.agekey': 'AGE-SECRET-KEY-1NOTAKEY', 'good.agekey': keys.ageIdentity } },
