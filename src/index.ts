@@ -11,5 +11,8 @@ export * from './git/index.js';
 export * from './scan/index.js';
 export * from './kube/index.js';
 export * from './build/index.js';
+export * from './build/render.js';
+export * from './build/kustomize.js';
+export * from './build/preflight.js';
 export * from './agent/index.js';
 export * from './server/index.js';

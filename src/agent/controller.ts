@@ -10,7 +10,8 @@ import { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
 import { reconcileSync, type AgentContext, type ReconcileOutcome } from './reconcile.js';
 import { parseSyncSpec, SYNC_API_VERSION, SYNC_PLURAL, type SyncObject } from './sync.js';
-import type { DecryptMemo, Unsealers } from './decrypt/index.js';
+import type { DecryptMemo } from './decrypt/index.js';
+import type { KustomizeOptions } from '../build/kustomize.js';
 import type { ApplyCache } from './apply/index.js';
 
 /** Options of the controller and of {@link reconcileAllOnce}. */
@@ -25,7 +26,8 @@ export interface ControllerOptions {
   readonly concurrency?: number;
   /** First retry delay after a failure (default 5 s); doubles up to the Sync's interval. */
   readonly backoffBaseMs?: number;
-  readonly unsealers?: Unsealers;
+  /** kustomize binary and limits. */
+  readonly kustomize?: KustomizeOptions;
   /** When given, reconciles run only while it returns true (leader election). */
   readonly canReconcile?: () => boolean;
   /** Called after every reconcile (metrics). */
@@ -45,7 +47,7 @@ function context(options: ControllerOptions, discovery: Discovery): AgentContext
     agentNamespace: options.agentNamespace,
     workRoot: options.workRoot,
     concurrency: options.concurrency,
-    unsealers: options.unsealers,
+    ...(options.kustomize ? { kustomize: options.kustomize } : {}),
   };
 }
 

@@ -71,6 +71,10 @@ export interface SyncSpec {
   readonly maxDeletionPercent: number;
   /** Lifts {@link maxDeletionPercent}. */
   readonly allowMassDeletion: boolean;
+  /** Kustomize Components added to the build, relative to {@link path} (Flux's `spec.components`). */
+  readonly components: readonly string[];
+  /** Namespace set on every namespaced object (Flux's `spec.targetNamespace`). */
+  readonly targetNamespace?: string;
 }
 
 function rec(v: unknown): Record<string, unknown> | undefined {
@@ -132,8 +136,18 @@ export function parseSyncSpec(value: unknown): SyncSpec {
   if (!Number.isInteger(maxDeletionPercent) || maxDeletionPercent < 0 || maxDeletionPercent > 100) {
     throw new InputError('failed to read Sync spec: spec.deletionGuard.maxPercent must be an integer from 0 to 100');
   }
+  const components = spec.components ?? [];
+  if (!Array.isArray(components) || components.some((c) => typeof c !== 'string' || c === '')) {
+    throw new InputError('failed to read Sync spec: spec.components must be a list of paths');
+  }
+  const targetNamespace = optString(spec.targetNamespace, 'spec.targetNamespace');
+  if (targetNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(targetNamespace)) {
+    throw new InputError('failed to read Sync spec: spec.targetNamespace must be a namespace name');
+  }
   return {
     source: { url, ref, secretRef, ...(verify ? { verify } : {}) },
+    components: components as string[],
+    ...(targetNamespace ? { targetNamespace } : {}),
     path,
     intervalMs,
     timeoutMs,
