@@ -10,12 +10,15 @@
  *   `--enable-exec` or `--enable-helm`;
  * - its environment has no `git` (PATH is empty and the binary is named by absolute path, so
  *   the remote loader's `git clone` cannot start) and every HTTP(S) proxy variable points at a
- *   closed local port, so Go's HTTP client cannot reach a remote host;
+ *   closed local port, so Go's HTTP client cannot reach a remote host (Go does not proxy
+ *   loopback addresses, hence the next layer);
+ * - where the kernel allows unprivileged user namespaces, kustomize runs in an empty network
+ *   namespace (`unshare --user --map-root-user --net`): no interface but a down loopback;
  * - a time limit (SIGKILL), an output cap, and a data-segment cap (`ulimit -d`, which bounds
  *   Go's heap; `ulimit -v` cannot be used because Go reserves large address ranges up front)
  *   with GOMEMLIMIT below it so the collector works before the cap is hit.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
@@ -56,6 +59,21 @@ export function findKustomize(binary?: string): string {
 export interface KustomizeRun {
   readonly output: string;
   readonly ms: number;
+}
+
+let netns: string | null | undefined;
+
+/** `unshare` when it can give a process an empty network namespace here, else null (probed once). */
+export function networkNamespaceTool(): string | null {
+  if (netns !== undefined) return netns;
+  netns = null;
+  for (const candidate of ['/usr/bin/unshare', '/bin/unshare']) {
+    if (!existsSync(candidate)) continue;
+    const probe = spawnSync(candidate, ['--user', '--map-root-user', '--net', '/bin/sh', '-c', 'exit 0'], { stdio: 'ignore', timeout: 5000 });
+    if (probe.status === 0) netns = candidate;
+    break;
+  }
+  return netns;
 }
 
 // A local port nothing listens on (tcpmux): a proxied request fails at once.
@@ -115,7 +133,9 @@ function spawnKustomize(binary: string, dir: string, home: string, o: { timeoutM
   };
   const args = ['-c', 'ulimit -d "$1" && shift && exec "$@"', 'sh', String(Math.ceil(o.maxMem / 1024)), binary, 'build', dir, '--load-restrictor', 'LoadRestrictionsRootOnly'];
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', args, { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const unshare = networkNamespaceTool();
+    const [command, argv] = unshare ? [unshare, ['--user', '--map-root-user', '--net', '/bin/sh', ...args]] : ['/bin/sh', args];
+    const child = spawn(command, argv, { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let size = 0;
     let stderr = '';
@@ -141,7 +161,7 @@ function spawnKustomize(binary: string, dir: string, home: string, o: { timeoutM
       clearTimeout(timer);
       if (failure) return reject(new BuildRefusedError(o.rootFile, failure));
       if (code === 0) return resolve(Buffer.concat(out).toString('utf8'));
-      const memory = /out of memory|cannot allocate memory/i.test(stderr);
+      const memory = signal === 'SIGSEGV' || /out of memory|cannot allocate memory/i.test(stderr);
       const why = memory ? 'kustomize exceeded its memory cap' : cleanError(stderr, dir) || `kustomize exited with ${code ?? signal}`;
       reject(new BuildRefusedError(o.rootFile, why));
     });

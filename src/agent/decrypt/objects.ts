@@ -119,7 +119,7 @@ export function openSealedSecret(m: Manifest, rsaKeys: readonly KeyObject[] | nu
   const template = rec(spec?.template) ?? {};
   if (rsaKeys === null) {
     const data = Object.fromEntries(Object.keys(rec(spec?.encryptedData) ?? {}).map((k) => [k, SEALED_MARKER]));
-    return { ...template, apiVersion: 'v1', kind: 'Secret', metadata: { ...rec(template.metadata), name: m.object.metadata.name, namespace: ns }, data } as KubeObject;
+    return { ...template, apiVersion: 'v1', kind: 'Secret', metadata: { ...rec(template.metadata), name: m.object.metadata.name, namespace: ns }, data };
   }
   if (rsaKeys.length === 0) throw new DecryptError(`failed to unseal ${where(m)}: no RSA key in the decryption keys`);
   let secret: Record<string, unknown>;
@@ -179,7 +179,7 @@ export async function openGeneratedSecret(m: Manifest, index: SealedIndex, opene
     }
   }
   for (const env of usedEnvs) {
-    for (const [k, v] of env.meta) if (typeof data[k] === 'string' && Buffer.from(data[k] as string, 'base64').toString('utf8') === v) delete data[k];
+    for (const [k, v] of env.meta) if (typeof data[k] === 'string' && Buffer.from(data[k], 'base64').toString('utf8') === v) delete data[k];
   }
   return { ...m.object, data };
 }
