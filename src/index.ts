@@ -12,6 +12,7 @@ export * from './scan/index.js';
 export * from './kube/index.js';
 export * from './build/index.js';
 export * from './build/render.js';
+export * from './build/substitute.js';
 export * from './build/kustomize.js';
 export * from './build/preflight.js';
 export * from './agent/index.js';

@@ -10,6 +10,7 @@ export * from './sync.js';
 export * from './log.js';
 export * from './reconcile.js';
 export * from './render.js';
+export * from './postbuild.js';
 export * from './controller.js';
 export * from './leader.js';
 export * from './keys.js';

@@ -8,6 +8,7 @@ import { describe, SealopsError } from '../errors.js';
 import { SourceError } from '../git/source.js';
 import { keysDigest, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo } from './decrypt/index.js';
 import { renderSync } from './render.js';
+import { loadPostBuild } from './postbuild.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
 import { applyManifests, ApplyError, type AppliedObject, type ApplyCache } from './apply/index.js';
 import { pruneStale, type PruneResult } from './prune/index.js';
@@ -166,8 +167,18 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       }
       return loaded.keys;
     };
+    // Secret-sourced values join the redaction list before anything can report them.
+    const postBuild = spec.postBuild ? await loadPostBuild(ctx.client, owner.namespace, spec.postBuild) : undefined;
+    if (postBuild) secrets = [...secrets, ...postBuild.secrets];
     const rendered = await renderSync(
-      { files: snapshot.files, path: spec.path, components: spec.components, targetNamespace: spec.targetNamespace, kustomize: ctx.kustomize },
+      {
+        files: snapshot.files,
+        path: spec.path,
+        components: spec.components,
+        targetNamespace: spec.targetNamespace,
+        kustomize: ctx.kustomize,
+        ...(postBuild ? { postBuild: postBuild.values } : {}),
+      },
       { keys, memo: () => memo },
     );
     for (const s of rendered.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });

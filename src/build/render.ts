@@ -11,6 +11,7 @@ import { InputError } from '../errors.js';
 import { assertUnique, buildManifests, readManifestText, type BuildInput, type BuildResult, type Manifest } from './index.js';
 import { kustomizationIn, preflightKustomization } from './preflight.js';
 import { runKustomize, type KustomizeOptions } from './kustomize.js';
+import { substituteManifests, type PostBuildValues } from './substitute.js';
 
 /** What to build. */
 export interface RenderInput {
@@ -23,6 +24,8 @@ export interface RenderInput {
   /** Namespace set on every namespaced object (Flux's `spec.targetNamespace`). */
   readonly targetNamespace?: string;
   readonly kustomize?: KustomizeOptions;
+  /** Post-build variables (Flux's `spec.postBuild`); no substitution at all when absent. */
+  readonly postBuild?: PostBuildValues;
 }
 
 /** The build and how it was made. */
@@ -47,8 +50,16 @@ function plainResources(files: readonly BuildInput[], dir: string): string[] {
   return [...new Set(built.manifests.map((m) => m.file))].map((f) => f.slice(prefix.length));
 }
 
-/** Renders the objects of `input.path`. Throws InputError (or BuildRefusedError) naming the file. */
+/** Renders the objects of `input.path`, then substitutes post-build variables. Throws InputError (or BuildRefusedError) naming the file. */
 export async function renderPath(input: RenderInput): Promise<RenderResult> {
+  const built = await buildPath(input);
+  if (!input.postBuild) return built;
+  const manifests = substituteManifests(built.manifests, input.postBuild);
+  assertUnique(manifests);
+  return { ...built, manifests };
+}
+
+async function buildPath(input: RenderInput): Promise<RenderResult> {
   const dir = normalizeDir(input.path);
   const components = (input.components ?? []).map((c) => c.trim()).filter((c) => c !== '');
   const map = new Map(input.files.map((f) => [f.path, f.content]));
