@@ -1,7 +1,7 @@
 // Post-build substitution with Flux's syntax, and the places it must never touch.
 import { describe, expect, it } from 'vitest';
 import { substituteManifests } from '../../src/build/substitute.js';
-import type { KubeObject, Manifest } from '../../src/build/index.js';
+import type { Manifest } from '../../src/build/index.js';
 
 const m = (object: Record<string, unknown>): Manifest => ({ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, ...object }, file: 'f.yaml', doc: 0 });
 const run = (object: Record<string, unknown>, vars: Record<string, string>) => substituteManifests([m(object)], { vars })[0]!.object as Record<string, unknown>;
