@@ -56,7 +56,7 @@ describe('renderSync on kustomize overlays with sealed inputs', () => {
   });
 
   it('gives a new hash-suffixed Secret name when one sealed dotenv value changes, and the Deployment follows it', async () => {
-    const changed = await teamRepository(repoKeys, ['staging'], 'rotated-password-x1');
+    const changed = await teamRepository(repoKeys, { staging: 'shop-staging' }, 'rotated-password-x1');
     const before = await renderSync({ files: asInputs(repo), path: 'overlays/staging' }, withKeys());
     const after = await renderSync({ files: asInputs(changed), path: 'overlays/staging' }, withKeys());
     const dbOf = (r: typeof before) => r.manifests.map((m) => m.object as unknown as Obj).find((o) => o.metadata.name.startsWith('staging-db-'))!;

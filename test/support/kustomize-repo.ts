@@ -51,8 +51,11 @@ const deployment = {
   },
 };
 
+/** Overlay name → the namespace it deploys to. */
+export const DEFAULT_OVERLAYS: Readonly<Record<string, string>> = { staging: 'shop-staging', production: 'shop-production' };
+
 /** Files of the repository, by path. `dbPassword` overrides the sealed dotenv's password. */
-export async function teamRepository(keys: RepoKeys, overlays: readonly string[] = ['staging', 'production'], dbPassword: string = PLAIN.dbPassword): Promise<Map<string, string>> {
+export async function teamRepository(keys: RepoKeys, overlays: Readonly<Record<string, string>> = DEFAULT_OVERLAYS, dbPassword: string = PLAIN.dbPassword): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const recipients = [keys.recipient];
   files.set('base/deployment.yaml', stringify(deployment));
@@ -71,8 +74,7 @@ export async function teamRepository(keys: RepoKeys, overlays: readonly string[]
     }),
   );
   files.set('components/monitoring/kustomization.yaml', stringify({ apiVersion: 'kustomize.config.k8s.io/v1alpha1', kind: 'Component', commonAnnotations: { 'monitoring.example.com/scrape': 'true' } }));
-  for (const env of overlays) {
-    const ns = `shop-${env}`;
+  for (const [env, ns] of Object.entries(overlays)) {
     const sealed = sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls', namespace: ns }, stringData: { 'tls.key': PLAIN.tlsKey } }, createPublicKey(keys.rsaPem), {
       scope: 'namespace-wide',
     });
