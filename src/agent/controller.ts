@@ -12,6 +12,7 @@ import { reconcileSync, type AgentContext, type ReconcileOutcome } from './recon
 import { parseSyncSpec, SYNC_API_VERSION, SYNC_PLURAL, type SyncObject } from './sync.js';
 import type { DecryptMemo } from './decrypt/index.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
+import type { BuildMemo } from './render.js';
 import type { ApplyCache } from './apply/index.js';
 
 /** Options of the controller and of {@link reconcileAllOnce}. */
@@ -85,6 +86,7 @@ export class Controller {
   private discoveredAt = Date.now();
   private readonly applyCaches = new Map<string, ApplyCache>();
   private readonly decryptMemos = new Map<string, { keys: string; memo: DecryptMemo }>();
+  private readonly buildMemos = new Map<string, BuildMemo>();
   /** What every reconcile of this controller runs with (caches kept across reconciles). */
   private readonly ctx: AgentContext;
   private wake: (() => void) | undefined;
@@ -95,7 +97,7 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.discovery = new Discovery(options.client);
-    this.ctx = { ...context(options, this.discovery), applyCaches: this.applyCaches, decryptMemos: this.decryptMemos };
+    this.ctx = { ...context(options, this.discovery), applyCaches: this.applyCaches, decryptMemos: this.decryptMemos, buildMemos: this.buildMemos };
   }
 
   /** Starts listing, watching and reconciling. */
@@ -172,6 +174,7 @@ export class Controller {
               if (s.metadata.uid) {
                 this.applyCaches.delete(s.metadata.uid);
                 this.decryptMemos.delete(s.metadata.uid);
+                this.buildMemos.delete(s.metadata.uid);
               }
             } else if (type === 'ADDED' || type === 'MODIFIED') this.upsert(s);
           },

@@ -7,7 +7,7 @@
 import { describe, SealopsError } from '../errors.js';
 import { SourceError } from '../git/source.js';
 import { keysDigest, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo } from './decrypt/index.js';
-import { renderSync } from './render.js';
+import { renderSync, type BuildMemo } from './render.js';
 import { loadPostBuild } from './postbuild.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
 import { applyManifests, ApplyError, type AppliedObject, type ApplyCache } from './apply/index.js';
@@ -37,6 +37,8 @@ export interface AgentContext {
   readonly applyCaches?: Map<string, ApplyCache>;
   /** Per-Sync memory of unsealed objects (see DecryptMemo), kept with the digest of the keys used. */
   readonly decryptMemos?: Map<string, { keys: string; memo: DecryptMemo }>;
+  /** Per-Sync memory of the last build (see BuildMemo). */
+  readonly buildMemos?: Map<string, BuildMemo>;
 }
 
 /** Result of one reconcile. */
@@ -170,18 +172,25 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     // Secret-sourced values join the redaction list before anything can report them.
     const postBuild = spec.postBuild ? await loadPostBuild(ctx.client, owner.namespace, spec.postBuild) : undefined;
     if (postBuild) secrets = [...secrets, ...postBuild.secrets];
-    const rendered = await renderSync(
-      {
-        files: snapshot.files,
-        path: spec.path,
-        components: spec.components,
-        targetNamespace: spec.targetNamespace,
-        kustomize: ctx.kustomize,
-        ...(postBuild ? { postBuild: postBuild.values } : {}),
-      },
-      { keys, memo: () => memo },
-    );
+    const input = {
+      files: snapshot.files,
+      path: spec.path,
+      components: spec.components,
+      targetNamespace: spec.targetNamespace,
+      kustomize: ctx.kustomize,
+      ...(postBuild ? { postBuild: postBuild.values } : {}),
+    };
+    let buildMemo: { key: string; slot: BuildMemo } | undefined;
+    if (ctx.buildMemos) {
+      const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
+      let slot = ctx.buildMemos.get(memoKey);
+      if (!slot) ctx.buildMemos.set(memoKey, (slot = {}));
+      const pb = postBuild ? JSON.stringify(Object.entries(postBuild.values.vars).sort()) : '';
+      buildMemo = { key: keysDigest([snapshot.commit, spec.path, JSON.stringify(spec.components), spec.targetNamespace ?? '', pb, JSON.stringify(ctx.kustomize ?? {})]), slot };
+    }
+    const rendered = await renderSync(input, { keys, memo: () => memo }, buildMemo);
     for (const s of rendered.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
+    log.debug('built', { kustomization: rendered.kustomization, kustomizeMs: rendered.kustomizeMs, objects: rendered.manifests.length, unsealed: rendered.unsealed });
     secrets = [...secrets, ...rendered.secrets];
     manifests = rendered.manifests;
   } catch (err) {

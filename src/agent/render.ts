@@ -7,7 +7,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { InputError } from '../errors.js';
-import { renderPath, type RenderInput } from '../build/render.js';
+import { renderPath, type RenderInput, type RenderResult } from '../build/render.js';
 import type { BuildInput, Manifest } from '../build/index.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
 import { checkVariableNames } from '../build/substitute.js';
@@ -28,9 +28,21 @@ export interface Rendered {
   readonly kustomizeMs: number;
 }
 
+/**
+ * The last build of one Sync, by a digest of everything it depends on (commit, path, components,
+ * target namespace, post-build values): a no-op resync does not run kustomize again. It holds
+ * the build before decryption, so no plaintext.
+ */
+export interface BuildMemo {
+  key?: string;
+  built?: RenderResult;
+}
+
 /** Renders `input` and unseals what it holds. Throws a SealopsError naming the file on any refusal. */
-export async function renderSync(input: RenderInput, decrypt: DecryptOptions): Promise<Rendered> {
-  const built = await renderPath(input);
+export async function renderSync(input: RenderInput, decrypt: DecryptOptions, memo?: { readonly key: string; readonly slot: BuildMemo }): Promise<Rendered> {
+  const reuse = memo && memo.slot.key === memo.key ? memo.slot.built : undefined;
+  const built = reuse ?? (await renderPath(input));
+  if (memo && !reuse) Object.assign(memo.slot, { key: memo.key, built });
   const decrypted = await decryptManifests(built, decrypt);
   return {
     manifests: decrypted.manifests,
@@ -38,7 +50,7 @@ export async function renderSync(input: RenderInput, decrypt: DecryptOptions): P
     skipped: built.skipped,
     unsealed: decrypted.unsealed,
     ...(built.kustomization ? { kustomization: built.kustomization } : {}),
-    kustomizeMs: built.kustomizeMs,
+    kustomizeMs: reuse ? 0 : built.kustomizeMs,
   };
 }
 

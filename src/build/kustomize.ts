@@ -19,8 +19,8 @@
  *   with GOMEMLIMIT below it so the collector works before the cap is hit.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
@@ -99,14 +99,16 @@ export async function runKustomize(
   try {
     const repo = join(work, 'repo');
     const made = new Set<string>();
+    // Synchronous on purpose: a thousand small awaited writes cost seconds of thread-pool
+    // round trips on a busy machine; these take milliseconds.
     for (const [path, content] of files) {
       const target = join(repo, path);
       const dir = dirname(target);
       if (!made.has(dir)) {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
         made.add(dir);
       }
-      await writeFile(target, overrides.get(path) ?? content, { mode: 0o600 });
+      writeFileSync(target, overrides.get(path) ?? content, { mode: 0o600 });
     }
     const started = Date.now();
     const output = await spawnKustomize(binary, join(repo, root), work, { timeoutMs, maxOut, maxMem, rootFile });
