@@ -85,6 +85,15 @@ describe('renderSync on kustomize overlays with sealed inputs', () => {
     expect(secret.metadata.name).toBe((kustomizeBuild(files, 'app')[0] as Obj).metadata.name);
     expect(JSON.parse(Buffer.from(secret.data!['creds.json']!, 'base64').toString('utf8'))).toEqual({ password: 'json-file-secret-3c' });
   });
+
+
+  it('refuses a configMapGenerator over a sealed dotenv or a whole sealed file: no Secret material in a ConfigMap', async () => {
+    for (const gen of [{ envs: ['base/db.env'] }, { files: ['base/api-secret.yaml'] }]) {
+      const files = new Map(repo);
+      files.set('kustomization.yaml', stringify({ namespace: 'apps', configMapGenerator: [{ name: 'leak', ...gen }] }));
+      await expect(renderSync({ files: asInputs(files), path: '' }, withKeys())).rejects.toThrow(/ConfigMap apps\/leak-[a-z0-9]+\): the object is still sealed/);
+    }
+  });
 });
 
 describe('scope under transformers', () => {

@@ -142,8 +142,9 @@ export async function decryptManifests(build: BuildResult, options: DecryptOptio
   return { manifests: out, secrets: [...new Set(secrets)].filter((s) => s.length >= 4), unsealed };
 }
 
+// Anywhere in a string: a whole sealed file embedded by a configMapGenerator counts too.
 function hasEncValue(v: unknown): boolean {
-  if (typeof v === 'string') return v.startsWith('ENC[AES256_GCM,');
+  if (typeof v === 'string') return v.includes('ENC[AES256_GCM,');
   if (Array.isArray(v)) return v.some(hasEncValue);
   if (isRecord(v)) return Object.values(v).some(hasEncValue);
   return false;
