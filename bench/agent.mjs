@@ -47,7 +47,7 @@ const cp = await startControlPlane({ controllerManager: false });
 const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), 16);
 try {
   await prepareBenchSync(client, { keys: { 'cluster.pem': privateKey.export({ type: 'pkcs8', format: 'pem' }) }, namespaces: ['sealops-system'], spec: { source: { url: `file://${repo}`, ref: { branch: 'main' } }, path: 'apps' } });
-  const ctx = { client, discovery: new Discovery(client), log: new Logger(() => undefined), agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map() };
+  const ctx = { client, discovery: new Discovery(client), log: new Logger(() => undefined), agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map(), buildMemos: new Map() };
   const step = async (label, context = ctx) => {
     const sync = await client.request('GET', '/apis/sealops.dev/v1alpha1/namespaces/sealops-system/syncs/bench');
     const before = client.requests;

@@ -55,6 +55,11 @@ const cp = await startControlPlane({ controllerManager: false });
 const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), 16);
 try {
   await prepareBenchSync(client, { keys: { 'cluster.agekey': age.identity }, namespaces: ['sealops-system', 'bench'], spec: { source: { url: `file://${repo}`, ref: { branch: 'main' } }, path: 'overlays/bench' } });
+  let built = {};
+  const log = new Logger((line) => {
+    const record = JSON.parse(line);
+    if (record.msg === 'built') built = record;
+  });
   const ctx = { client, discovery: new Discovery(client), log, agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map(), buildMemos: new Map() };
   const step = async (label) => {
     const sync = await client.request('GET', '/apis/sealops.dev/v1alpha1/namespaces/sealops-system/syncs/bench');

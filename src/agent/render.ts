@@ -41,6 +41,8 @@ export interface BuildMemo {
 /** Renders `input` and unseals what it holds. Throws a SealopsError naming the file on any refusal. */
 export async function renderSync(input: RenderInput, decrypt: DecryptOptions, memo?: { readonly key: string; readonly slot: BuildMemo }): Promise<Rendered> {
   const reuse = memo && memo.slot.key === memo.key ? memo.slot.built : undefined;
+  // A stale build is dropped before the new one is made, not held beside it.
+  if (memo && !reuse) Object.assign(memo.slot, { key: undefined, built: undefined });
   const built = reuse ?? (await renderPath(input));
   if (memo && !reuse) Object.assign(memo.slot, { key: memo.key, built });
   const decrypted = await decryptManifests(built, decrypt);

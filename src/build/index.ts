@@ -118,8 +118,9 @@ function validate(file: string, doc: number, value: Record<string, unknown>): Ku
  * Reads the objects of one file's text into `out` (the manifest rule above); `skipped` collects
  * what was left out. Throws InputError naming the file for a malformed document.
  */
-export function readManifestText(path: string, text: string, format: 'yaml' | 'json', out: Manifest[], skipped: BuildResult['skipped']): void {
-  parseDocuments(path, text, format).forEach((value, doc) => {
+export function readManifestText(path: string, text: string, format: 'yaml' | 'json', out: Manifest[], skipped: BuildResult['skipped'], firstDoc = 0): void {
+  parseDocuments(path, text, format).forEach((value, index) => {
+    const doc = firstDoc + index;
     if (value === null || value === undefined) return;
     if (!isRecord(value)) return void skipped.push({ file: path, doc, why: 'not a mapping' });
     if (value.apiVersion === undefined || value.kind === undefined) return void skipped.push({ file: path, doc, why: 'no apiVersion or kind' });

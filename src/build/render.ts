@@ -87,7 +87,9 @@ async function buildPath(input: RenderInput): Promise<RenderResult> {
   const run = await runKustomize(map, dir, rootFile, input.kustomize, overrides);
   const manifests: Manifest[] = [];
   const skipped: BuildResult['skipped'] = [];
-  readManifestText(rootFile, run.output, 'yaml', manifests, skipped);
+  // kustomize separates documents with a bare `---` line; parsing them one at a time keeps the
+  // parser's working memory to one object instead of the whole build.
+  run.output.split(/^---$/m).forEach((doc, i) => readManifestText(rootFile, doc, 'yaml', manifests, skipped, i));
   assertUnique(manifests);
   return { manifests, files: [], skipped, sources: input.files, kustomization: rootFile, kustomizeMs: run.ms };
 }
