@@ -94,10 +94,10 @@ function checkFunctionConfig(file: string, text: string): void {
  * Helm inflation, and KRM function (exec/container) configurations. Returns the
  * kustomization files visited, root first.
  */
-export function preflightKustomization(files: FileMap, root: string, extraComponents: readonly string[] = []): string[] {
+export function preflightKustomization(files: FileMap, root: string): string[] {
   const visited: string[] = [];
   const seen = new Set<string>();
-  const visit = (dir: string, extra: readonly string[]): void => {
+  const visit = (dir: string): void => {
     if (seen.has(dir)) return;
     seen.add(dir);
     const file = kustomizationIn(files, dir);
@@ -113,16 +113,16 @@ export function preflightKustomization(files: FileMap, root: string, extraCompon
     for (const f of ['transformers', 'generators', 'validators']) {
       for (const s of strings(k[f])) if (s.includes('\n')) checkFunctionConfig(file, s);
     }
-    for (const { field, path } of [...namedPaths(k), ...extra.map((path) => ({ field: 'spec.components', path }))]) {
+    for (const { field, path } of namedPaths(k)) {
       if (REMOTE.test(path)) throw new BuildRefusedError(file, `remote ${field} ${JSON.stringify(path)} is not fetched`);
       if (posix.isAbsolute(path)) throw new BuildRefusedError(file, `${field} ${JSON.stringify(path)} is an absolute path`);
       const target = posix.normalize(posix.join(dir || '.', path)).replace(/\/$/, '');
       if (target === '..' || target.startsWith('../')) throw new BuildRefusedError(file, `${field} ${JSON.stringify(path)} leaves the repository`);
       const rel = target === '.' ? '' : target;
       if (['transformers', 'generators', 'validators'].includes(field) && files.has(rel)) checkFunctionConfig(file, files.get(rel)!.toString('utf8'));
-      if (isDir(files, rel) && !files.has(rel)) visit(rel, []);
+      if (isDir(files, rel) && !files.has(rel)) visit(rel);
     }
   };
-  visit(root, extraComponents);
+  visit(root);
   return visited;
 }
