@@ -114,6 +114,19 @@ describe('scope under transformers', () => {
     expect((err as Error).message).not.toContain('team-a-db-pw-1');
   });
 
+  it('binds the name too when the encrypted sealops.dev/scope annotation names one, and only the namespace when it does not', async () => {
+    const withScope = (scope: string) =>
+      sealSops(stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', annotations: { 'sealops.dev/scope': scope } }, stringData: { password: 'scoped-pw-77' } }), {
+        recipients: [repoKeys.recipient],
+        rules: { encrypted_regex: '^(data|stringData|sealops.dev/scope)$' },
+      });
+    const files = async (scope: string) => new Map([['db.yaml', await withScope(scope)], ['kustomization.yaml', stringify({ namespace: 'team-a', namePrefix: 'x-', resources: ['db.yaml'] })]]);
+    await expect(renderSync({ files: asInputs(await files('team-a/db')), path: '' }, withKeys())).rejects.toThrow(/db\.yaml was sealed for name db and may not be renamed \(scope\)/);
+    await expect(renderSync({ files: asInputs(await files('team-b/')), path: '' }, withKeys())).rejects.toThrow(/sealed for namespace team-b and may not be moved to team-a/);
+    const ok = await renderSync({ files: asInputs(await files('team-a/')), path: '' }, withKeys());
+    expect(ok.manifests[0]!.object).toMatchObject({ metadata: { name: 'x-db', namespace: 'team-a', annotations: { 'sealops.dev/scope': 'team-a/' } } });
+  });
+
   it('refuses a strict SealedSecret renamed by a prefix, and accepts a namespace-wide one', async () => {
     const pub = createPublicKey(repoKeys.rsaPem);
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tok', namespace: 'team-a' }, stringData: { t: 'sealed-secret-val-9' } };

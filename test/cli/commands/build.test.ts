@@ -57,6 +57,19 @@ describe('sealops build', () => {
     expect(docs(r.stdout)[0]!).toMatchObject({ metadata: { annotations: { note: 'hello world in the-lab' } } });
   });
 
+  it('reads what sealops seal writes for a generator source: a dotenv sealed in place becomes the generated Secret', async () => {
+    mkdirSync(join(dir, 'repo', 'gen'), { recursive: true });
+    writeFileSync(join(dir, 'repo', 'gen', 'app.env'), 'API_KEY=generated-from-cli-5e1\n');
+    writeFileSync(join(dir, 'repo', 'gen', 'kustomization.yaml'), stringify({ namespace: 'g', secretGenerator: [{ name: 'app', envs: ['app.env'] }] }));
+    const sealed = await run(['seal', '-r', keys.recipient, '-i', 'repo/gen/app.env'], { cwd: dir });
+    expect(sealed.status).toBe(0);
+    const r = await run(['build', 'repo/gen', '-k', 'key.txt'], { cwd: dir });
+    expect(r.status).toBe(0);
+    const secret = docs(r.stdout)[0]!;
+    expect(secret.metadata.name).toMatch(/^app-[a-z0-9]{10}$/);
+    expect(secret.data).toEqual({ API_KEY: Buffer.from('generated-from-cli-5e1').toString('base64') });
+  });
+
   it('exits non-zero with the agent’s message on what the agent refuses, printing nothing', async () => {
     const r = await run(['build', 'repo/bad'], { cwd: dir });
     expect(r.status).not.toBe(0);
