@@ -194,7 +194,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     secrets = [...secrets, ...rendered.secrets];
     manifests = rendered.manifests;
   } catch (err) {
-    const reason = err instanceof SealopsError && err.code === 'INPUT' ? 'BuildFailed' : err instanceof SealopsError && err.code === 'ENVIRONMENT' ? 'BuildFailed' : 'DecryptionFailed';
+    // A refused or broken build (bad input, kustomize missing) is BuildFailed; everything else failed to unseal.
+    const reason = err instanceof SealopsError && (err.code === 'INPUT' || err.code === 'ENVIRONMENT') ? 'BuildFailed' : 'DecryptionFailed';
     return finish({ ok: false, stalled: true, reason, message: describe(err) });
   }
 
