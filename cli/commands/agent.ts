@@ -40,6 +40,7 @@ interface AgentOptions {
   concurrency?: string;
   leaderElect?: boolean;
   generateKeys?: boolean;
+  kustomize?: string;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -63,6 +64,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--work-dir <DIR>', 'private folder for fetched repositories (default: $SEALOPS_WORK_DIR or a temp folder)')
     .option('--listen <PORT>', 'serve /healthz, /readyz, /metrics, /v1/cert.pem and /v1/recipients on this port (long-running mode only)', '8080')
     .option('--concurrency <N>', 'parallel API requests during apply', '8')
+    .option('--kustomize <PATH>', 'kustomize binary (default: $SEALOPS_KUSTOMIZE, then kustomize on PATH)')
     .option('--generate-keys', 'create the keys Secret sealops-keys with a new key set when it is missing (default in long-running mode, by the leader only)')
     .option('--no-generate-keys', 'never create the keys Secret (default with --once)')
     .option('--no-leader-elect', 'do not take the Lease sealops-agent in the agent namespace before reconciling (long-running mode)')
@@ -85,6 +87,7 @@ export function register(program: Command, io: CliIo): void {
         namespace: opts.namespace,
         workRoot: opts.workDir ?? io.env.SEALOPS_WORK_DIR ?? join(tmpdir(), 'sealops-agent'),
         concurrency,
+        ...(opts.kustomize ?? io.env.SEALOPS_KUSTOMIZE ? { kustomize: { binary: opts.kustomize ?? io.env.SEALOPS_KUSTOMIZE } } : {}),
       };
       try {
         if (opts.once) {

@@ -6,10 +6,10 @@
  */
 import { describe, SealopsError } from '../errors.js';
 import { SourceError } from '../git/source.js';
-import { buildManifests } from '../build/index.js';
-import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo, type Unsealers } from './decrypt/index.js';
-import { createHash } from 'node:crypto';
-import { defaultUnsealers } from './decrypt/unsealers.js';
+import { keysDigest, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo } from './decrypt/index.js';
+import { renderSync, type BuildMemo } from './render.js';
+import { loadPostBuild } from './postbuild.js';
+import type { KustomizeOptions } from '../build/kustomize.js';
 import { applyManifests, ApplyError, type AppliedObject, type ApplyCache } from './apply/index.js';
 import { pruneStale, type PruneResult } from './prune/index.js';
 import { readInventory, staleEntries, type InventoryEntry } from './inventory.js';
@@ -31,12 +31,14 @@ export interface AgentContext {
   readonly workRoot: string;
   /** Parallel API requests during apply. */
   readonly concurrency?: number;
-  /** Format readers (the library's own by default). */
-  readonly unsealers?: Unsealers;
+  /** kustomize binary and limits (default: kustomize on PATH, default limits). */
+  readonly kustomize?: KustomizeOptions;
   /** Per-Sync memory of the last apply, kept across reconciles by a long-running agent. */
   readonly applyCaches?: Map<string, ApplyCache>;
   /** Per-Sync memory of unsealed objects (see DecryptMemo), kept with the digest of the keys used. */
   readonly decryptMemos?: Map<string, { keys: string; memo: DecryptMemo }>;
+  /** Per-Sync memory of the last build (see BuildMemo). */
+  readonly buildMemos?: Map<string, BuildMemo>;
 }
 
 /** Result of one reconcile. */
@@ -64,7 +66,7 @@ const SOURCE_REASONS: Record<string, string> = {
   GitFailed: 'GitFailed',
 };
 
-async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, unsealers: Unsealers): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
+async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
   const ns = spec.decryptionSecretRef ? sync.metadata.namespace : ctx.agentNamespace;
   const name = spec.decryptionSecretRef ?? DEFAULT_KEYS_SECRET;
   let entries: Record<string, string>;
@@ -74,7 +76,7 @@ async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, uns
     const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : 'could not be read';
     throw new SealopsError('KEY', `failed to load decryption keys from secret ${ns}/${name}: ${why}`, { cause: err });
   }
-  return { keys: loadDecryptionKeys(entries, unsealers), secrets: Object.values(entries) };
+  return { keys: loadDecryptionKeys(entries), secrets: Object.values(entries) };
 }
 
 /** Reconciles `sync` once and writes its status. Never throws for a pipeline failure; returns it. */
@@ -121,12 +123,12 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     log.info('suspended; skipping');
     return { ok: true, reason: 'Suspended', message: 'reconciliation is suspended', suspended: true };
   }
-  const unsealers = ctx.unsealers ?? defaultUnsealers();
 
   // 1. source
   let snapshot;
   try {
-    const fetched = await fetchSyncSource(ctx.client, owner, spec, ctx.workRoot);
+    // The whole repository: an overlay reaches its bases outside spec.path.
+    const fetched = await fetchSyncSource(ctx.client, owner, { ...spec, path: '' }, ctx.workRoot);
     snapshot = fetched.snapshot;
     secrets = fetched.secrets;
   } catch (err) {
@@ -154,28 +156,46 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   // 2. build, 3. decrypt
   let manifests;
   try {
-    const built = buildManifests(snapshot.files);
-    for (const s of built.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
-    const needsKeys = built.manifests.some((m) => unsealers.isSopsEncrypted(m.object) || unsealers.isSealedSecret(m.object));
-    let keys: DecryptionKeys = { ageIdentities: [], rsaKeys: [] };
     let memo: DecryptMemo | undefined;
-    if (needsKeys) {
-      const loaded = await loadKeys(ctx, sync, spec, unsealers);
+    const keys = async (): Promise<DecryptionKeys> => {
+      const loaded = await loadKeys(ctx, sync, spec);
       secrets = [...secrets, ...loaded.secrets];
-      keys = loaded.keys;
       if (ctx.decryptMemos) {
-        const keyDigest = createHash('sha256').update(loaded.secrets.join('\0')).digest('base64');
+        const keyDigest = keysDigest(loaded.secrets);
         const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
         let held = ctx.decryptMemos.get(memoKey);
         if (!held || held.keys !== keyDigest) ctx.decryptMemos.set(memoKey, (held = { keys: keyDigest, memo: { previous: new Map() } }));
         memo = held.memo;
       }
+      return loaded.keys;
+    };
+    // Secret-sourced values join the redaction list before anything can report them.
+    const postBuild = spec.postBuild ? await loadPostBuild(ctx.client, owner.namespace, spec.postBuild) : undefined;
+    if (postBuild) secrets = [...secrets, ...postBuild.secrets];
+    const input = {
+      files: snapshot.files,
+      path: spec.path,
+      components: spec.components,
+      targetNamespace: spec.targetNamespace,
+      kustomize: ctx.kustomize,
+      ...(postBuild ? { postBuild: postBuild.values } : {}),
+    };
+    let buildMemo: { key: string; slot: BuildMemo } | undefined;
+    if (ctx.buildMemos) {
+      const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
+      let slot = ctx.buildMemos.get(memoKey);
+      if (!slot) ctx.buildMemos.set(memoKey, (slot = {}));
+      const pb = postBuild ? JSON.stringify(Object.entries(postBuild.values.vars).sort()) : '';
+      buildMemo = { key: keysDigest([snapshot.commit, spec.path, JSON.stringify(spec.components), spec.targetNamespace ?? '', pb, JSON.stringify(ctx.kustomize ?? {})]), slot };
     }
-    const decrypted = await decryptManifests(built, keys, unsealers, memo);
-    secrets = [...secrets, ...decrypted.secrets];
-    manifests = decrypted.manifests;
+    const rendered = await renderSync(input, { keys, memo: () => memo }, buildMemo);
+    for (const s of rendered.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
+    log.debug('built', { kustomization: rendered.kustomization, kustomizeMs: rendered.kustomizeMs, objects: rendered.manifests.length, unsealed: rendered.unsealed });
+    secrets = [...secrets, ...rendered.secrets];
+    manifests = rendered.manifests;
   } catch (err) {
-    const reason = err instanceof SealopsError && err.code === 'INPUT' ? 'BuildFailed' : 'DecryptionFailed';
+    // A refused or broken build (bad input, kustomize missing) is BuildFailed; everything else failed to unseal.
+    const reason = err instanceof SealopsError && (err.code === 'INPUT' || err.code === 'ENVIRONMENT') ? 'BuildFailed' : 'DecryptionFailed';
     return finish({ ok: false, stalled: true, reason, message: describe(err) });
   }
 

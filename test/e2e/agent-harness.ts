@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { KubeClient, Discovery, Logger, reconcileSync, type SyncObject, type ReconcileOutcome } from '../../src/agent/index.js';
+import { KubeClient, Discovery, Logger, reconcileSync, type SyncObject, type ReconcileOutcome } from '../../src/index.js';
 import { sealSecret } from '../../src/formats/sealedsecret/index.js';
 import { adminKubeconfigPath } from '../support/kube.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
