@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { KubeClient, Discovery, Logger, loadKubeConfig, reconcileSync, sealSecret } from '../dist/src/index.js';
 import { startControlPlane } from '../dist/test/cluster/control-plane.js';
+import { prepareBenchSync } from './lib/support.mjs';
 
 const CONFIGMAPS = 800;
 const SEALED = 200;
@@ -45,24 +46,8 @@ process.stdout.write('starting control plane…\n');
 const cp = await startControlPlane({ controllerManager: false });
 const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), 16);
 try {
-  const crd = (await import('yaml')).parse((await import('node:fs')).readFileSync(new URL('../deploy/crd-sync.yaml', import.meta.url), 'utf8'));
-  await client.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, { body: crd, contentType: 'application/apply-patch+yaml', query: { fieldManager: 'bench', force: 'true' } });
-  await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sealops-system' } } });
-  await client.request('POST', '/api/v1/namespaces/sealops-system/secrets', {
-    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sealops-keys' }, stringData: { 'cluster.pem': privateKey.export({ type: 'pkcs8', format: 'pem' }) } },
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      await client.request('GET', '/apis/sealops.dev/v1alpha1/syncs');
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  await client.request('POST', '/apis/sealops.dev/v1alpha1/namespaces/sealops-system/syncs', {
-    body: { apiVersion: 'sealops.dev/v1alpha1', kind: 'Sync', metadata: { name: 'bench' }, spec: { source: { url: `file://${repo}`, ref: { branch: 'main' } }, path: 'apps' } },
-  });
-  const ctx = { client, discovery: new Discovery(client), log: new Logger(() => undefined), agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map() };
+  await prepareBenchSync(client, { keys: { 'cluster.pem': privateKey.export({ type: 'pkcs8', format: 'pem' }) }, namespaces: ['sealops-system'], spec: { source: { url: `file://${repo}`, ref: { branch: 'main' } }, path: 'apps' } });
+  const ctx = { client, discovery: new Discovery(client), log: new Logger(() => undefined), agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map(), buildMemos: new Map() };
   const step = async (label, context = ctx) => {
     const sync = await client.request('GET', '/apis/sealops.dev/v1alpha1/namespaces/sealops-system/syncs/bench');
     const before = client.requests;

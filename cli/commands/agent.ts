@@ -25,6 +25,7 @@ interface AgentOptions {
   leaderElect?: boolean;
   leaseDuration?: string;
   generateKeys?: boolean;
+  kustomize?: string;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -48,6 +49,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--work-dir <DIR>', 'private folder for fetched repositories (default: $SEALOPS_WORK_DIR or a temp folder)')
     .option('--listen <PORT>', 'serve /healthz, /readyz, /metrics, /v1/cert.pem and /v1/recipients on this port (long-running mode only)', '8080')
     .option('--concurrency <N>', 'parallel API requests during apply', '8')
+    .option('--kustomize <PATH>', 'kustomize binary (default: $SEALOPS_KUSTOMIZE, then kustomize on PATH)')
     .option('--generate-keys', 'create the keys Secret sealops-keys with a new key set when it is missing (default in long-running mode, by the leader only)')
     .option('--no-generate-keys', 'never create the keys Secret (default with --once)')
     .option('--lease-duration <SECONDS>', 'how long the leader Lease holds without renewal; renewed every third of it', '15')
@@ -73,6 +75,7 @@ export function register(program: Command, io: CliIo): void {
         namespace: opts.namespace,
         workRoot: opts.workDir ?? io.env.SEALOPS_WORK_DIR ?? join(tmpdir(), 'sealops-agent'),
         concurrency,
+        ...(opts.kustomize ?? io.env.SEALOPS_KUSTOMIZE ? { kustomize: { binary: opts.kustomize ?? io.env.SEALOPS_KUSTOMIZE } } : {}),
       };
       try {
         if (opts.once) {

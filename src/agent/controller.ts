@@ -10,7 +10,9 @@ import { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
 import { reconcileSync, type AgentContext, type ReconcileOutcome } from './reconcile.js';
 import { parseSyncSpec, SYNC_API_VERSION, SYNC_PLURAL, type SyncObject } from './sync.js';
-import type { DecryptMemo, Unsealers } from './decrypt/index.js';
+import type { DecryptMemo } from './decrypt/index.js';
+import type { KustomizeOptions } from '../build/kustomize.js';
+import type { BuildMemo } from './render.js';
 import type { ApplyCache } from './apply/index.js';
 
 /** Options of the controller and of {@link reconcileAllOnce}. */
@@ -25,7 +27,8 @@ export interface ControllerOptions {
   readonly concurrency?: number;
   /** First retry delay after a failure (default 5 s); doubles up to the Sync's interval. */
   readonly backoffBaseMs?: number;
-  readonly unsealers?: Unsealers;
+  /** kustomize binary and limits. */
+  readonly kustomize?: KustomizeOptions;
   /** When given, reconciles run only while it returns true (leader election). */
   readonly canReconcile?: () => boolean;
   /**
@@ -57,7 +60,7 @@ function context(options: ControllerOptions, discovery: Discovery): AgentContext
     agentNamespace: options.agentNamespace,
     workRoot: options.workRoot,
     concurrency: options.concurrency,
-    unsealers: options.unsealers,
+    ...(options.kustomize ? { kustomize: options.kustomize } : {}),
   };
 }
 
@@ -119,6 +122,7 @@ export class Controller {
   private discoveredAt = Date.now();
   private readonly applyCaches = new Map<string, ApplyCache>();
   private readonly decryptMemos = new Map<string, { keys: string; memo: DecryptMemo }>();
+  private readonly buildMemos = new Map<string, BuildMemo>();
   /** What every reconcile of this controller runs with (caches kept across reconciles). */
   private readonly ctx: AgentContext;
   private wake: (() => void) | undefined;
@@ -129,7 +133,7 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.discovery = new Discovery(options.client);
-    this.ctx = { ...context(options, this.discovery), applyCaches: this.applyCaches, decryptMemos: this.decryptMemos, signal: this.abort.signal };
+    this.ctx = { ...context(options, this.discovery), applyCaches: this.applyCaches, decryptMemos: this.decryptMemos, buildMemos: this.buildMemos, signal: this.abort.signal };
   }
 
   private mayReconcile(): boolean {
@@ -218,6 +222,7 @@ export class Controller {
               if (s.metadata.uid) {
                 this.applyCaches.delete(s.metadata.uid);
                 this.decryptMemos.delete(s.metadata.uid);
+                this.buildMemos.delete(s.metadata.uid);
               }
             } else if (type === 'ADDED' || type === 'MODIFIED') this.upsert(s);
           },

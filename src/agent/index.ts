@@ -9,6 +9,8 @@ export * from './inventory.js';
 export * from './sync.js';
 export * from './log.js';
 export * from './reconcile.js';
+export * from './render.js';
+export * from './postbuild.js';
 export * from './controller.js';
 export * from './leader.js';
 export * from './keys.js';

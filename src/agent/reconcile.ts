@@ -6,12 +6,12 @@
  */
 import { describe, SealopsError } from '../errors.js';
 import { SourceError } from '../git/source.js';
-import { buildManifests } from '../build/index.js';
-import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo, type Unsealers } from './decrypt/index.js';
-import { createHash } from 'node:crypto';
-import { buildOffThread, decryptOffThread } from './offthread.js';
+import { keysDigest, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo } from './decrypt/index.js';
+import { renderSync, type BuildMemo } from './render.js';
+import { loadPostBuild } from './postbuild.js';
+import type { KustomizeOptions } from '../build/kustomize.js';
 import { checkPqIdentity, checkX25519Identity } from '../crypto/age-x25519.js';
-import { defaultUnsealers } from './decrypt/unsealers.js';
+import { parseAgeIdentities } from '../keys/index.js';
 import { applyManifests, ApplyError, type AppliedObject, type ApplyCache } from './apply/index.js';
 import { pruneStale, type PruneResult } from './prune/index.js';
 import { readInventory, staleEntries, type InventoryEntry } from './inventory.js';
@@ -19,7 +19,7 @@ import { fetchSyncSource, readSecretEntries } from './source/index.js';
 import { changeNote, completion, mergeConditions, outcomeConditions, patchSyncStatus, progressingConditions, recordEvent, safeMessage, stageReason } from './status/index.js';
 import { DEFAULT_KEYS_SECRET, massDeletionOverride, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
-import { decryptedValues, redactFieldValues } from './redact/index.js';
+import { redactFieldValues } from './redact/index.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
 
@@ -34,12 +34,14 @@ export interface AgentContext {
   readonly workRoot: string;
   /** Parallel API requests during apply. */
   readonly concurrency?: number;
-  /** Format readers (the library's own by default). */
-  readonly unsealers?: Unsealers;
+  /** kustomize binary and limits (default: kustomize on PATH, default limits). */
+  readonly kustomize?: KustomizeOptions;
   /** Per-Sync memory of the last apply, kept across reconciles by a long-running agent. */
   readonly applyCaches?: Map<string, ApplyCache>;
   /** Per-Sync memory of unsealed objects (see DecryptMemo), kept with the digest of the keys used. */
   readonly decryptMemos?: Map<string, { keys: string; memo: DecryptMemo }>;
+  /** Per-Sync memory of the last build (see BuildMemo). */
+  readonly buildMemos?: Map<string, BuildMemo>;
   /**
    * Write fencing by leader election: `canWrite` is asked before every write and before the
    * status is written; `signal` aborts when the term ends (requests in flight are abandoned).
@@ -84,7 +86,7 @@ const SOURCE_REASONS: Record<string, string> = {
   GitFailed: 'GitFailed',
 };
 
-async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, unsealers: Unsealers): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
+async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
   const ns = spec.decryptionSecretRef ? sync.metadata.namespace : ctx.agentNamespace;
   const name = spec.decryptionSecretRef ?? DEFAULT_KEYS_SECRET;
   let entries: Record<string, string>;
@@ -94,8 +96,8 @@ async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, uns
     const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : 'could not be read';
     throw new SealopsError('KEY', `failed to load decryption keys from secret ${ns}/${name}: ${why}`, { cause: err });
   }
-  const keys = loadDecryptionKeys(entries, unsealers);
-  checkAgeEntries(entries, unsealers);
+  const keys = loadDecryptionKeys(entries);
+  checkAgeEntries(entries);
   return { keys, secrets: Object.values(entries) };
 }
 
@@ -104,10 +106,10 @@ async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, uns
  * encoding): found here it is a broken keys Secret, found at decryption it would read as a
  * broken sealed file.
  */
-function checkAgeEntries(entries: Readonly<Record<string, string>>, unsealers: Unsealers): void {
+function checkAgeEntries(entries: Readonly<Record<string, string>>): void {
   for (const [name, text] of Object.entries(entries)) {
     if (!name.endsWith('.agekey')) continue;
-    for (const identity of unsealers.parseAgeIdentities(text)) {
+    for (const identity of parseAgeIdentities(text)) {
       try {
         if (identity.startsWith('AGE-SECRET-KEY-PQ-1')) checkPqIdentity(identity);
         else checkX25519Identity(identity);
@@ -184,13 +186,13 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     log.info('suspended; skipping');
     return { ok: true, reason: 'Suspended', message: 'reconciliation is suspended', suspended: true };
   }
-  const unsealers = ctx.unsealers ?? defaultUnsealers();
 
   // 1. source
   let snapshot;
   try {
     checkpoint();
-    const fetched = await fetchSyncSource(client, owner, spec, ctx.workRoot);
+    // The whole repository: an overlay reaches its bases outside spec.path.
+    const fetched = await fetchSyncSource(client, owner, { ...spec, path: '' }, ctx.workRoot);
     snapshot = fetched.snapshot;
     secrets = fetched.secrets;
   } catch (err) {
@@ -218,37 +220,54 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   // 2. build, 3. decrypt
   let manifests;
   let stage: 'build' | 'keys' | 'decrypt' = 'build';
-  // Files that held sealed values: the API server's echo of their objects is never published.
-  const sealedFiles = new Set<string>();
+  // Set once something was unsealed: the API server's echo of rejected objects is then never published.
+  let unsealedAny = false;
   try {
     checkpoint();
-    // The library's own readers run off the main thread; injected ones (tests) run inline.
-    const built = ctx.unsealers ? buildManifests(snapshot.files) : await buildOffThread(snapshot.files, signal);
-    for (const s of built.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
-    const needsKeys = built.manifests.some((m) => unsealers.isSopsEncrypted(m.object) || unsealers.isSealedSecret(m.object));
-    let keys: DecryptionKeys = { ageIdentities: [], rsaKeys: [] };
     let memo: DecryptMemo | undefined;
-    if (needsKeys) {
+    const keys = async (): Promise<DecryptionKeys> => {
       stage = 'keys';
-      const loaded = await loadKeys({ ...ctx, client }, sync, spec, unsealers);
+      const loaded = await loadKeys({ ...ctx, client }, sync, spec);
       secrets = [...secrets, ...loaded.secrets];
-      keys = loaded.keys;
       if (ctx.decryptMemos) {
-        const keyDigest = createHash('sha256').update(loaded.secrets.join('\0')).digest('base64');
+        const keyDigest = keysDigest(loaded.secrets);
         const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
         let held = ctx.decryptMemos.get(memoKey);
         if (!held || held.keys !== keyDigest) ctx.decryptMemos.set(memoKey, (held = { keys: keyDigest, memo: { previous: new Map() } }));
         memo = held.memo;
       }
+      stage = 'decrypt';
+      return loaded.keys;
+    };
+    // Secret-sourced values join the redaction list before anything can report them.
+    const postBuild = spec.postBuild ? await loadPostBuild(ctx.client, owner.namespace, spec.postBuild) : undefined;
+    if (postBuild) secrets = [...secrets, ...postBuild.secrets];
+    const input = {
+      files: snapshot.files,
+      path: spec.path,
+      components: spec.components,
+      targetNamespace: spec.targetNamespace,
+      kustomize: ctx.kustomize,
+      ...(postBuild ? { postBuild: postBuild.values } : {}),
+    };
+    let buildMemo: { key: string; slot: BuildMemo } | undefined;
+    if (ctx.buildMemos) {
+      const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
+      let slot = ctx.buildMemos.get(memoKey);
+      if (!slot) ctx.buildMemos.set(memoKey, (slot = {}));
+      const pb = postBuild ? JSON.stringify(Object.entries(postBuild.values.vars).sort()) : '';
+      buildMemo = { key: keysDigest([snapshot.commit, spec.path, JSON.stringify(spec.components), spec.targetNamespace ?? '', pb, JSON.stringify(ctx.kustomize ?? {})]), slot };
     }
-    stage = 'decrypt';
-    checkpoint();
-    const decrypted = ctx.unsealers ? await decryptManifests(built, keys, unsealers, memo) : await decryptOffThread(built, keys, memo, signal);
-    secrets = [...secrets, ...decrypted.secrets, ...collectDecrypted(built.manifests, decrypted.manifests, sealedFiles)];
-    manifests = decrypted.manifests;
+    const rendered = await renderSync(input, { keys, memo: () => memo }, buildMemo);
+    for (const s of rendered.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
+    log.debug('built', { kustomization: rendered.kustomization, kustomizeMs: rendered.kustomizeMs, objects: rendered.manifests.length, unsealed: rendered.unsealed });
+    secrets = [...secrets, ...rendered.secrets];
+    manifests = rendered.manifests;
+    unsealedAny = rendered.unsealed > 0;
   } catch (err) {
     const why = err instanceof Interrupted ? err : interrupted();
     if (why) return finish({ ok: false, reason: why.reason, message: why.message });
+    // The stage that failed names the reason: build (kustomize included), keys, or decrypt.
     return finish({ ok: false, stalled: true, reason: stageReason(stage), message: describe(err) });
   }
 
@@ -272,8 +291,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     let message = describe(err);
     let written: AppliedObject[] = [];
     if (err instanceof ApplyError) {
-      // The API server echoes the rejected object's values: never publish them for sealed objects.
-      const shown = (f: { file: string; message: string }): string => (sealedFiles.has(f.file) ? redactFieldValues(f.message) : f.message);
+      // The API server echoes the rejected object's values: once anything was unsealed, keep only field paths and reasons.
+      const shown = (f: { file: string; message: string }): string => (unsealedAny ? redactFieldValues(f.message) : f.message);
       message = `${err.message}: ${err.failures.map((f) => `${f.object} (${f.file}): ${shown(f)}`).join('; ')}`;
       written = err.written;
     }
@@ -336,21 +355,6 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   }
   const done = completion(revision, counts, { blocked: pruned.blocked, failures: pruned.failures.map((f) => ({ id: f.entry.id, message: f.message })) }, new Date().toISOString());
   return finish({ ok: done.ok, reason: done.reason, message: done.message, revision, counts }, { inventory: { entries: inventory }, ...done.revisionFields });
-}
-
-/**
- * Lists every value the decrypt stage produced, comparing each object with its sealed form,
- * and notes the files that held sealed values. Kept apart from the decrypt stage so the stage
- * can change without redaction losing track.
- */
-function collectDecrypted(sealed: readonly { object: unknown; file: string }[], unsealed: readonly { object: unknown; file: string }[], files: Set<string>): string[] {
-  const out: string[] = [];
-  sealed.forEach((m, i) => {
-    const values = decryptedValues(m.object, unsealed[i]?.object);
-    if (values.length) files.add(m.file);
-    out.push(...values);
-  });
-  return out;
 }
 
 /** The reconcile's total time limit: spec.timeout (default 2m). */

@@ -101,6 +101,40 @@ export interface SyncSpec {
   readonly maxDeletionPercent: number;
   /** Lifts {@link maxDeletionPercent}. */
   readonly allowMassDeletion: boolean;
+  /** Kustomize Components added to the build, relative to {@link path} (Flux's `spec.components`). */
+  readonly components: readonly string[];
+  /** Namespace set on every namespaced object (Flux's `spec.targetNamespace`). */
+  readonly targetNamespace?: string;
+  /** Post-build variable substitution (Flux's `spec.postBuild`); absent means none. */
+  readonly postBuild?: PostBuildSpec;
+}
+
+/** `spec.postBuild`: variables, and ConfigMaps/Secrets of the Sync's namespace to read them from. */
+export interface PostBuildSpec {
+  readonly substitute: Readonly<Record<string, string>>;
+  readonly substituteFrom: readonly { readonly kind: 'ConfigMap' | 'Secret'; readonly name: string; readonly optional: boolean }[];
+}
+
+function parsePostBuild(value: unknown): PostBuildSpec | undefined {
+  if (value === undefined || value === null) return undefined;
+  const pb = rec(value);
+  if (!pb) throw new InputError('failed to read Sync spec: spec.postBuild must be an object');
+  const substitute: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rec(pb.substitute) ?? {})) {
+    if (typeof v !== 'string') throw new InputError(`failed to read Sync spec: spec.postBuild.substitute.${k} must be a string`);
+    substitute[k] = v;
+  }
+  if (pb.substituteFrom !== undefined && !Array.isArray(pb.substituteFrom)) throw new InputError('failed to read Sync spec: spec.postBuild.substituteFrom must be a list');
+  const substituteFrom = ((pb.substituteFrom as unknown[] | undefined) ?? []).map((entry, i) => {
+    const e = rec(entry);
+    const kind = e?.kind;
+    const name = e?.name;
+    if ((kind !== 'ConfigMap' && kind !== 'Secret') || typeof name !== 'string' || name === '') {
+      throw new InputError(`failed to read Sync spec: spec.postBuild.substituteFrom[${i}] needs kind ConfigMap or Secret and a name`);
+    }
+    return { kind, name, optional: e?.optional === true } as const;
+  });
+  return { substitute, substituteFrom };
 }
 
 function rec(v: unknown): Record<string, unknown> | undefined {
@@ -175,8 +209,19 @@ export function parseSyncSpec(value: unknown): SyncSpec {
   if (!Number.isInteger(maxDeletionPercent) || maxDeletionPercent < 0 || maxDeletionPercent > 100) {
     throw new InputError('failed to read Sync spec: spec.deletionGuard.maxPercent must be an integer from 0 to 100');
   }
+  const components = spec.components ?? [];
+  if (!Array.isArray(components) || components.some((c) => typeof c !== 'string' || c === '')) {
+    throw new InputError('failed to read Sync spec: spec.components must be a list of paths');
+  }
+  const targetNamespace = optString(spec.targetNamespace, 'spec.targetNamespace');
+  if (targetNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(targetNamespace)) {
+    throw new InputError('failed to read Sync spec: spec.targetNamespace must be a namespace name');
+  }
   return {
     source: { url, ref, secretRef, ...(verify ? { verify } : {}), ...(maxFileBytes ? { maxFileBytes } : {}), ...(maxTotalBytes ? { maxTotalBytes } : {}) },
+    components: components as string[],
+    ...(spec.postBuild !== undefined && spec.postBuild !== null ? { postBuild: parsePostBuild(spec.postBuild) } : {}),
+    ...(targetNamespace ? { targetNamespace } : {}),
     path,
     intervalMs,
     timeoutMs,

@@ -46,6 +46,8 @@ export interface BuildResult {
   readonly files: ManifestFile[];
   /** Documents skipped by the rule above, with why (for logs; never their content). */
   readonly skipped: { file: string; doc: number; why: string }[];
+  /** Every file the build could read (the repository): where the decrypt stage finds sealed sources. */
+  readonly sources: readonly BuildInput[];
 }
 
 /** A file as the source stage hands it over. */
@@ -118,6 +120,42 @@ function validate(file: string, doc: number, value: Record<string, unknown>): Ku
 }
 
 /**
+ * Reads the objects of one file's text into `out` (the manifest rule above); `skipped` collects
+ * what was left out. Throws InputError naming the file for a malformed document.
+ */
+export function readManifestText(path: string, text: string, format: 'yaml' | 'json', out: Manifest[], skipped: BuildResult['skipped'], firstDoc = 0): void {
+  parseDocuments(path, text, format).forEach((value, index) => {
+    const doc = firstDoc + index;
+    if (value === null || value === undefined) return;
+    if (!isRecord(value)) return void skipped.push({ file: path, doc, why: 'not a mapping' });
+    if (value.apiVersion === undefined || value.kind === undefined) return void skipped.push({ file: path, doc, why: 'no apiVersion or kind' });
+    if (typeof value.apiVersion === 'string' && groupOf(value.apiVersion) === 'kustomize.config.k8s.io') {
+      return void skipped.push({ file: path, doc, why: 'kustomize configuration' });
+    }
+    if (value.kind === 'List' && value.apiVersion === 'v1' && Array.isArray(value.items)) {
+      for (const item of value.items) {
+        if (!isRecord(item)) throw new InputError(`failed to build ${path} (document ${doc + 1}): List item is not an object`);
+        out.push({ object: validate(path, doc, item), file: path, doc });
+      }
+      return;
+    }
+    out.push({ object: validate(path, doc, value), file: path, doc });
+  });
+}
+
+/** Throws InputError when two manifests define the same object. */
+export function assertUnique(manifests: readonly Manifest[]): void {
+  const seen = new Map<string, string>();
+  for (const m of manifests) {
+    const o = m.object;
+    const key = `${groupOf(o.apiVersion)}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const prior = seen.get(key);
+    if (prior !== undefined) throw new InputError(`failed to build ${m.file}: ${o.kind} ${o.metadata.name} is also defined in ${prior}`);
+    seen.set(key, m.file);
+  }
+}
+
+/**
  * Builds the object list from `files` (any order in; sorted by path out). Throws InputError
  * naming the file and document for a malformed manifest or a duplicate object.
  */
@@ -130,30 +168,8 @@ export function buildManifests(files: readonly BuildInput[]): BuildResult {
     const format = /\.json$/i.test(f.path) ? 'json' : 'yaml';
     const text = f.content.toString('utf8');
     kept.push({ path: f.path, text, format });
-    parseDocuments(f.path, text, format).forEach((value, doc) => {
-      if (value === null || value === undefined) return;
-      if (!isRecord(value)) return void skipped.push({ file: f.path, doc, why: 'not a mapping' });
-      if (value.apiVersion === undefined || value.kind === undefined) return void skipped.push({ file: f.path, doc, why: 'no apiVersion or kind' });
-      if (typeof value.apiVersion === 'string' && groupOf(value.apiVersion) === 'kustomize.config.k8s.io') {
-        return void skipped.push({ file: f.path, doc, why: 'kustomize configuration' });
-      }
-      if (value.kind === 'List' && value.apiVersion === 'v1' && Array.isArray(value.items)) {
-        for (const item of value.items) {
-          if (!isRecord(item)) throw new InputError(`failed to build ${f.path} (document ${doc + 1}): List item is not an object`);
-          manifests.push({ object: validate(f.path, doc, item), file: f.path, doc });
-        }
-        return;
-      }
-      manifests.push({ object: validate(f.path, doc, value), file: f.path, doc });
-    });
+    readManifestText(f.path, text, format, manifests, skipped);
   }
-  const seen = new Map<string, string>();
-  for (const m of manifests) {
-    const o = m.object;
-    const key = `${groupOf(o.apiVersion)}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    const prior = seen.get(key);
-    if (prior !== undefined) throw new InputError(`failed to build ${m.file}: ${o.kind} ${o.metadata.name} is also defined in ${prior}`);
-    seen.set(key, m.file);
-  }
-  return { manifests, files: kept, skipped };
+  assertUnique(manifests);
+  return { manifests, files: kept, skipped, sources: files };
 }

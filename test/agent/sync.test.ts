@@ -3,6 +3,23 @@ import { describe, expect, it } from 'vitest';
 import { massDeletionOverride, parseDuration, parseSyncSpec, revisionOf, type SyncObject } from '../../src/agent/sync.js';
 
 describe('parseSyncSpec', () => {
+  it('reads components, targetNamespace and postBuild with Flux’s names, and refuses malformed ones', () => {
+    const spec = parseSyncSpec({
+      source: { url: 'https://git.example/repo.git' },
+      components: ['../../components/monitoring'],
+      targetNamespace: 'tenant-a',
+      postBuild: { substitute: { cluster: 'eu-1' }, substituteFrom: [{ kind: 'ConfigMap', name: 'vars' }, { kind: 'Secret', name: 'tokens', optional: true }] },
+    });
+    expect(spec.components).toEqual(['../../components/monitoring']);
+    expect(spec.targetNamespace).toBe('tenant-a');
+    expect(spec.postBuild).toEqual({ substitute: { cluster: 'eu-1' }, substituteFrom: [{ kind: 'ConfigMap', name: 'vars', optional: false }, { kind: 'Secret', name: 'tokens', optional: true }] });
+    const base = { source: { url: 'https://git.example/repo.git' } };
+    expect(() => parseSyncSpec({ ...base, targetNamespace: 'Not_A_Namespace' })).toThrow(/spec\.targetNamespace/);
+    expect(() => parseSyncSpec({ ...base, components: 'x' })).toThrow(/spec\.components/);
+    expect(() => parseSyncSpec({ ...base, postBuild: { substituteFrom: [{ kind: 'Pod', name: 'x' }] } })).toThrow(/substituteFrom\[0\]/);
+    expect(() => parseSyncSpec({ ...base, postBuild: { substitute: { n: 3 } } })).toThrow(/substitute\.n must be a string/);
+  });
+
   it('applies the documented defaults', () => {
     const spec = parseSyncSpec({ source: { url: 'https://git.example/repo.git' } });
     expect(spec).toMatchObject({ path: '', intervalMs: 300_000, prune: true, suspend: false, maxDeletionPercent: 50, allowMassDeletion: false });

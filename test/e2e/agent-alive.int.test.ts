@@ -1,9 +1,5 @@
-// A repository that takes long to process does not starve the agent: while `sealops agent`
-// (the built CLI, long-running) parses a megabyte of YAML and decrypts a sealed Secret of
-// hundreds of keys, /healthz keeps answering and the leader Lease keeps being renewed; then a SIGTERM in the middle of an apply
-// ends the agent cleanly: it exits 0, releases the Lease, and the next agent converges.
-// "While" is established by order, not by time: each answer counts only when the Sync still
-// said Reconciling=True after it arrived.
+// Graceful shutdown of `sealops agent` (the built CLI, long-running): a SIGTERM in the middle of
+// an apply ends the agent cleanly: it exits 0, releases the Lease, and the next agent converges.
 // Needs `npm run build` first (npm test does it): the agent runs dist/cli/sealops.js.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -46,12 +42,7 @@ function condition(s: SyncObject | undefined, type: string): string | undefined 
   return s?.status?.conditions?.find((c) => c.type === type)?.status;
 }
 
-async function renewTime(): Promise<string | undefined> {
-  const lease = await client.request<{ spec: { renewTime?: string; holderIdentity?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${agentNs}/leases/sealops-agent`).catch(() => undefined);
-  return lease?.spec.renewTime;
-}
-
-describeWithCluster('the agent under a heavy repository', () => {
+describeWithCluster('the agent shut down gracefully', () => {
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`failed to find ${CLI}: run npm run build first`);
     keys = makeClusterKeys();
@@ -62,15 +53,7 @@ describeWithCluster('the agent under a heavy repository', () => {
     let secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: big\n  namespace: ${appNs}\nstringData:\n`;
     for (let i = 0; i < KEYS; i++) secret += `  key${i}: value-${i}-of-a-large-sealed-secret\n`;
     repo = createRepo();
-    // About 1 MiB of plain YAML that is no manifest: every byte is parsed, nothing is applied.
-    // Parsing it costs seconds of CPU (today superlinearly so), all of it synchronous.
-    const noise: string[] = [];
-    for (let i = 0, size = 0; size < 1024 * 1024; i++) {
-      const line = `k${i}: [a, b, {c: d, e: f}]\n`;
-      noise.push(line);
-      size += line.length;
-    }
-    repo.commitFiles({ 'big.sops.yaml': await sealSops(secret, { recipients: [keys.ageRecipient], format: 'yaml' }), 'noise.yaml': noise.join('') }, 'a heavy repository');
+    repo.commitFiles({ 'big.sops.yaml': await sealSops(secret, { recipients: [keys.ageRecipient], format: 'yaml' }) }, 'a sealed Secret');
   }, 300_000);
 
   afterAll(() => {
@@ -79,34 +62,11 @@ describeWithCluster('the agent under a heavy repository', () => {
     client?.close();
   });
 
-  it('answers /healthz and renews its Lease while it parses and decrypts', async () => {
-    const port = await freePort();
-    agent = startAgent(port, 'alive-a');
-    await createSync(client, syncNs, 'big', { source: { url: serveFile(repo.bareDir).url, ref: { branch: 'main' } }, interval: '1h' });
-    let healthyDuring = 0;
-    const renewalsDuring = new Set<string>();
-    let sawReconciling = false;
-    for (;;) {
-      const health = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
-      const renewed = await renewTime();
-      const sync = await getSync(client, syncNs, 'big');
-      if (condition(sync, 'Reconciling') === 'True') {
-        sawReconciling = true;
-        if (health === 200) healthyDuring++;
-        if (renewed) renewalsDuring.add(renewed);
-      }
-      if (condition(sync, 'Ready') === 'True' || condition(sync, 'Ready') === 'False' || agent.exitCode !== null) break;
-    }
-    expect(stderr).not.toContain('value-1-of-a-large-sealed-secret');
-    expect(condition(await getSync(client, syncNs, 'big'), 'Ready')).toBe('True');
-    expect(sawReconciling).toBe(true);
-    expect(healthyDuring).toBeGreaterThanOrEqual(1);
-    // At least two different renewTimes seen while it worked: the Lease was renewed meanwhile.
-    expect(renewalsDuring.size).toBeGreaterThanOrEqual(2);
-    expect(Object.keys((await secretValues(client, appNs, 'big')) ?? {})).toHaveLength(KEYS);
-  });
-
   it('on SIGTERM in the middle of an apply exits 0, releases its Lease, and the next agent converges', async () => {
+    agent = startAgent(await freePort(), 'alive-a');
+    await createSync(client, syncNs, 'big', { source: { url: serveFile(repo.bareDir).url, ref: { branch: 'main' } }, interval: '1h' });
+    await eventually('the first commit to be applied', async () => (condition(await getSync(client, syncNs, 'big'), 'Ready') === 'True' ? true : undefined), 120_000);
+    expect(Object.keys((await secretValues(client, appNs, 'big')) ?? {})).toHaveLength(KEYS);
     const files: Record<string, string> = {};
     for (let i = 0; i < 300; i++) files[`cm/${String(i).padStart(3, '0')}.yaml`] = configMap(appNs, `cm-${i}`, { i: String(i) });
     repo.commitFiles(files, 'many objects');
@@ -115,7 +75,7 @@ describeWithCluster('the agent under a heavy repository', () => {
       (await client.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${appNs}/configmaps`, { query: { labelSelector: 'sealops.dev/name=big' } })).items.length;
     await eventually('the apply of the new commit to start', async () => ((await owned()) > 0 ? true : undefined), 120_000);
     const exited = new Promise<number | null>((r) => agent!.once('exit', (code) => r(code)));
-    agent!.kill('SIGTERM');
+    agent.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toContain('agent stopped');
     const lease = await client.request<{ spec: { holderIdentity?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${agentNs}/leases/sealops-agent`);

@@ -75,7 +75,6 @@ export function makeFixture(appNs: string, keys: ClusterKeys, values: { sopsPass
     'deploy/app.yml': deployment(appNs, 'web'),
     'deploy/sealed.yaml': sealedFile(appNs, values.sealedToken, keys),
     'README.md': '# not a manifest\n',
-    'deploy/kustomization.yaml': stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [] }),
   };
   if (withSops) files['deploy/db.sops.yaml'] = sopsFile(appNs, values.sopsPassword, keys);
   return { appNs, group, files, ...values };

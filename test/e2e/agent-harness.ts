@@ -8,11 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { Logger, reconcileSync, type SyncObject, type ReconcileOutcome } from '../../src/agent/index.js';
-import { Discovery } from '../../src/kube/discovery.js';
+import { KubeClient, Discovery, Logger, reconcileSync, type SyncObject, type ReconcileOutcome } from '../../src/index.js';
 import { sealSecret } from '../../src/formats/sealedsecret/index.js';
 import { adminKubeconfigPath } from '../support/kube.js';
-import { KubeClient, loadKubeConfig } from '../../src/kube/client.js';
+import { loadKubeConfig } from '../../src/kube/client.js';
 import { peerPath } from '../support/peers.js';
 
 /** The admin raw client for the run's control plane. */

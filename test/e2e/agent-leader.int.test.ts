@@ -2,8 +2,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithCluster } from '../support/kube.js';
 import { adminClient, createNs } from './agent-harness.js';
-import { LeaderElector } from '../../src/agent/index.js';
-import type { KubeClient } from '../../src/kube/client.js';
+import { LeaderElector, type KubeClient } from '../../src/index.js';
 
 let client: KubeClient;
 let ns: string;

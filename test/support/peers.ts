@@ -22,7 +22,8 @@ export type PeerName =
   | 'age-keygen'
   | 'git'
   | 'sshd'
-  | 'ssh';
+  | 'ssh'
+  | 'kustomize';
 
 const CONTROL_PLANE = new Set<PeerName>(['etcd', 'kube-apiserver', 'kube-controller-manager']);
 

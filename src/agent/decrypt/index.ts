@@ -1,14 +1,21 @@
 /**
- * Decrypt stage: SOPS-sealed manifests and SealedSecrets become plain objects in memory.
+ * Decrypt stage: SOPS-sealed objects, SealedSecrets and Secrets generated from sealed sources
+ * become plain objects in memory (see objects.ts for the checks and the scope rule).
  *
  * Fail closed: any sealed object that cannot be opened and verified stops the reconcile with
- * an error naming the file (and the key path, as the SOPS reader reports it); nothing is
- * applied. {@link assertNothingSealed} is the last check before the API server sees anything.
+ * an error naming the file; nothing is applied. {@link assertNothingSealed} is the last check
+ * before the API server sees anything. The stage calls the format layer directly, opens each
+ * sealed file once, and collects every decrypted value, whatever its field, for redaction.
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { DecryptError, InputError, SealopsError, describe, redact } from '../../errors.js';
 import type { BuildResult, KubeObject, Manifest } from '../../build/index.js';
-import { defaultUnsealers } from './unsealers.js';
+import { isSealedSecret } from '../../formats/sealedsecret/index.js';
+import { loadRsaPrivateKeys, parseAgeIdentities } from '../../keys/index.js';
+import { indexSealedSources, sopsOpener, type Remember, type SealedIndex } from './sources.js';
+import { isGeneratedFromSealed, openGeneratedSecret, openSealedSecret, openSopsObject, where } from './objects.js';
+
+export { SEALED_MARKER, SCOPE_ANNOTATION } from './objects.js';
 
 /** Keys the cluster holds, loaded from the keys Secret. */
 export interface DecryptionKeys {
@@ -18,98 +25,13 @@ export interface DecryptionKeys {
   readonly rsaKeys: readonly KeyObject[];
 }
 
-/** The format readers the stage uses; the default binds the sealops library's own. */
-export interface Unsealers {
-  decryptSopsDocuments(text: string, options: { identities: string[]; format?: 'yaml' | 'json'; source?: string }): Promise<unknown[]>;
-  isSopsEncrypted(doc: unknown): boolean;
-  unsealSealedSecret(obj: unknown, privateKeys: KeyObject[]): unknown;
-  isSealedSecret(obj: unknown): boolean;
-  parseAgeIdentities(text: string): string[];
-  loadRsaPrivateKeys(text: string): KeyObject[];
-}
-
 /** What the stage produced. */
 export interface DecryptResult {
   readonly manifests: Manifest[];
-  /** Plaintext values now held in memory: every report is redacted against these. */
+  /** Plaintext values now held in memory (every field of every unsealed object): every report is redacted against these. */
   readonly secrets: string[];
   /** How many objects were unsealed. */
   readonly unsealed: number;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Collects every string and decoded `data` value of a Secret-like object for redaction. */
-function secretValues(obj: Record<string, unknown>, out: string[]): void {
-  const data = obj.data;
-  if (isRecord(data)) {
-    for (const v of Object.values(data)) {
-      if (typeof v === 'string') {
-        out.push(v);
-        out.push(Buffer.from(v, 'base64').toString('utf8'));
-      }
-    }
-  }
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') out.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (isRecord(v)) Object.values(v).forEach(walk);
-  };
-  walk(obj.stringData);
-}
-
-/** Folds `stringData` into base64 `data`, as the API server would, so diffs compare like with like. */
-export function normalizeSecret(obj: KubeObject): KubeObject {
-  if (obj.kind !== 'Secret' || obj.apiVersion !== 'v1' || !isRecord(obj.stringData)) return obj;
-  const data: Record<string, unknown> = isRecord(obj.data) ? { ...obj.data } : {};
-  for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
-  const { stringData: _drop, ...rest } = obj;
-  return { ...rest, data };
-}
-
-/** Loads age identities and RSA keys from the entries of the keys Secret (`.agekey`, `.pem`). */
-export function loadDecryptionKeys(entries: Readonly<Record<string, string>>, unsealers: Unsealers = defaultUnsealers()): DecryptionKeys {
-  const ageIdentities: string[] = [];
-  const rsaKeys: KeyObject[] = [];
-  for (const [name, text] of Object.entries(entries).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    try {
-      if (name.endsWith('.agekey')) ageIdentities.push(...unsealers.parseAgeIdentities(text));
-      else if (name.endsWith('.pem')) rsaKeys.push(...unsealers.loadRsaPrivateKeys(text));
-    } catch (err) {
-      throw new InputError(`failed to load decryption key ${name}: ${err instanceof SealopsError ? err.message : 'malformed key'}`, { cause: err });
-    }
-  }
-  return { ageIdentities, rsaKeys };
-}
-
-function where(m: Manifest): string {
-  return `${m.file} (document ${m.doc + 1}, ${m.object.kind} ${m.object.metadata.name})`;
-}
-
-/**
- * Unseals every sealed object of `build`. Throws a SealopsError naming the file on the first
- * failure; the message is redacted against every value decrypted so far.
- */
-export async function decryptManifests(
-  build: BuildResult,
-  keys: DecryptionKeys,
-  unsealers: Unsealers = defaultUnsealers(),
-  memo?: DecryptMemo,
-): Promise<DecryptResult> {
-  const fresh: Map<string, unknown> = new Map();
-  const remember = async <T>(key: string, compute: () => Promise<T> | T): Promise<T> => {
-    const hit = memo?.previous.get(key);
-    const value = hit !== undefined ? (hit as T) : await compute();
-    fresh.set(key, value);
-    return value;
-  };
-  try {
-    return await decryptWith(build, keys, unsealers, remember);
-  } finally {
-    if (memo) memo.previous = fresh;
-  }
 }
 
 /**
@@ -122,98 +44,129 @@ export interface DecryptMemo {
   previous: Map<string, unknown>;
 }
 
-function digestOf(...parts: string[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p).update('\0');
-  return h.digest('base64');
+/** How the stage gets keys: loaded only when something sealed is found; `'redact'` shows markers instead. */
+export interface DecryptOptions {
+  readonly keys: (() => Promise<DecryptionKeys>) | 'redact';
+  /** Read after the keys are loaded (the memo belongs to one key set). */
+  readonly memo?: () => DecryptMemo | undefined;
 }
 
-async function decryptWith(
-  build: BuildResult,
-  keys: DecryptionKeys,
-  unsealers: Unsealers,
-  remember: <T>(key: string, compute: () => Promise<T> | T) => Promise<T>,
-): Promise<DecryptResult> {
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Folds `stringData` into base64 `data`, as the API server would, so diffs compare like with like. */
+export function normalizeSecret(obj: KubeObject): KubeObject {
+  if (obj.kind !== 'Secret' || obj.apiVersion !== 'v1' || !isRecord(obj.stringData)) return obj;
+  const data: Record<string, unknown> = isRecord(obj.data) ? { ...obj.data } : {};
+  for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  const { stringData: _drop, ...rest } = obj;
+  return { ...rest, data };
+}
+
+/** Loads age identities and RSA keys from the entries of the keys Secret (`.agekey`, `.pem`). */
+export function loadDecryptionKeys(entries: Readonly<Record<string, string>>): DecryptionKeys {
+  const ageIdentities: string[] = [];
+  const rsaKeys: KeyObject[] = [];
+  for (const [name, text] of Object.entries(entries).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    try {
+      if (name.endsWith('.agekey')) ageIdentities.push(...parseAgeIdentities(text));
+      else if (name.endsWith('.pem')) rsaKeys.push(...loadRsaPrivateKeys(text));
+    } catch (err) {
+      throw new InputError(`failed to load decryption key ${name}: ${err instanceof SealopsError ? err.message : 'malformed key'}`, { cause: err });
+    }
+  }
+  return { ageIdentities, rsaKeys };
+}
+
+type Kind = 'sops' | 'sealed' | 'generated' | 'plain';
+
+function kindOf(obj: KubeObject, index: SealedIndex): Kind {
+  if ('sops' in obj) return 'sops';
+  if (isSealedSecret(obj)) return 'sealed';
+  return isGeneratedFromSealed(obj, index) ? 'generated' : 'plain';
+}
+
+/**
+ * Unseals every sealed object of `build`. Throws a DecryptError naming the file on the first
+ * failure; the message is redacted against every value decrypted so far.
+ */
+export async function decryptManifests(build: BuildResult, options: DecryptOptions): Promise<DecryptResult> {
+  const index = indexSealedSources(build.sources);
+  const kinds = build.manifests.map((m) => kindOf(m.object, index));
   const secrets: string[] = [];
+  if (kinds.every((k) => k === 'plain')) {
+    assertNothingSealed(build.manifests);
+    return { manifests: build.manifests, secrets, unsealed: 0 };
+  }
+  const keys = options.keys === 'redact' ? null : await options.keys();
+  const memo = options.memo?.();
+  const fresh = new Map<string, unknown>();
+  const remember: Remember = async <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+    const hit = memo?.previous.get(key);
+    const value = hit !== undefined ? (hit as T) : await compute();
+    fresh.set(key, value);
+    return value;
+  };
+  const opener = keys ? sopsOpener(keys.ageIdentities, remember) : null;
   const out: Manifest[] = [];
   let unsealed = 0;
-  const sopsFiles = new Set(build.manifests.filter((m) => unsealers.isSopsEncrypted(m.object)).map((m) => m.file));
-  const decryptedDocs = new Map<string, unknown[]>();
-  for (const file of build.files) {
-    if (!sopsFiles.has(file.path)) continue;
-    if (keys.ageIdentities.length === 0) throw new DecryptError(`failed to decrypt ${file.path}: no age identity in the decryption keys`);
-    try {
-      const docs = await remember(digestOf('sops', file.path, file.text), () =>
-        unsealers.decryptSopsDocuments(file.text, { identities: [...keys.ageIdentities], format: file.format, source: file.path }),
-      );
-      decryptedDocs.set(file.path, docs);
-    } catch (err) {
-      const cause = redact(describe(err), secrets);
-      if (err instanceof SealopsError) throw new DecryptError(`failed to decrypt ${file.path}: ${cause}`, { cause: err });
-      throw new DecryptError(`failed to decrypt ${file.path}: ${cause}`);
-    }
-  }
-  for (const m of build.manifests) {
-    if (sopsFiles.has(m.file) && unsealers.isSopsEncrypted(m.object)) {
-      // The reader drops empty documents, so match by identity rather than by position.
-      const doc = (decryptedDocs.get(m.file) ?? []).find(
-        (d) =>
-          isRecord(d) &&
-          d.kind === m.object.kind &&
-          d.apiVersion === m.object.apiVersion &&
-          isRecord(d.metadata) &&
-          d.metadata.name === m.object.metadata.name &&
-          d.metadata.namespace === m.object.metadata.namespace,
-      );
-      if (!isRecord(doc)) throw new DecryptError(`failed to decrypt ${where(m)}: the document is missing after decryption`);
-      const { sops: _meta, ...plain } = doc;
-      const obj = plain as KubeObject;
-      if (obj.kind !== m.object.kind || obj.metadata?.name !== m.object.metadata.name || obj.metadata?.namespace !== m.object.metadata.namespace) {
-        throw new DecryptError(`failed to decrypt ${where(m)}: identity changed during decryption`);
+  try {
+    for (let i = 0; i < build.manifests.length; i++) {
+      const m = build.manifests[i]!;
+      const kind = kinds[i]!;
+      if (kind === 'plain') {
+        out.push(m);
+        continue;
+      }
+      if (keys && kind !== 'sealed' && keys.ageIdentities.length === 0) throw new DecryptError(`failed to decrypt ${where(m)}: no age identity in the decryption keys`);
+      let obj: KubeObject;
+      try {
+        if (kind === 'sops') obj = await openSopsObject(m, index, opener, secrets);
+        else if (kind === 'sealed') obj = openSealedSecret(m, keys ? keys.rsaKeys : null, secrets);
+        else obj = await openGeneratedSecret(m, index, opener, secrets);
+      } catch (err) {
+        if (err instanceof DecryptError) throw err;
+        throw new DecryptError(`failed to decrypt ${where(m)}: ${redact(describe(err), secrets)}`, { cause: err });
       }
       if (obj.kind === 'Secret' && !obj.metadata.namespace) {
-        // The MAC binds the namespace written in the file; without one the Secret could land anywhere.
-        throw new DecryptError(`failed to decrypt ${where(m)}: a sealed Secret must name its metadata.namespace`);
+        throw new DecryptError(`failed to decrypt ${where(m)}: a sealed Secret must land in a namespace (set one when sealing, or with the overlay's namespace:)`);
       }
-      secretValues(obj, secrets);
-      out.push({ ...m, object: normalizeSecret(obj) });
+      out.push({ ...m, object: keys ? normalizeSecret(obj) : obj });
       unsealed++;
-    } else if (unsealers.isSealedSecret(m.object)) {
-      const ns = m.object.metadata.namespace;
-      if (!ns) throw new DecryptError(`failed to unseal ${where(m)}: a SealedSecret must name its metadata.namespace`);
-      if (keys.rsaKeys.length === 0) throw new DecryptError(`failed to unseal ${where(m)}: no RSA key in the decryption keys`);
-      let secret: unknown;
-      try {
-        secret = await remember(digestOf('sealed', JSON.stringify(m.object)), () => unsealers.unsealSealedSecret(m.object, [...keys.rsaKeys]));
-      } catch (err) {
-        throw new DecryptError(`failed to unseal ${where(m)}: ${redact(describe(err), secrets)}`, { cause: err });
-      }
-      if (!isRecord(secret) || !isRecord(secret.metadata)) throw new DecryptError(`failed to unseal ${where(m)}: no Secret produced`);
-      const obj = { ...secret, metadata: { ...secret.metadata, name: m.object.metadata.name, namespace: ns } } as KubeObject;
-      secretValues(obj, secrets);
-      out.push({ ...m, object: normalizeSecret(obj) });
-      unsealed++;
-    } else {
-      out.push(m);
     }
+  } finally {
+    if (memo) memo.previous = fresh;
   }
-  assertNothingSealed(out, unsealers);
+  assertNothingSealed(out);
   return { manifests: out, secrets: [...new Set(secrets)].filter((s) => s.length >= 4), unsealed };
 }
 
+// Anywhere in a string: a whole sealed file embedded by a configMapGenerator counts too.
 function hasEncValue(v: unknown): boolean {
-  if (typeof v === 'string') return v.startsWith('ENC[AES256_GCM,');
+  if (typeof v === 'string') return v.includes('ENC[AES256_GCM,');
   if (Array.isArray(v)) return v.some(hasEncValue);
   if (isRecord(v)) return Object.values(v).some(hasEncValue);
   return false;
 }
 
+/** A Secret's base64 `data` still holding a sealed value or a sops metadata line. */
+function hasSealedData(o: Record<string, unknown>): boolean {
+  if (o.kind !== 'Secret' || !isRecord(o.data)) return false;
+  return Object.entries(o.data).some(([k, v]) => k === 'sops_mac' || (typeof v === 'string' && Buffer.from(v, 'base64').toString('utf8').startsWith('ENC[AES256_GCM,')));
+}
+
 /** Throws when any object still carries SOPS metadata, an `ENC[…]` value, or is a SealedSecret. */
-export function assertNothingSealed(manifests: readonly Manifest[], unsealers: Unsealers = defaultUnsealers()): void {
+export function assertNothingSealed(manifests: readonly Manifest[]): void {
   for (const m of manifests) {
     const o = m.object as Record<string, unknown>;
-    if ('sops' in o || hasEncValue(o) || unsealers.isSealedSecret(o) || o.kind === 'SealedSecret') {
+    if ('sops' in o || hasEncValue(o) || hasSealedData(o) || isSealedSecret(o) || o.kind === 'SealedSecret') {
       throw new DecryptError(`failed to decrypt ${where(m)}: the object is still sealed and will not be applied`);
     }
   }
+}
+
+/** Digest of key material, to tell whether a memo belongs to the current keys. */
+export function keysDigest(values: readonly string[]): string {
+  return createHash('sha256').update(values.join('\0')).digest('base64');
 }

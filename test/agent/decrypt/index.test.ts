@@ -29,6 +29,7 @@ function sops(doc: Record<string, unknown>): string {
 }
 
 const secret = (ns?: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', ...(ns ? { namespace: ns } : {}) }, stringData: { password } });
+const with_ = (k: DecryptionKeys) => () => Promise.resolve(k);
 const files = (entries: Record<string, string>) => Object.entries(entries).map(([path, text]) => ({ path, content: Buffer.from(text) }));
 
 beforeAll(() => {
@@ -45,7 +46,7 @@ describe('decryptManifests', () => {
   it('opens a SOPS Secret and a SealedSecret into plain Secrets with base64 data, and lists the values to redact', async () => {
     const sealed = sealSecret({ ...secret('apps'), metadata: { name: 'tok', namespace: 'apps' }, stringData: { token: 'tok-value-123' } }, createPublicKey(rsaPem));
     const built = buildManifests(files({ 'db.yaml': sops(secret('apps')), 'tok.yaml': stringify(sealed) }));
-    const out = await decryptManifests(built, keys);
+    const out = await decryptManifests(built, { keys: with_(keys) });
     expect(out.unsealed).toBe(2);
     const [db, tok] = out.manifests.map((m) => m.object as unknown as { kind: string; data: Record<string, string>; stringData?: unknown; sops?: unknown; metadata: { name: string; namespace: string } });
     expect(db).toMatchObject({ kind: 'Secret', metadata: { name: 'db', namespace: 'apps' }, data: { password: Buffer.from(password).toString('base64') } });
@@ -58,20 +59,20 @@ describe('decryptManifests', () => {
   it('matches each decrypted document to its manifest when the file has empty documents before it', async () => {
     const a = sops(secret('apps'));
     const text = `---\n---\n${a}`;
-    const out = await decryptManifests(buildManifests(files({ 'db.yaml': text })), keys);
+    const out = await decryptManifests(buildManifests(files({ 'db.yaml': text })), { keys: with_(keys) });
     expect(out.manifests).toHaveLength(1);
     expect((out.manifests[0]!.object as unknown as { data: Record<string, string> }).data.password).toBe(Buffer.from(password).toString('base64'));
   });
 
   it('refuses a SOPS Secret without a namespace', async () => {
     const built = buildManifests(files({ 'db.yaml': sops(secret()) }));
-    await expect(decryptManifests(built, keys)).rejects.toThrow(/db\.yaml.*must name its metadata\.namespace/);
+    await expect(decryptManifests(built, { keys: with_(keys) })).rejects.toThrow(/db\.yaml.*must land in a namespace/);
   });
 
   it('fails naming the file when a SOPS value was tampered with, without printing any value', async () => {
     const good = sops(secret('apps'));
     const bad = good.replace(/(password: ENC\[AES256_GCM,data:)(.)/, (_m, p: string, c: string) => `${p}${c === 'A' ? 'B' : 'A'}`);
-    const err = await decryptManifests(buildManifests(files({ 'x/db.yaml': bad })), keys).catch((e: unknown) => e);
+    const err = await decryptManifests(buildManifests(files({ 'x/db.yaml': bad })), { keys: with_(keys) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DecryptError);
     expect((err as Error).message).toContain('x/db.yaml');
     expect((err as Error).message).not.toContain(password);
@@ -79,22 +80,22 @@ describe('decryptManifests', () => {
 
   it('fails when the keys hold no identity for a sealed file', async () => {
     const built = buildManifests(files({ 'db.yaml': sops(secret('apps')) }));
-    await expect(decryptManifests(built, { ageIdentities: [], rsaKeys: [] })).rejects.toThrow(/no age identity/);
+    await expect(decryptManifests(built, { keys: with_({ ageIdentities: [], rsaKeys: [] }) })).rejects.toThrow(/no age identity/);
   });
 
   it('refuses a SealedSecret moved to another namespace', async () => {
     const sealed = sealSecret({ ...secret('apps') }, createPublicKey(rsaPem));
     const moved = { ...sealed, metadata: { ...sealed.metadata, namespace: 'other' } };
-    await expect(decryptManifests(buildManifests(files({ 's.yaml': stringify(moved) })), keys)).rejects.toThrow(/s\.yaml/);
+    await expect(decryptManifests(buildManifests(files({ 's.yaml': stringify(moved) })), { keys: with_(keys) })).rejects.toThrow(/s\.yaml/);
   });
 
   it('reuses an earlier result for unchanged input when given a memo', async () => {
     const built = buildManifests(files({ 'db.yaml': sops(secret('apps')) }));
     const memo = { previous: new Map<string, unknown>() };
-    await decryptManifests(built, keys, undefined, memo);
+    await decryptManifests(built, { keys: with_(keys), memo: () => memo });
     expect(memo.previous.size).toBe(1);
     // With no key at all, only the memo can produce the result.
-    const again = await decryptManifests(built, { ageIdentities: ['AGE-SECRET-KEY-1QQQ'], rsaKeys: [] }, undefined, memo);
+    const again = await decryptManifests(built, { keys: with_({ ageIdentities: ['AGE-SECRET-KEY-1QQQ'], rsaKeys: [] }), memo: () => memo });
     expect(again.unsealed).toBe(1);
   });
 });

@@ -1,0 +1,54 @@
+/**
+ * `sealops build PATH`: prints what the agent would apply for PATH, through the agent's own
+ * build and decrypt code. Sealed values are replaced by a fixed marker unless -k names a key;
+ * anything the agent would refuse exits non-zero with the same message.
+ */
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { formatManifests, IoError, renderLocal, UsageError } from '../../src/index.js';
+import { collect, type CliIo } from '../io.js';
+
+interface BuildOptions {
+  substitute?: string[];
+  substituteFrom?: string[];
+  key?: string[];
+}
+
+async function readNamed(io: CliIo, files: readonly string[]): Promise<{ source: string; text: string }[]> {
+  return Promise.all(
+    files.map(async (f) => {
+      try {
+        return { source: f, text: await readFile(resolve(io.cwd, f), 'utf8') };
+      } catch (err) {
+        throw new IoError(`failed to read ${f}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, { cause: err });
+      }
+    }),
+  );
+}
+
+/** Registers `sealops build`. */
+export function register(program: Command, io: CliIo): void {
+  program
+    .command('build')
+    .description('render what the agent would apply for a folder (kustomize, post-build values, unsealing)')
+    .argument('<PATH>', 'folder to build (a kustomization or plain manifests)')
+    .option('--substitute <K=V>', 'post-build variable (repeatable)', collect)
+    .option('--substitute-from <FILE>', 'ConfigMap or Secret manifest to read post-build variables from (repeatable)', collect)
+    .option('-k, --key <KEY_FILE>', 'age identity or SealedSecret private key (repeatable); without it sealed values are redacted', collect)
+    .action(async (path: string, opts: BuildOptions) => {
+      const substitute: Record<string, string> = {};
+      for (const pair of opts.substitute ?? []) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new UsageError(`failed to parse arguments: --substitute expects K=V, got ${JSON.stringify(pair.slice(0, 40))}`);
+        substitute[pair.slice(0, eq)] = pair.slice(eq + 1);
+      }
+      const rendered = await renderLocal({
+        path: resolve(io.cwd, path),
+        ...(opts.substitute ? { substitute } : {}),
+        ...(opts.substituteFrom ? { substituteFrom: await readNamed(io, opts.substituteFrom) } : {}),
+        keyFiles: await readNamed(io, opts.key ?? []),
+      });
+      io.stdout.write(formatManifests(rendered.manifests));
+    });
+}
