@@ -7,7 +7,8 @@
  */
 import https from 'node:https';
 import http from 'node:http';
-import { loadKubeConnection, type KubeConnection } from './config.js';
+import { loadKubeConnection, type KubeConfigOptions, type KubeConnection } from './config.js';
+import { TunnelAgent } from './proxy.js';
 import { KubeError } from '../errors.js';
 
 /** A failed API call: HTTP status and the Status object's reason and message. */
@@ -34,9 +35,23 @@ export interface RequestOptions {
   readonly accept?: string;
 }
 
-/** Loads a kubeconfig: the file given, in-cluster service account, or the default chain. */
-export function loadKubeConfig(file?: string): KubeConnection {
-  return loadKubeConnection(file);
+/** Loads a kubeconfig like kubectl: the file (or `:` list) given, in-cluster service account, or the default chain. */
+export function loadKubeConfig(opts?: KubeConfigOptions | string): KubeConnection {
+  return loadKubeConnection(opts);
+}
+
+/** Who a client acts as, through the API server's impersonation headers. */
+export interface Impersonation {
+  readonly user: string;
+  readonly groups?: readonly string[];
+}
+
+/** The identity of ServiceAccount `name` in `namespace`, with the groups the API server gives it. */
+export function serviceAccountIdentity(namespace: string, name: string): Impersonation {
+  return {
+    user: `system:serviceaccount:${namespace}:${name}`,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+  };
 }
 
 /** Raw JSON client with a keep-alive connection pool and a request counter. */
@@ -47,15 +62,30 @@ export class KubeClient {
   private readonly agent: https.Agent | http.Agent;
   private cached: { at: number; opts: https.RequestOptions } | undefined;
 
-  constructor(private readonly conn: KubeConnection, maxSockets = 16) {
+  /** Set on a client made by {@link KubeClient.impersonating}: every request carries it. */
+  readonly impersonation?: Impersonation;
+
+  constructor(private readonly conn: KubeConnection, maxSockets = 16, shared?: { agent: https.Agent | http.Agent; impersonation: Impersonation }) {
     this.server = new URL(conn.server);
-    const Agent = this.server.protocol === 'http:' ? http.Agent : https.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets });
+    this.impersonation = shared?.impersonation;
+    if (shared) this.agent = shared.agent;
+    else if (this.server.protocol === 'http:') this.agent = new http.Agent({ keepAlive: true, maxSockets });
+    else if (conn.proxy) this.agent = new TunnelAgent(conn.proxy, { keepAlive: true, maxSockets });
+    else this.agent = new https.Agent({ keepAlive: true, maxSockets });
+  }
+
+  /**
+   * A client that acts as `who` (Impersonate-User / Impersonate-Group) over the same connections.
+   * The API server authorizes each request as that identity, so it can do no more than `who` may.
+   */
+  impersonating(who: Impersonation): KubeClient {
+    return new KubeClient(this.conn, 0, { agent: this.agent, impersonation: who });
   }
 
   /** Closes pooled connections. */
   close(): void {
-    this.agent.destroy();
+    // An impersonating client borrows its parent's pool; the parent closes it.
+    if (!this.impersonation) this.agent.destroy();
   }
 
   private async options(): Promise<https.RequestOptions> {
@@ -63,6 +93,10 @@ export class KubeClient {
     if (this.cached && Date.now() - this.cached.at < 60_000) return this.cached.opts;
     const opts: https.RequestOptions = {};
     await this.conn.apply(opts);
+    if (this.impersonation) {
+      // Node sends an array header value as repeated header lines, which is how the API server reads several groups.
+      opts.headers = { ...opts.headers, 'impersonate-user': this.impersonation.user, ...(this.impersonation.groups?.length ? { 'impersonate-group': [...this.impersonation.groups] } : {}) };
+    }
     this.cached = { at: Date.now(), opts };
     return opts;
   }
@@ -73,7 +107,7 @@ export class KubeClient {
     const url = new URL(this.server.href.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: Record<string, string | number> = { ...(base.headers as Record<string, string>), accept: options.accept ?? 'application/json' };
+    const headers: Record<string, string | number | string[]> = { ...(base.headers as Record<string, string | string[]>), accept: options.accept ?? 'application/json' };
     if (payload) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = payload.length;
@@ -110,6 +144,11 @@ export class KubeClient {
     });
   }
 
+  // A watch holds its connection for minutes: its own socket, not one of the pool's.
+  private watchAgent(): https.Agent | false {
+    return this.conn.proxy && this.server.protocol === 'https:' ? new TunnelAgent(this.conn.proxy, {}) : false;
+  }
+
   /**
    * Streams a watch on `path` (a collection URL): calls `onEvent` per event until the server
    * ends the stream, `signal` aborts, or an error occurs. Resolves when the stream ends.
@@ -121,7 +160,7 @@ export class KubeClient {
     this.requests++;
     const mod = url.protocol === 'http:' ? http : https;
     await new Promise<void>((resolve, reject) => {
-      const req = mod.request(url, { ...base, method: 'GET', headers: { ...(base.headers as Record<string, string>), accept: 'application/json' }, agent: false, signal }, (res) => {
+      const req = mod.request(url, { ...base, method: 'GET', headers: { ...(base.headers as Record<string, string | string[]>), accept: 'application/json' }, agent: this.watchAgent(), signal }, (res) => {
         if ((res.statusCode ?? 0) >= 400) {
           res.resume();
           reject(new KubeApiError(res.statusCode ?? 0, `HTTP${res.statusCode}`, `failed to watch ${url.pathname}: HTTP ${res.statusCode}`));
