@@ -46,12 +46,14 @@ export interface Impersonation {
   readonly groups?: readonly string[];
 }
 
-/** The identity of ServiceAccount `name` in `namespace`, with the groups the API server gives it. */
+/**
+ * The identity of ServiceAccount `name` in `namespace`. No groups are sent: for a service-account
+ * user the API server adds `system:serviceaccounts`, `system:serviceaccounts:<ns>` and
+ * `system:authenticated` itself, so the agent needs only `impersonate` on `serviceaccounts`, never
+ * on `groups` (which would let it claim `system:masters`).
+ */
 export function serviceAccountIdentity(namespace: string, name: string): Impersonation {
-  return {
-    user: `system:serviceaccount:${namespace}:${name}`,
-    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
-  };
+  return { user: `system:serviceaccount:${namespace}:${name}` };
 }
 
 /** Raw JSON client with a keep-alive connection pool and a request counter. */

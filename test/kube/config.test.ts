@@ -238,12 +238,18 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
     const client = new KubeClient(loadKubeConnection({ kubeconfig: apiConfig(), env: {} }));
     try {
       await client.impersonating(serviceAccountIdentity('team-a', 'deployer')).request('GET', '/api');
+      expect(seen.at(-1)?.['impersonate-user']).toBe('system:serviceaccount:team-a:deployer');
+      // The API server adds a service account's groups itself; sending them would need `impersonate groups`.
+      expect(seen.at(-1)?.['impersonate-group']).toBeUndefined();
+      await client.impersonating({ user: 'jane', groups: ['dev', 'ops'] }).request('GET', '/api');
+      await client.request('GET', '/api');
     } finally {
       client.close();
     }
-    const h = seen.at(-1)!;
-    expect(h['impersonate-user']).toBe('system:serviceaccount:team-a:deployer');
+    const [asJane, asSelf] = seen.slice(-2);
+    expect(asJane?.['impersonate-user']).toBe('jane');
     // Node joins repeated request headers with ", " on the receiving side.
-    expect(h['impersonate-group']).toBe('system:serviceaccounts, system:serviceaccounts:team-a, system:authenticated');
+    expect(asJane?.['impersonate-group']).toBe('dev, ops');
+    expect(asSelf?.['impersonate-user']).toBeUndefined();
   });
 });
