@@ -16,7 +16,7 @@ import { readInventory, staleEntries, type InventoryEntry } from './inventory.js
 import { fetchSyncSource, readSecretEntries } from './source/index.js';
 import { changeNote, mergeConditions, outcomeConditions, patchSyncStatus, recordEvent, safeMessage } from './status/index.js';
 import { DEFAULT_KEYS_SECRET, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
-import { KubeApiError, type KubeClient } from '../kube/client.js';
+import { KubeApiError, serviceAccountIdentity, type KubeClient } from '../kube/client.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
 
@@ -39,6 +39,8 @@ export interface AgentContext {
   readonly decryptMemos?: Map<string, { keys: string; memo: DecryptMemo }>;
   /** Per-Sync memory of the last build (see BuildMemo). */
   readonly buildMemos?: Map<string, BuildMemo>;
+  /** ServiceAccount (of each Sync's namespace) to impersonate for Syncs that name none. */
+  readonly defaultServiceAccount?: string;
 }
 
 /** Result of one reconcile. */
@@ -199,6 +201,12 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     return finish({ ok: false, stalled: true, reason, message: describe(err) });
   }
 
+  // Tenancy: the Sync's objects are read and written as its ServiceAccount, so RBAC of the
+  // Sync's namespace bounds what its repository can change. The agent's own identity still
+  // reads the Sync, its source Secret and the keys, and writes the Sync's status.
+  const account = spec.serviceAccountName ?? ctx.defaultServiceAccount;
+  const writer = account ? ctx.client.impersonating(serviceAccountIdentity(owner.namespace, account)) : ctx.client;
+
   // 4. apply
   let applied: AppliedObject[];
   try {
@@ -211,7 +219,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       // Recorded before writing: if the agent dies mid-apply, the next run still owns (and can prune) these.
       await patchSyncStatus(ctx.client, sync, { inventory: { entries: mergeInventory(previous, entries) } });
     };
-    applied = await applyManifests(ctx.client, ctx.discovery, manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
+    applied = await applyManifests(writer, ctx.discovery, manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
   } catch (err) {
     let message = describe(err);
     let written: AppliedObject[] = [];
@@ -219,6 +227,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       message = `${err.message}: ${err.failures.map((f) => `${f.object} (${f.file}): ${f.message}`).join('; ')}`;
       written = err.written;
     }
+    // Say whose rights fell short: a tenant's refusal reads differently from the agent's.
+    if (account) message = `${message} (applying as ServiceAccount ${owner.namespace}/${account})`;
     // Objects that did reach the cluster join the inventory so a later prune can find them.
     const inventory = mergeInventory(previous, written.map((w) => w.entry));
     return finish({ ok: false, reason: 'ApplyFailed', message }, { inventory: { entries: inventory } });
@@ -237,7 +247,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const stale = staleEntries(previous, current);
   let pruned: PruneResult = { deleted: [], kept: [], failures: [] };
   if (spec.prune && stale.length) {
-    pruned = await pruneStale(ctx.client, ctx.discovery, stale, {
+    pruned = await pruneStale(writer, ctx.discovery, stale, {
       owner,
       inventorySize: previous.length,
       maxDeletionPercent: spec.maxDeletionPercent,
