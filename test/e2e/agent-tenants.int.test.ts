@@ -57,7 +57,7 @@ async function reconcile(ns: string, name: string, defaultServiceAccount?: strin
   return reconcileSync({ client, discovery: new Discovery(client), log, agentNamespace: agentNs, workRoot: `/tmp/sealops-tenants-${agentNs}`, defaultServiceAccount }, sync);
 }
 
-async function repoWith(files: Record<string, string>): Promise<string> {
+function repoWith(files: Record<string, string>): string {
   const repo = createRepo();
   repos.push(repo);
   repo.commitFiles(files);
@@ -79,7 +79,7 @@ afterAll(() => {
 describeWithCluster('a tenant Sync with spec.serviceAccountName', () => {
   it('applies its own namespace as that ServiceAccount, sealed Secret included', async () => {
     const token = secretValue('tenant-token');
-    const url = await repoWith({ 'app/config.yaml': configMap(teamA, 'settings', { mode: 'a' }), 'app/token.yaml': sealedFile(teamA, token, keys) });
+    const url = repoWith({ 'app/config.yaml': configMap(teamA, 'settings', { mode: 'a' }), 'app/token.yaml': sealedFile(teamA, token, keys) });
     await createSync(client, teamA, 'own', { source: { url, ref: { branch: 'main' } }, path: 'app', serviceAccountName: 'deployer' });
     const outcome = await reconcile(teamA, 'own');
     expect(outcome, outcome.message).toMatchObject({ ok: true, reason: 'ReconciliationSucceeded' });
@@ -90,7 +90,7 @@ describeWithCluster('a tenant Sync with spec.serviceAccountName', () => {
 
   it('is refused writing into another namespace: nothing is applied, and the status says why without secret bytes', async () => {
     const token = secretValue('tenant-token');
-    const url = await repoWith({
+    const url = repoWith({
       'app/own.yaml': configMap(teamA, 'mine', { mode: 'a' }),
       'app/token.yaml': sealedFile(teamA, token, keys),
       'app/intrusion.yaml': configMap(teamB, 'not-yours', { mode: 'owned' }),
@@ -113,7 +113,7 @@ describeWithCluster('a tenant Sync with spec.serviceAccountName', () => {
   });
 
   it('under --default-service-account, a Sync that names no account gets the same limits', async () => {
-    const url = await repoWith({ 'app/intrusion.yaml': configMap(teamB, 'default-intrusion', { mode: 'owned' }) });
+    const url = repoWith({ 'app/intrusion.yaml': configMap(teamB, 'default-intrusion', { mode: 'owned' }) });
     await createSync(client, teamA, 'unnamed', { source: { url, ref: { branch: 'main' } }, path: 'app' });
     const outcome = await reconcile(teamA, 'unnamed', 'deployer');
     expect(outcome).toMatchObject({ ok: false, reason: 'ApplyFailed' });
@@ -131,7 +131,7 @@ describeWithCluster('a Secret sealed for another namespace', () => {
     const stolen = parse(sealedFile(teamB, token, keys)) as { metadata: { namespace: string }; spec: { template?: { metadata?: { namespace?: string } } } };
     stolen.metadata.namespace = teamA;
     if (stolen.spec.template?.metadata) stolen.spec.template.metadata.namespace = teamA;
-    const url = await repoWith({ 'app/stolen.yaml': stringify(stolen) });
+    const url = repoWith({ 'app/stolen.yaml': stringify(stolen) });
     await createSync(client, teamA, 'moved', { source: { url, ref: { branch: 'main' } }, path: 'app', serviceAccountName: 'deployer' });
     const outcome = await reconcile(teamA, 'moved');
     expect(outcome).toMatchObject({ ok: false, reason: 'DecryptionFailed' });
@@ -143,7 +143,7 @@ describeWithCluster('a Secret sealed for another namespace', () => {
 
   it('left in its own namespace, unseals but is refused writing there by the tenant account', async () => {
     const token = secretValue('team-b-token');
-    const url = await repoWith({ 'app/copied.yaml': sealedFile(teamB, token, keys) });
+    const url = repoWith({ 'app/copied.yaml': sealedFile(teamB, token, keys) });
     await createSync(client, teamA, 'copied', { source: { url, ref: { branch: 'main' } }, path: 'app', serviceAccountName: 'deployer' });
     const outcome = await reconcile(teamA, 'copied');
     expect(outcome).toMatchObject({ ok: false, reason: 'ApplyFailed' });
