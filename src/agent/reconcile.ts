@@ -68,12 +68,13 @@ const SOURCE_REASONS: Record<string, string> = {
   GitFailed: 'GitFailed',
 };
 
-async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
+async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, writer: KubeClient): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
   const ns = spec.decryptionSecretRef ? sync.metadata.namespace : ctx.agentNamespace;
   const name = spec.decryptionSecretRef ?? DEFAULT_KEYS_SECRET;
   let entries: Record<string, string>;
   try {
-    entries = await readSecretEntries(ctx.client, ns, name);
+    // A keys Secret of the Sync's namespace is the Sync's own: read it as the Sync's account.
+    entries = await readSecretEntries(spec.decryptionSecretRef ? writer : ctx.client, ns, name);
   } catch (err) {
     const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : 'could not be read';
     throw new SealopsError('KEY', `failed to load decryption keys from secret ${ns}/${name}: ${why}`, { cause: err });
@@ -125,12 +126,18 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     log.info('suspended; skipping');
     return { ok: true, reason: 'Suspended', message: 'reconciliation is suspended', suspended: true };
   }
+  // Tenancy: everything of the Sync's own (its source and decryption Secrets, the objects it
+  // applies and prunes) is read and written as its ServiceAccount, so RBAC of the Sync's
+  // namespace bounds what its repository can reach. The agent's own identity reads only the
+  // Sync itself and the default keys Secret in the agent's namespace, and writes status and events.
+  const account = spec.serviceAccountName ?? ctx.defaultServiceAccount;
+  const writer = account ? ctx.client.impersonating(serviceAccountIdentity(owner.namespace, account)) : ctx.client;
 
   // 1. source
   let snapshot;
   try {
     // The whole repository: an overlay reaches its bases outside spec.path.
-    const fetched = await fetchSyncSource(ctx.client, owner, { ...spec, path: '' }, ctx.workRoot);
+    const fetched = await fetchSyncSource(writer, owner, { ...spec, path: '' }, ctx.workRoot);
     snapshot = fetched.snapshot;
     secrets = fetched.secrets;
   } catch (err) {
@@ -160,7 +167,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   try {
     let memo: DecryptMemo | undefined;
     const keys = async (): Promise<DecryptionKeys> => {
-      const loaded = await loadKeys(ctx, sync, spec);
+      const loaded = await loadKeys(ctx, sync, spec, writer);
       secrets = [...secrets, ...loaded.secrets];
       if (ctx.decryptMemos) {
         const keyDigest = keysDigest(loaded.secrets);
@@ -172,7 +179,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       return loaded.keys;
     };
     // Secret-sourced values join the redaction list before anything can report them.
-    const postBuild = spec.postBuild ? await loadPostBuild(ctx.client, owner.namespace, spec.postBuild) : undefined;
+    const postBuild = spec.postBuild ? await loadPostBuild(writer, owner.namespace, spec.postBuild) : undefined;
     if (postBuild) secrets = [...secrets, ...postBuild.secrets];
     const input = {
       files: snapshot.files,
@@ -200,12 +207,6 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     const reason = err instanceof SealopsError && (err.code === 'INPUT' || err.code === 'ENVIRONMENT') ? 'BuildFailed' : 'DecryptionFailed';
     return finish({ ok: false, stalled: true, reason, message: describe(err) });
   }
-
-  // Tenancy: the Sync's objects are read and written as its ServiceAccount, so RBAC of the
-  // Sync's namespace bounds what its repository can change. The agent's own identity still
-  // reads the Sync, its source Secret and the keys, and writes the Sync's status.
-  const account = spec.serviceAccountName ?? ctx.defaultServiceAccount;
-  const writer = account ? ctx.client.impersonating(serviceAccountIdentity(owner.namespace, account)) : ctx.client;
 
   // 4. apply
   let applied: AppliedObject[];

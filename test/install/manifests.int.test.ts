@@ -83,7 +83,7 @@ describe('the Helm chart in deploy/chart', () => {
     const dep = rendered.get('Deployment/gitops-a/sealops-agent-a') as { spec: { template: { spec: { containers: { args: string[] }[]; serviceAccountName: string } } } };
     expect(dep.spec.template.spec.containers[0]!.args).toEqual(['agent', '--listen', '8080', '--watch-label-selector', 'sealops.dev/shard=a', '--default-service-account', 'deployer']);
     expect(dep.spec.template.spec.serviceAccountName).toBe('sealops-agent-a');
-    expect(rendered.has('ClusterRole//sealops-agent-a-apply')).toBe(true);
+    expect(rendered.has('ClusterRole//sealops-agent-a-syncs')).toBe(true);
     expect([...rendered.keys()].some((k) => k.startsWith('Namespace/'))).toBe(false);
   });
 
