@@ -45,10 +45,11 @@ export function register(program: Command, io: CliIo): void {
   common(
     program
       .command('uninstall')
-      .description("Remove the agent, its RBAC and the Sync CRD. Keeps what the Syncs applied and the namespace with the keys Secret unless asked.")
+      .description('Remove the agent and its RBAC. Keeps the Syncs, what they applied, and the namespace with the keys Secret unless asked.')
       .option('--prune', 'also delete every object the Syncs applied (those still carrying their ownership labels)')
+      .option('--crds', 'also delete the Sync CRD, and with it every Sync')
       .option('--delete-namespace', "also delete the agent's namespace, and with it the cluster keys"),
-  ).action(async (opts: TargetOptions & { prune?: boolean; deleteNamespace?: boolean }) => {
-    print(io, await uninstallFromCluster(target(opts, io), { namespace: opts.namespace, pruneSyncs: opts.prune, deleteNamespace: opts.deleteNamespace }));
+  ).action(async (opts: TargetOptions & { prune?: boolean; crds?: boolean; deleteNamespace?: boolean }) => {
+    print(io, await uninstallFromCluster(target(opts, io), { namespace: opts.namespace, pruneSyncs: opts.prune, deleteCrds: opts.crds, deleteNamespace: opts.deleteNamespace }));
   });
 }

@@ -5,10 +5,11 @@
  * install: the Namespace and the CRD first (then waits until the CRD is established), everything
  * else after. Re-running it upgrades in place.
  *
- * Uninstall removes the agent and what only the agent uses, and by default keeps everything the
- * Syncs applied (nothing the agent applied carries an owner reference to a Sync, so deleting
- * the CRD, and with it the Syncs, cascades to nothing) and the namespace with the keys Secret,
- * which is the only key that can unseal the repositories.
+ * Uninstall removes the agent and its RBAC. By default it keeps the Sync CRD and the Syncs (a
+ * later install resumes where this one stopped), everything the Syncs applied, and the namespace
+ * with the keys Secret, which is the only key that can unseal the repositories. Deleting the CRD
+ * (`deleteCrds`) deletes the Syncs but still nothing they applied: no applied object carries an
+ * owner reference to a Sync.
  */
 import { Discovery, resourcePath } from '../kube/discovery.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
@@ -78,6 +79,8 @@ export interface UninstallOptions {
   readonly pruneSyncs?: boolean;
   /** Also delete the namespace, and with it the keys Secret. */
   readonly deleteNamespace?: boolean;
+  /** Also delete the Sync CRD, and with it every Sync (never what they applied). */
+  readonly deleteCrds?: boolean;
 }
 
 interface SyncItem {
@@ -105,7 +108,7 @@ export async function uninstallObjects(client: KubeClient, objects: readonly Kub
     }
   }
   for (const o of [...objects].reverse()) {
-    if (o.kind === 'Namespace' && !options.deleteNamespace) {
+    if ((o.kind === 'Namespace' && !options.deleteNamespace) || (o.kind === 'CustomResourceDefinition' && !options.deleteCrds)) {
       results.push({ object: idOf(o), action: 'kept' });
       continue;
     }

@@ -8,7 +8,7 @@
 // `kustomize build deploy/` is applied with server-side apply through sealops's installer
 // instead of `kubectl apply -k` (no kubectl binary here).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { adminKubeconfigPath, describeWithCluster, eventually } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
-import { peerPath } from '../support/peers.js';
+import { cacheBinDir, peerPath } from '../support/peers.js';
 import { repoRoot } from '../support/checkout.js';
 import { adminClient, exists, getSync, secretValue, secretValues } from './agent-harness.js';
 import { configMap } from './agent-fixtures.js';
@@ -87,6 +87,23 @@ afterAll(async () => {
   admin?.close();
   repo?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describeWithCluster('the control plane', () => {
+  it('answers /version with the release kube-apiserver was built from, so helm can check kubeVersion', async () => {
+    const built = readFileSync(join(cacheBinDir(), 'kube-apiserver.version'), 'utf8').split(/\s+/)[0]!;
+    expect(built).toMatch(/^v1\.\d+\.\d+$/);
+    const version = await admin.request<{ gitVersion: string; major: string; minor: string }>('GET', '/version');
+    expect(version.gitVersion).toBe(built);
+    expect(`v${version.major}.${version.minor}`).toBe(built.split('.').slice(0, 2).join('.'));
+    // helm reads the server's version for the chart's kubeVersion (>=1.30): an unstamped v0.0.0 fails here.
+    const rendered = execFileSync(peerPath('helm'), ['template', 'sealops', join(repoRoot, 'deploy', 'chart'), '--namespace', NS, '--validate', '--kubeconfig', adminKubeconfigPath()], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HELM_CACHE_HOME: join(dir, 'helm'), HELM_CONFIG_HOME: join(dir, 'helm'), HELM_DATA_HOME: join(dir, 'helm') },
+    });
+    expect(rendered).toContain('kind: Deployment');
+  });
 });
 
 describeWithCluster('running in a cluster, as the README says', () => {
@@ -220,5 +237,25 @@ describeWithCluster('running in a cluster, as the README says', () => {
     expect(again.stdout).toMatch(new RegExp(`^${apps}/apps\tReady\t`));
     const after = await admin.request<{ metadata: { uid: string; resourceVersion: string } }>('GET', `/api/v1/namespaces/${NS}/secrets/sealops-keys`);
     expect(after.metadata).toMatchObject({ uid: keys.metadata.uid, resourceVersion: keys.metadata.resourceVersion });
+  });
+
+  it('7. sealops uninstall removes the agent and keeps the Syncs, what they applied and the keys; install brings it back', async () => {
+    const exited = new Promise((r) => agent!.once('exit', r));
+    agent!.kill('SIGTERM');
+    await exited;
+    const un = await run(['uninstall', '--kubeconfig', adminKubeconfigPath()], { cwd: dir });
+    expect(un.status, un.stderr).toBe(0);
+    expect(un.stdout).toContain(`Deployment/${NS}/sealops-agent deleted`);
+    expect(un.stdout).toContain('CustomResourceDefinition/syncs.sealops.dev kept');
+    expect(await exists(admin, `/apis/apps/v1/namespaces/${NS}/deployments/sealops-agent`)).toBe(false);
+    expect(await exists(admin, '/apis/rbac.authorization.k8s.io/v1/clusterroles/sealops-agent-syncs')).toBe(false);
+    expect(await secretValues(admin, apps, 'db')).toEqual({ password });
+    expect(await exists(admin, `/api/v1/namespaces/${apps}/configmaps/settings`)).toBe(true);
+    expect(await exists(admin, `/apis/sealops.dev/v1alpha1/namespaces/${apps}/syncs/apps`)).toBe(true);
+    expect(await exists(admin, `/api/v1/namespaces/${NS}/secrets/sealops-keys`)).toBe(true);
+    const back = await run(['install', '--kubeconfig', adminKubeconfigPath()], { cwd: dir });
+    expect(back.status, back.stderr).toBe(0);
+    expect(back.stdout).toContain(`Deployment/${NS}/sealops-agent applied`);
+    expect(await exists(admin, `/apis/apps/v1/namespaces/${NS}/deployments/sealops-agent`)).toBe(true);
   });
 });
