@@ -70,10 +70,13 @@ export class KubeClient {
   constructor(private readonly conn: KubeConnection, maxSockets = 16, shared?: { agent: https.Agent | http.Agent; impersonation: Impersonation }) {
     this.server = new URL(conn.server);
     this.impersonation = shared?.impersonation;
+    // Idle pooled sockets close after 30 s: the API server drops idle connections on its own,
+    // and a request on a socket it already closed fails with ECONNRESET.
+    const pool = { keepAlive: true, maxSockets, timeout: 30_000 };
     if (shared) this.agent = shared.agent;
-    else if (this.server.protocol === 'http:') this.agent = new http.Agent({ keepAlive: true, maxSockets });
-    else if (conn.proxy) this.agent = new TunnelAgent(conn.proxy, { keepAlive: true, maxSockets });
-    else this.agent = new https.Agent({ keepAlive: true, maxSockets });
+    else if (this.server.protocol === 'http:') this.agent = new http.Agent(pool);
+    else if (conn.proxy) this.agent = new TunnelAgent(conn.proxy, pool);
+    else this.agent = new https.Agent(pool);
   }
 
   /**
@@ -114,9 +117,9 @@ export class KubeClient {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = payload.length;
     }
-    this.requests++;
     const mod = url.protocol === 'http:' ? http : https;
-    return new Promise<T>((resolve, reject) => {
+    const send = (attempt: number): Promise<T> => new Promise<T>((resolve, reject) => {
+      this.requests++;
       const req = mod.request(
         url,
         { ...base, method, headers, agent: this.agent, timeout: options.timeoutMs ?? 30_000 },
@@ -141,9 +144,18 @@ export class KubeClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', (e) => reject(new KubeApiError(0, 'ConnectionFailed', `failed to reach the API server: ${e.message}`, { cause: e })));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A pooled keep-alive socket the server closed meanwhile: the request never reached it,
+        // so sending it again on a fresh socket is safe (the pattern Node's http docs give).
+        if (attempt === 0 && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+          resolve(send(1));
+          return;
+        }
+        reject(new KubeApiError(0, 'ConnectionFailed', `failed to reach the API server: ${e.message}`, { cause: e }));
+      });
       req.end(payload);
     });
+    return send(0);
   }
 
   // A watch holds its connection for minutes: its own socket, not one of the pool's.

@@ -4,11 +4,14 @@
 // TokenRequest API, the CA and the namespace are mounted at /var/run/secrets/kubernetes.io/
 // serviceaccount, and KUBERNETES_SERVICE_HOST/PORT set. It holds exactly the RBAC of deploy/.
 //
-// What differs from a pod: no container image (see test/e2e/image.int.test.ts for that), and
-// `kustomize build deploy/` is applied with server-side apply through sealops's installer
-// instead of `kubectl apply -k` (no kubectl binary here).
+// Step 8 runs the same sync from the image built by the real buildah from deploy/Dockerfile
+// (tools/build-image-local.sh: a local Debian + Node base, no registry), as 65532 with the token,
+// CA and namespace mounted where Kubernetes mounts them. What differs from a pod: buildah runs it
+// with chroot isolation (no runtime enforces readOnlyRootFilesystem here), and `kustomize build
+// deploy/` is applied with server-side apply through sealops's installer instead of
+// `kubectl apply -k` (no kubectl binary here).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -17,7 +20,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { adminKubeconfigPath, describeWithCluster, eventually } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { cacheBinDir, peerPath } from '../support/peers.js';
-import { repoRoot } from '../support/checkout.js';
+import { cleanCheckout, repoRoot } from '../support/checkout.js';
 import { adminClient, exists, getSync, secretValue, secretValues } from './agent-harness.js';
 import { configMap } from './agent-fixtures.js';
 import { run } from '../cli/helpers.js';
@@ -27,6 +30,7 @@ import { installObjects, KubeApiError, KubeClient, loadKubeConnection, type Inst
 const CLI = join(repoRoot, 'dist', 'cli', 'sealops.js');
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const NS = 'sealops-system';
+const imageCache = join(cacheBinDir(), '..', 'image');
 
 let admin: KubeClient;
 let dir: string;
@@ -258,4 +262,56 @@ describeWithCluster('running in a cluster, as the README says', () => {
     expect(back.stdout).toContain(`Deployment/${NS}/sealops-agent applied`);
     expect(await exists(admin, `/apis/apps/v1/namespaces/${NS}/deployments/sealops-agent`)).toBe(true);
   });
+
+  it('8. the image built from a clean clone by buildah runs the same sync with the mounted token', async () => {
+    const clone = cleanCheckout();
+    const buildah = (...args: string[]): string =>
+      execFileSync('buildah', ['--root', join(imageCache, 'storage'), '--runroot', join(imageCache, 'run'), '--storage-driver', 'vfs', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    let ctr: string | undefined;
+    const tag = `localhost/sealops:e2e-${process.pid}`;
+    try {
+      const built = spawnSync('bash', [join(repoRoot, 'tools', 'build-image-local.sh'), clone.dir, tag], { encoding: 'utf8', timeout: 1_500_000 });
+      expect(built.status, built.stderr.slice(-3000)).toBe(0);
+      const size = Number(built.stdout.trim().split('\n').pop());
+      process.stdout.write(`sealops image: ${(size / 1e6).toFixed(1)} MB (${size} bytes)\n`);
+      expect(size).toBeGreaterThan(0);
+      const config = JSON.parse(buildah('inspect', '--type', 'image', tag)) as { OCIv1: { config: { User?: string; Entrypoint?: string[]; Env?: string[] } } };
+      expect(config.OCIv1.config.User).toBe('65532:65532');
+      expect(config.OCIv1.config.Env).toContain('HOME=/nonexistent');
+      // The installed account was re-created by step 7: a fresh token for it.
+      const minted = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/sealops-agent/token`, {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+      });
+      writeFileSync(join(dir, 'sa', 'token'), minted.status.token, { mode: 0o644 });
+      const work = join(dir, 'image-work');
+      mkdirSync(work);
+      chownSync(work, 65532, 65532);
+      const password2 = secretValue('db-password-2');
+      const plain = stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: apps }, stringData: { password: password2 } });
+      const sealed = await run(['seal', '--cert', join(dir, 'cert.pem')], { cwd: dir, stdin: plain });
+      expect(sealed.status, sealed.stderr).toBe(0);
+      repo.commitFiles({ 'apps/db.yaml': sealed.stdout });
+      ctr = buildah('from', '--pull=never', tag);
+      // What Kubernetes would mount and set; the repository is mounted at the path its file:// URL names.
+      const res = spawnSync(
+        'buildah',
+        [
+          '--root', join(imageCache, 'storage'), '--runroot', join(imageCache, 'run'), '--storage-driver', 'vfs',
+          'run', '--isolation', 'chroot', '--user', '65532:65532',
+          '-v', `${join(dir, 'sa')}:${SA_DIR}:ro`, '-v', `${work}:/work`, '-v', `${repo.bareDir}:${repo.bareDir}:ro`,
+          '--env', `KUBERNETES_SERVICE_HOST=${server.hostname}`, '--env', `KUBERNETES_SERVICE_PORT=${server.port}`, '--env', `SEALOPS_NAMESPACE=${NS}`, '--env', 'SEALOPS_WORK_DIR=/work',
+          ctr, '--', ...(config.OCIv1.config.Entrypoint ?? []), 'agent', '--once', '--default-service-account', 'sealops-sync', '--namespace', apps,
+        ],
+        { encoding: 'utf8', timeout: 300_000 },
+      );
+      expect(res.status, `${res.stdout}\n${res.stderr.slice(-3000)}`).toBe(0);
+      expect(res.stdout).toMatch(new RegExp(`^${apps}/apps\tReady\tReconciliationSucceeded\t`));
+      expect(await secretValues(admin, apps, 'db')).toEqual({ password: password2 });
+      expect(res.stdout + res.stderr).not.toContain(password2);
+    } finally {
+      if (ctr) buildah('rm', ctr);
+      spawnSync('buildah', ['--root', join(imageCache, 'storage'), '--runroot', join(imageCache, 'run'), '--storage-driver', 'vfs', 'rmi', tag], { stdio: 'ignore' });
+      clone.remove();
+    }
+  }, 1_800_000);
 });
