@@ -11,7 +11,7 @@
 // deploy/` is applied with server-side apply through sealops's installer instead of
 // `kubectl apply -k` (no kubectl binary here).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -282,7 +282,9 @@ describeWithCluster('running in a cluster, as the README says', () => {
       const minted = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/sealops-agent/token`, {
         body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
       });
-      writeFileSync(join(dir, 'sa', 'token'), minted.status.token, { mode: 0o644 });
+      writeFileSync(join(dir, 'sa', 'token'), minted.status.token);
+      // Kubernetes mounts the projected token 0644 (defaultMode 420); the container runs as 65532.
+      chmodSync(join(dir, 'sa', 'token'), 0o644);
       const work = join(dir, 'image-work');
       mkdirSync(work);
       chownSync(work, 65532, 65532);
@@ -298,7 +300,9 @@ describeWithCluster('running in a cluster, as the README says', () => {
         [
           '--root', join(imageCache, 'storage'), '--runroot', join(imageCache, 'run'), '--storage-driver', 'vfs',
           'run', '--isolation', 'chroot', '--user', '65532:65532',
-          '-v', `${join(dir, 'sa')}:${SA_DIR}:ro`, '-v', `${work}:/work`, '-v', `${repo.bareDir}:${repo.bareDir}:ro`,
+          // /var/run is a symlink to /run in the image; buildah mounts its own /run after
+          // binds under /var/run, so the bind names the resolved path (the same files inside).
+          '-v', `${join(dir, 'sa')}:${SA_DIR.replace(/^\/var\/run\//, '/run/')}:ro`, '-v', `${work}:/work`, '-v', `${repo.bareDir}:${repo.bareDir}:ro`,
           '--env', `KUBERNETES_SERVICE_HOST=${server.hostname}`, '--env', `KUBERNETES_SERVICE_PORT=${server.port}`, '--env', `SEALOPS_NAMESPACE=${NS}`, '--env', 'SEALOPS_WORK_DIR=/work',
           ctr, '--', ...(config.OCIv1.config.Entrypoint ?? []), 'agent', '--once', '--default-service-account', 'sealops-sync', '--namespace', apps,
         ],
