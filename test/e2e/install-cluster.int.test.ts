@@ -293,6 +293,9 @@ describeWithCluster('running in a cluster, as the README says', () => {
       const sealed = await run(['seal', '--cert', join(dir, 'cert.pem')], { cwd: dir, stdin: plain });
       expect(sealed.status, sealed.stderr).toBe(0);
       repo.commitFiles({ 'apps/db.yaml': sealed.stdout });
+      // The agent runs as 65532, and git serves no repository owned by another user (safe.directory):
+      // hand the repository (mounted as the file:// URL's path) to that user, as a git server pod would own it.
+      execFileSync('chown', ['-R', '65532:65532', repo.bareDir]);
       ctr = buildah('from', '--pull=never', tag);
       // What Kubernetes would mount and set; the repository is mounted at the path its file:// URL names.
       const res = spawnSync(
