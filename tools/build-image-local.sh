@@ -49,7 +49,7 @@ if ! buildah "${store[@]}" inspect --type image "$kustomize_image" >/dev/null 2>
 fi
 
 echo "==> building $tag from $context/deploy/Dockerfile" >&2
-buildah "${store[@]}" bud --isolation chroot --layers=false --pull=never \
+buildah "${store[@]}" bud --isolation chroot --layers=false --pull=never --rm --force-rm \
   --build-arg "NODE_IMAGE=$base" --build-arg "KUSTOMIZE_IMAGE=$kustomize_image" \
   -f "$context/deploy/Dockerfile" -t "$tag" "$context" >&2
 # Size: the sum of the image's (uncompressed) layers; the layers themselves go to stderr.
