@@ -13,7 +13,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -25,11 +25,17 @@ import { adminClient, exists, getSync, secretValue, secretValues } from './agent
 import { configMap } from './agent-fixtures.js';
 import { run } from '../cli/helpers.js';
 import { freePort } from '../cluster/process.js';
-import { installObjects, KubeApiError, KubeClient, loadKubeConnection, type InstallObject } from '../../src/index.js';
+import { installObjects, uninstallObjects, KubeApiError, KubeClient, loadKubeConnection, type InstallObject } from '../../src/index.js';
 
 const CLI = join(repoRoot, 'dist', 'cli', 'sealops.js');
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-const NS = 'sealops-system';
+// An overlay of deploy/ with its own namespace and name suffix, so this file never touches the
+// objects other test files install from deploy/ into sealops-system (the CRD is shared).
+const NS = 'sealops-e2e';
+const SFX = '-e2e';
+const AGENT = `sealops-agent${SFX}`;
+const SYNC_ROLE = `sealops-sync${SFX}`;
+let installed: InstallObject[] = [];
 const imageCache = join(cacheBinDir(), '..', 'image');
 
 let admin: KubeClient;
@@ -101,7 +107,11 @@ describeWithCluster('the control plane', () => {
     expect(version.gitVersion).toBe(built);
     expect(`v${version.major}.${version.minor}`).toBe(built.split('.').slice(0, 2).join('.'));
     // helm reads the server's version for the chart's kubeVersion (>=1.30): an unstamped v0.0.0 fails here.
-    const rendered = execFileSync(peerPath('helm'), ['template', 'sealops', join(repoRoot, 'deploy', 'chart'), '--namespace', NS, '--validate', '--kubeconfig', adminKubeconfigPath()], {
+    const rendered = execFileSync(peerPath('helm'), [
+      // Own names: --validate refuses to render over objects another install already owns.
+      'template', 'sealops', join(repoRoot, 'deploy', 'chart'), '--namespace', `${NS}-helm`, '--set', `name=sealops-agent${SFX}-helm,syncClusterRole=sealops-sync${SFX}-helm`,
+      '--validate', '--kubeconfig', adminKubeconfigPath(),
+    ], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, HELM_CACHE_HOME: join(dir, 'helm'), HELM_CONFIG_HOME: join(dir, 'helm'), HELM_DATA_HOME: join(dir, 'helm') },
@@ -112,22 +122,25 @@ describeWithCluster('the control plane', () => {
 
 describeWithCluster('running in a cluster, as the README says', () => {
   it('1. kubectl apply -k deploy/ installs the Namespace, CRD, RBAC and Deployment', async () => {
-    const built = execFileSync(peerPath('kustomize'), ['build', join(repoRoot, 'deploy')], { encoding: 'utf8' });
-    const objects = parseAllDocuments(built).map((d) => d.toJS() as InstallObject);
-    const applied = await installObjects(admin, objects);
-    expect(applied.map((a) => a.object)).toEqual(expect.arrayContaining(['Namespace/sealops-system', 'CustomResourceDefinition/syncs.sealops.dev', 'Deployment/sealops-system/sealops-agent', 'ClusterRole/sealops-sync']));
-    expect(await exists(admin, `/apis/apps/v1/namespaces/${NS}/deployments/sealops-agent`)).toBe(true);
+    const overlay = join(dir, 'overlay');
+    mkdirSync(overlay);
+    writeFileSync(join(overlay, 'kustomization.yaml'), stringify({ resources: [relative(overlay, join(repoRoot, 'deploy'))], namespace: NS, nameSuffix: SFX }));
+    const built = execFileSync(peerPath('kustomize'), ['build', overlay], { encoding: 'utf8' });
+    installed = parseAllDocuments(built).map((d) => d.toJS() as InstallObject);
+    const applied = await installObjects(admin, installed);
+    expect(applied.map((a) => a.object)).toEqual(expect.arrayContaining([`Namespace/${NS}`, 'CustomResourceDefinition/syncs.sealops.dev', `Deployment/${NS}/${AGENT}`, `ClusterRole/${SYNC_ROLE}`]));
+    expect(await exists(admin, `/apis/apps/v1/namespaces/${NS}/deployments/${AGENT}`)).toBe(true);
   });
 
   it('2. the agent starts with only its service-account token and makes the cluster keys', async () => {
-    const minted = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/sealops-agent/token`, {
+    const minted = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${AGENT}/token`, {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
     });
     token = minted.status.token;
     writeFileSync(join(dir, 'sa', 'token'), token, { mode: 0o600 });
     writeFileSync(join(dir, 'sa', 'namespace'), NS);
     // The container's args, exactly as deploy/ ships them (the port moved off 8080).
-    const dep = await admin.request<{ spec: { template: { spec: { containers: { args: string[] }[] } } } }>('GET', `/apis/apps/v1/namespaces/${NS}/deployments/sealops-agent`);
+    const dep = await admin.request<{ spec: { template: { spec: { containers: { args: string[] }[] } } } }>('GET', `/apis/apps/v1/namespaces/${NS}/deployments/${AGENT}`);
     const args = dep.spec.template.spec.containers[0]!.args;
     const port = await freePort();
     const agentArgs = args.map((a, i) => (args[i - 1] === '--listen' ? String(port) : a));
@@ -145,7 +158,7 @@ describeWithCluster('running in a cluster, as the README says', () => {
         KUBERNETES_SERVICE_PORT: server.port,
         SEALOPS_NAMESPACE: NS,
         SEALOPS_WORK_DIR: join(dir, 'work'),
-        POD_NAME: 'sealops-agent-0',
+        POD_NAME: `${AGENT}-0`,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -173,7 +186,7 @@ describeWithCluster('running in a cluster, as the README says', () => {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
         metadata: { name: 'sealops-sync' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'sealops-sync' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: SYNC_ROLE },
         subjects: [{ kind: 'ServiceAccount', name: 'sealops-sync', namespace: apps }],
       },
     });
@@ -221,7 +234,7 @@ describeWithCluster('running in a cluster, as the README says', () => {
       expect(await statusOf(self.request('PUT', `/api/v1/namespaces/${NS}/secrets/sealops-keys`, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sealops-keys' } } }))).toBe(403);
       expect(await statusOf(self.impersonating({ user: 'admin', groups: ['system:masters'] }).request('GET', '/api/v1/namespaces'))).toBe(403);
       expect(await statusOf(self.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-        body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'sealops-agent-escalates' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'sealops-agent', namespace: NS }] },
+        body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'sealops-agent-escalates' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: AGENT, namespace: NS }] },
       }))).toBe(403);
       // Through the namespace's account it reaches that namespace only.
       const asTenant = self.impersonating({ user: `system:serviceaccount:${apps}:sealops-sync` });
@@ -243,24 +256,22 @@ describeWithCluster('running in a cluster, as the README says', () => {
     expect(after.metadata).toMatchObject({ uid: keys.metadata.uid, resourceVersion: keys.metadata.resourceVersion });
   });
 
-  it('7. sealops uninstall removes the agent and keeps the Syncs, what they applied and the keys; install brings it back', async () => {
+  it('7. uninstall removes the agent and keeps the Syncs, what they applied and the keys; install brings it back', async () => {
     const exited = new Promise((r) => agent!.once('exit', r));
     agent!.kill('SIGTERM');
     await exited;
-    const un = await run(['uninstall', '--kubeconfig', adminKubeconfigPath()], { cwd: dir });
-    expect(un.status, un.stderr).toBe(0);
-    expect(un.stdout).toContain(`Deployment/${NS}/sealops-agent deleted`);
-    expect(un.stdout).toContain('CustomResourceDefinition/syncs.sealops.dev kept');
-    expect(await exists(admin, `/apis/apps/v1/namespaces/${NS}/deployments/sealops-agent`)).toBe(false);
-    expect(await exists(admin, '/apis/rbac.authorization.k8s.io/v1/clusterroles/sealops-agent-syncs')).toBe(false);
+    // The library calls `sealops uninstall` / `install` make, on this file's overlay objects.
+    const removed = await uninstallObjects(admin, installed);
+    expect(removed).toEqual(expect.arrayContaining([{ object: `Deployment/${NS}/${AGENT}`, action: 'deleted' }, { object: 'CustomResourceDefinition/syncs.sealops.dev', action: 'kept' }, { object: `Namespace/${NS}`, action: 'kept' }]));
+    expect(await exists(admin, `/apis/apps/v1/namespaces/${NS}/deployments/${AGENT}`)).toBe(false);
+    expect(await exists(admin, `/apis/rbac.authorization.k8s.io/v1/clusterroles/sealops-agent-syncs${SFX}`)).toBe(false);
     expect(await secretValues(admin, apps, 'db')).toEqual({ password });
     expect(await exists(admin, `/api/v1/namespaces/${apps}/configmaps/settings`)).toBe(true);
     expect(await exists(admin, `/apis/sealops.dev/v1alpha1/namespaces/${apps}/syncs/apps`)).toBe(true);
     expect(await exists(admin, `/api/v1/namespaces/${NS}/secrets/sealops-keys`)).toBe(true);
-    const back = await run(['install', '--kubeconfig', adminKubeconfigPath()], { cwd: dir });
-    expect(back.status, back.stderr).toBe(0);
-    expect(back.stdout).toContain(`Deployment/${NS}/sealops-agent applied`);
-    expect(await exists(admin, `/apis/apps/v1/namespaces/${NS}/deployments/sealops-agent`)).toBe(true);
+    const back = await installObjects(admin, installed);
+    expect(back).toContainEqual({ object: `Deployment/${NS}/${AGENT}`, action: 'applied' });
+    expect(await exists(admin, `/apis/apps/v1/namespaces/${NS}/deployments/${AGENT}`)).toBe(true);
   });
 
   it('8. the image built from a clean clone by buildah runs the same sync with the mounted token', async () => {
@@ -279,7 +290,7 @@ describeWithCluster('running in a cluster, as the README says', () => {
       expect(config.OCIv1.config.User).toBe('65532:65532');
       expect(config.OCIv1.config.Env).toContain('HOME=/nonexistent');
       // The installed account was re-created by step 7: a fresh token for it.
-      const minted = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/sealops-agent/token`, {
+      const minted = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${AGENT}/token`, {
         body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
       });
       writeFileSync(join(dir, 'sa', 'token'), minted.status.token);
