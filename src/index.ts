@@ -17,3 +17,4 @@ export * from './build/kustomize.js';
 export * from './build/preflight.js';
 export * from './agent/index.js';
 export * from './server/index.js';
+export * from './install/index.js';

@@ -17,7 +17,10 @@ import { hostname } from 'node:os';
 interface AgentOptions {
   once?: boolean;
   kubeconfig?: string;
+  context?: string;
   namespace?: string;
+  watchLabelSelector?: string;
+  defaultServiceAccount?: string;
   agentNamespace?: string;
   workDir?: string;
   listen?: string;
@@ -44,7 +47,10 @@ export function register(program: Command, io: CliIo): void {
     .description('Sync Git repositories into the cluster: pull, unseal in memory, server-side apply, prune, report.')
     .option('--once', 'reconcile every Sync once and exit (non-zero when any failed)')
     .option('--kubeconfig <FILE>', 'kubeconfig to use (default: in-cluster service account, then $KUBECONFIG, ~/.kube/config)')
+    .option('--context <NAME>', 'kubeconfig context to use (default: current-context)')
     .option('--namespace <NS>', 'reconcile only the Syncs in this namespace (default: all namespaces)')
+    .option('--watch-label-selector <SELECTOR>', 'reconcile only the Syncs whose labels match (a shard, e.g. sealops.dev/shard=a)')
+    .option('--default-service-account <NAME>', "impersonate this ServiceAccount of each Sync's namespace for Syncs without spec.serviceAccountName")
     .option('--agent-namespace <NS>', "namespace of the agent's keys Secret sealops-keys (default: $SEALOPS_NAMESPACE, the pod's namespace, sealops-system)")
     .option('--work-dir <DIR>', 'private folder for fetched repositories (default: $SEALOPS_WORK_DIR or a temp folder)')
     .option('--listen <PORT>', 'serve /healthz, /readyz, /metrics, /v1/cert.pem and /v1/recipients on this port (long-running mode only)', '8080')
@@ -63,7 +69,7 @@ export function register(program: Command, io: CliIo): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('failed to parse --listen: give a port number');
       let client: KubeClient;
       try {
-        client = new KubeClient(loadKubeConfig(opts.kubeconfig ?? io.env.KUBECONFIG));
+        client = new KubeClient(loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context, env: io.env }));
       } catch (err) {
         throw new KubeError(`failed to load kubeconfig: ${describe(err)}`, { cause: err });
       }
@@ -73,6 +79,8 @@ export function register(program: Command, io: CliIo): void {
         log,
         agentNamespace: agentNamespace(opts, io),
         namespace: opts.namespace,
+        labelSelector: opts.watchLabelSelector,
+        defaultServiceAccount: opts.defaultServiceAccount,
         workRoot: opts.workDir ?? io.env.SEALOPS_WORK_DIR ?? join(tmpdir(), 'sealops-agent'),
         concurrency,
         ...(opts.kustomize ?? io.env.SEALOPS_KUSTOMIZE ? { kustomize: { binary: opts.kustomize ?? io.env.SEALOPS_KUSTOMIZE } } : {}),

@@ -23,6 +23,10 @@ export interface ControllerOptions {
   readonly agentNamespace: string;
   /** Watch Syncs in this namespace only (default: all namespaces). */
   readonly namespace?: string;
+  /** Reconcile only Syncs whose labels match (a shard, e.g. `sealops.dev/shard=a`). */
+  readonly labelSelector?: string;
+  /** ServiceAccount to impersonate for Syncs without spec.serviceAccountName. */
+  readonly defaultServiceAccount?: string;
   readonly workRoot: string;
   readonly concurrency?: number;
   /** First retry delay after a failure (default 5 s); doubles up to the Sync's interval. */
@@ -61,12 +65,13 @@ function context(options: ControllerOptions, discovery: Discovery): AgentContext
     workRoot: options.workRoot,
     concurrency: options.concurrency,
     ...(options.kustomize ? { kustomize: options.kustomize } : {}),
+    defaultServiceAccount: options.defaultServiceAccount,
   };
 }
 
 /** Reconciles every Sync once, in name order. Returns each outcome; throws only when Syncs cannot be listed. */
 export async function reconcileAllOnce(options: ControllerOptions): Promise<{ sync: string; outcome: ReconcileOutcome }[]> {
-  const list = await options.client.request<{ items?: SyncObject[] }>('GET', syncsPath(options.namespace));
+  const list = await options.client.request<{ items?: SyncObject[] }>('GET', syncsPath(options.namespace), { query: { labelSelector: options.labelSelector } });
   const items = [...(list.items ?? [])].sort((a, b) => {
     const ka = `${a.metadata.namespace}/${a.metadata.name}`;
     const kb = `${b.metadata.namespace}/${b.metadata.name}`;
@@ -204,7 +209,7 @@ export class Controller {
     const signal = this.abort.signal;
     while (!signal.aborted) {
       try {
-        const list = await this.options.client.request<{ items?: SyncObject[]; metadata?: { resourceVersion?: string } }>('GET', syncsPath(this.options.namespace));
+        const list = await this.options.client.request<{ items?: SyncObject[]; metadata?: { resourceVersion?: string } }>('GET', syncsPath(this.options.namespace), { query: { labelSelector: this.options.labelSelector } });
         const seen = new Set<string>();
         for (const s of list.items ?? []) {
           seen.add(this.key(s));
@@ -214,7 +219,7 @@ export class Controller {
         this.ready = true;
         await this.options.client.watch(
           syncsPath(this.options.namespace),
-          { resourceVersion: list.metadata?.resourceVersion ?? '', timeoutSeconds: '300' },
+          { resourceVersion: list.metadata?.resourceVersion ?? '', timeoutSeconds: '300', ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}) },
           (type, obj) => {
             const s = obj as SyncObject;
             if (type === 'DELETED') {

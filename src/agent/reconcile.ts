@@ -18,7 +18,7 @@ import { readInventory, staleEntries, type InventoryEntry } from './inventory.js
 import { fetchSyncSource, readSecretEntries } from './source/index.js';
 import { changeNote, completion, mergeConditions, outcomeConditions, patchSyncStatus, progressingConditions, recordEvent, safeMessage, stageReason } from './status/index.js';
 import { DEFAULT_KEYS_SECRET, massDeletionOverride, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
-import { KubeApiError, type KubeClient } from '../kube/client.js';
+import { KubeApiError, serviceAccountIdentity, type KubeClient } from '../kube/client.js';
 import { redactFieldValues } from './redact/index.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
@@ -42,6 +42,8 @@ export interface AgentContext {
   readonly decryptMemos?: Map<string, { keys: string; memo: DecryptMemo }>;
   /** Per-Sync memory of the last build (see BuildMemo). */
   readonly buildMemos?: Map<string, BuildMemo>;
+  /** ServiceAccount (of each Sync's namespace) to impersonate for Syncs that name none. */
+  readonly defaultServiceAccount?: string;
   /**
    * Write fencing by leader election: `canWrite` is asked before every write and before the
    * status is written; `signal` aborts when the term ends (requests in flight are abandoned).
@@ -86,12 +88,13 @@ const SOURCE_REASONS: Record<string, string> = {
   GitFailed: 'GitFailed',
 };
 
-async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
+async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, writer: KubeClient): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
   const ns = spec.decryptionSecretRef ? sync.metadata.namespace : ctx.agentNamespace;
   const name = spec.decryptionSecretRef ?? DEFAULT_KEYS_SECRET;
   let entries: Record<string, string>;
   try {
-    entries = await readSecretEntries(ctx.client, ns, name);
+    // A keys Secret of the Sync's namespace is the Sync's own: read it as the Sync's account.
+    entries = await readSecretEntries(spec.decryptionSecretRef ? writer : ctx.client, ns, name);
   } catch (err) {
     const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : 'could not be read';
     throw new SealopsError('KEY', `failed to load decryption keys from secret ${ns}/${name}: ${why}`, { cause: err });
@@ -135,7 +138,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const signals = [deadline, ...(ctx.leadership ? [ctx.leadership.signal] : []), ...(ctx.signal ? [ctx.signal] : [])];
   const signal = AbortSignal.any(signals);
   const canWrite = (): boolean => !ctx.leadership || ctx.leadership.canWrite();
-  const client = ctx.client.fenced({ signal, canWrite, ...(ctx.leadership ? { writeDeadline: ctx.leadership.deadline } : {}) });
+  const fence = { signal, canWrite, ...(ctx.leadership ? { writeDeadline: ctx.leadership.deadline } : {}) };
+  const client = ctx.client.fenced(fence);
   const interrupted = (): Interrupted | undefined => {
     if (ctx.leadership?.signal.aborted || !canWrite()) return new Interrupted('LeadershipLost', 'stopped: this replica lost the leader lease; the new leader continues');
     if (ctx.signal?.aborted) return new Interrupted('ShuttingDown', 'stopped: the agent is shutting down; the next reconcile continues');
@@ -186,13 +190,20 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     log.info('suspended; skipping');
     return { ok: true, reason: 'Suspended', message: 'reconciliation is suspended', suspended: true };
   }
+  // Tenancy: everything of the Sync's own (its source and decryption Secrets, the objects it
+  // applies and prunes) is read and written as its ServiceAccount, so RBAC of the Sync's
+  // namespace bounds what its repository can reach. The agent's own identity reads only the
+  // Sync itself and the default keys Secret in the agent's namespace, and writes status and events.
+  const account = spec.serviceAccountName ?? ctx.defaultServiceAccount;
+  // The Sync's own reads and writes, as its account, fenced like every request of this reconcile.
+  const writer = (account ? ctx.client.impersonating(serviceAccountIdentity(owner.namespace, account)) : ctx.client).fenced(fence);
 
   // 1. source
   let snapshot;
   try {
     checkpoint();
     // The whole repository: an overlay reaches its bases outside spec.path.
-    const fetched = await fetchSyncSource(client, owner, { ...spec, path: '' }, ctx.workRoot);
+    const fetched = await fetchSyncSource(writer, owner, { ...spec, path: '' }, ctx.workRoot);
     snapshot = fetched.snapshot;
     secrets = fetched.secrets;
   } catch (err) {
@@ -227,7 +238,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     let memo: DecryptMemo | undefined;
     const keys = async (): Promise<DecryptionKeys> => {
       stage = 'keys';
-      const loaded = await loadKeys({ ...ctx, client }, sync, spec);
+      const loaded = await loadKeys(ctx, sync, spec, writer);
       secrets = [...secrets, ...loaded.secrets];
       if (ctx.decryptMemos) {
         const keyDigest = keysDigest(loaded.secrets);
@@ -240,7 +251,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       return loaded.keys;
     };
     // Secret-sourced values join the redaction list before anything can report them.
-    const postBuild = spec.postBuild ? await loadPostBuild(ctx.client, owner.namespace, spec.postBuild) : undefined;
+    const postBuild = spec.postBuild ? await loadPostBuild(writer, owner.namespace, spec.postBuild) : undefined;
     if (postBuild) secrets = [...secrets, ...postBuild.secrets];
     const input = {
       files: snapshot.files,
@@ -286,7 +297,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       // Recorded before writing: if the agent dies mid-apply, the next run still owns (and can prune) these.
       await patchSyncStatus(client, sync, { inventory: { entries: mergeInventory(previous, entries) } });
     };
-    applied = await applyManifests(client, ctx.discovery, manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
+    applied = await applyManifests(writer, ctx.discovery, manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
   } catch (err) {
     let message = describe(err);
     let written: AppliedObject[] = [];
@@ -296,6 +307,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       message = `${err.message}: ${err.failures.map((f) => `${f.object} (${f.file}): ${shown(f)}`).join('; ')}`;
       written = err.written;
     }
+    // Say whose rights fell short: a tenant's refusal reads differently from the agent's.
+    if (account) message = `${message} (applying as ServiceAccount ${owner.namespace}/${account})`;
     const why = err instanceof Interrupted ? err : interrupted();
     if (why && (why.reason === 'LeadershipLost' || !(err instanceof ApplyError) || err.failures.some((f) => f.reason === 'Aborted'))) {
       message = `${why.message}: ${message}`;
@@ -324,7 +337,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     if (override.ignored) log.warn('mass-deletion override ignored', { why: override.ignored });
     try {
       checkpoint();
-      pruned = await pruneStale(client, ctx.discovery, stale, {
+      pruned = await pruneStale(writer, ctx.discovery, stale, {
         owner,
         inventorySize: previous.length,
         maxDeletionPercent: spec.maxDeletionPercent,

@@ -107,6 +107,8 @@ export interface SyncSpec {
   readonly targetNamespace?: string;
   /** Post-build variable substitution (Flux's `spec.postBuild`); absent means none. */
   readonly postBuild?: PostBuildSpec;
+  /** ServiceAccount of the Sync's namespace that the agent impersonates to apply and prune. */
+  readonly serviceAccountName?: string;
 }
 
 /** `spec.postBuild`: variables, and ConfigMaps/Secrets of the Sync's namespace to read them from. */
@@ -217,8 +219,13 @@ export function parseSyncSpec(value: unknown): SyncSpec {
   if (targetNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(targetNamespace)) {
     throw new InputError('failed to read Sync spec: spec.targetNamespace must be a namespace name');
   }
+  const serviceAccountName = optString(spec.serviceAccountName, 'spec.serviceAccountName');
+  if (serviceAccountName !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(serviceAccountName)) {
+    throw new InputError('failed to read Sync spec: spec.serviceAccountName must be a ServiceAccount name');
+  }
   return {
     source: { url, ref, secretRef, ...(verify ? { verify } : {}), ...(maxFileBytes ? { maxFileBytes } : {}), ...(maxTotalBytes ? { maxTotalBytes } : {}) },
+    ...(serviceAccountName ? { serviceAccountName } : {}),
     components: components as string[],
     ...(spec.postBuild !== undefined && spec.postBuild !== null ? { postBuild: parsePostBuild(spec.postBuild) } : {}),
     ...(targetNamespace ? { targetNamespace } : {}),

@@ -7,7 +7,8 @@
  */
 import https from 'node:https';
 import http from 'node:http';
-import { loadKubeConnection, type KubeConnection } from './config.js';
+import { loadKubeConnection, type KubeConfigOptions, type KubeConnection } from './config.js';
+import { TunnelAgent } from './proxy.js';
 import { KubeError, describe } from '../errors.js';
 
 /** A failed API call: HTTP status and the Status object's reason and message. */
@@ -60,9 +61,25 @@ export interface RequestOptions {
   readonly accept?: string;
 }
 
-/** Loads a kubeconfig: the file given, in-cluster service account, or the default chain. */
-export function loadKubeConfig(file?: string): KubeConnection {
-  return loadKubeConnection(file);
+/** Loads a kubeconfig like kubectl: the file (or `:` list) given, in-cluster service account, or the default chain. */
+export function loadKubeConfig(opts?: KubeConfigOptions | string): KubeConnection {
+  return loadKubeConnection(opts);
+}
+
+/** Who a client acts as, through the API server's impersonation headers. */
+export interface Impersonation {
+  readonly user: string;
+  readonly groups?: readonly string[];
+}
+
+/**
+ * The identity of ServiceAccount `name` in `namespace`. No groups are sent: for a service-account
+ * user the API server adds `system:serviceaccounts`, `system:serviceaccounts:<ns>` and
+ * `system:authenticated` itself, so the agent needs only `impersonate` on `serviceaccounts`, never
+ * on `groups` (which would let it claim `system:masters`).
+ */
+export function serviceAccountIdentity(namespace: string, name: string): Impersonation {
+  return { user: `system:serviceaccount:${namespace}:${name}` };
 }
 
 /** Raw JSON client with a keep-alive connection pool and a request counter. */
@@ -76,10 +93,27 @@ export class KubeClient {
   /** Where {@link fenced} views count their requests. */
   private root: KubeClient = this;
 
-  constructor(private readonly conn: KubeConnection, maxSockets = 16) {
+  /** Set on a client made by {@link KubeClient.impersonating}: every request carries it. */
+  readonly impersonation?: Impersonation;
+
+  constructor(private readonly conn: KubeConnection, maxSockets = 16, shared?: { agent: https.Agent | http.Agent; impersonation: Impersonation }) {
     this.server = new URL(conn.server);
-    const Agent = this.server.protocol === 'http:' ? http.Agent : https.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets });
+    this.impersonation = shared?.impersonation;
+    // Idle pooled sockets close after 30 s: the API server drops idle connections on its own,
+    // and a request on a socket it already closed fails with ECONNRESET.
+    const pool = { keepAlive: true, maxSockets, timeout: 30_000 };
+    if (shared) this.agent = shared.agent;
+    else if (this.server.protocol === 'http:') this.agent = new http.Agent(pool);
+    else if (conn.proxy) this.agent = new TunnelAgent(conn.proxy, pool);
+    else this.agent = new https.Agent(pool);
+  }
+
+  /**
+   * A client that acts as `who` (Impersonate-User / Impersonate-Group) over the same connections.
+   * The API server authorizes each request as that identity, so it can do no more than `who` may.
+   */
+  impersonating(who: Impersonation): KubeClient {
+    return new KubeClient(this.conn, 0, { agent: this.agent, impersonation: who });
   }
 
   /**
@@ -104,7 +138,8 @@ export class KubeClient {
 
   /** Closes pooled connections. */
   close(): void {
-    this.agent.destroy();
+    // An impersonating client borrows its parent's pool; the parent closes it.
+    if (!this.impersonation) this.agent.destroy();
   }
 
   private async options(): Promise<https.RequestOptions> {
@@ -112,6 +147,10 @@ export class KubeClient {
     if (this.cached && Date.now() - this.cached.at < 60_000) return this.cached.opts;
     const opts: https.RequestOptions = {};
     await this.conn.apply(opts);
+    if (this.impersonation) {
+      // Node sends an array header value as repeated header lines, which is how the API server reads several groups.
+      opts.headers = { ...opts.headers, 'impersonate-user': this.impersonation.user, ...(this.impersonation.groups?.length ? { 'impersonate-group': [...this.impersonation.groups] } : {}) };
+    }
     this.cached = { at: Date.now(), opts };
     return opts;
   }
@@ -127,14 +166,14 @@ export class KubeClient {
     if (writeDeadline !== undefined) timeout = Math.max(1, Math.min(timeout, writeDeadline - Date.now()));
     const signal = this.fence?.signal;
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: Record<string, string | number> = { ...(base.headers as Record<string, string>), accept: options.accept ?? 'application/json' };
+    const headers: Record<string, string | number | string[]> = { ...(base.headers as Record<string, string | string[]>), accept: options.accept ?? 'application/json' };
     if (payload) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = payload.length;
     }
-    this.root.requests++;
     const mod = url.protocol === 'http:' ? http : https;
-    return new Promise<T>((resolve, reject) => {
+    const send = (attempt: number): Promise<T> => new Promise<T>((resolve, reject) => {
+      this.root.requests++;
       const req = mod.request(
         url,
         { ...base, method, headers, agent: this.agent, timeout, ...(signal ? { signal } : {}) },
@@ -159,12 +198,24 @@ export class KubeClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`request timed out after ${timeout} ms`)));
-      req.on('error', (e) => {
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A pooled keep-alive socket the server closed meanwhile: the request never reached it,
+        // so sending it again on a fresh socket is safe (the pattern Node's http docs give).
+        if (attempt === 0 && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+          resolve(send(1));
+          return;
+        }
         if (signal?.aborted) reject(new RequestAbortedError(`failed to ${method.toLowerCase()} ${url.pathname}: ${describe(signal.reason)}`, { cause: e }));
         else reject(new KubeApiError(0, 'ConnectionFailed', `failed to reach the API server: ${e.message}`, { cause: e }));
       });
       req.end(payload);
     });
+    return send(0);
+  }
+
+  // A watch holds its connection for minutes: its own socket, not one of the pool's.
+  private watchAgent(): https.Agent | false {
+    return this.conn.proxy && this.server.protocol === 'https:' ? new TunnelAgent(this.conn.proxy, {}) : false;
   }
 
   /**
@@ -178,7 +229,7 @@ export class KubeClient {
     this.root.requests++;
     const mod = url.protocol === 'http:' ? http : https;
     await new Promise<void>((resolve, reject) => {
-      const req = mod.request(url, { ...base, method: 'GET', headers: { ...(base.headers as Record<string, string>), accept: 'application/json' }, agent: false, signal }, (res) => {
+      const req = mod.request(url, { ...base, method: 'GET', headers: { ...(base.headers as Record<string, string | string[]>), accept: 'application/json' }, agent: this.watchAgent(), signal }, (res) => {
         if ((res.statusCode ?? 0) >= 400) {
           res.resume();
           reject(new KubeApiError(res.statusCode ?? 0, `HTTP${res.statusCode}`, `failed to watch ${url.pathname}: HTTP ${res.statusCode}`));

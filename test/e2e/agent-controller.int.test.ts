@@ -51,6 +51,20 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
   beforeAll(async () => {
     admin = adminClient();
     for (const f of ['namespace.yaml', 'crd-sync.yaml', 'rbac.yaml', 'deployment.yaml']) await applyFile(admin, f);
+    // deploy/ gives the agent no rights on what Syncs apply: each Sync runs as a ServiceAccount of
+    // its namespace. These Syncs name none and the controller runs without a default, so the agent
+    // applies as itself and holds sealops-sync cluster-wide (the README's non-tenant mode).
+    await admin.request('PATCH', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/sealops-agent-as-sync', {
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'sealops-agent-as-sync' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'sealops-sync' },
+        subjects: [{ kind: 'ServiceAccount', name: 'sealops-agent', namespace: 'sealops-system' }],
+      },
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: 'sealops-test', force: 'true' },
+    });
     await eventually('Syncs to be served', async () => (await admin.request('GET', '/apis/sealops.dev/v1alpha1/syncs')) ?? undefined);
     const keys = makeClusterKeys();
     await admin.request('DELETE', '/api/v1/namespaces/sealops-system/secrets/sealops-keys').catch(() => undefined);

@@ -105,7 +105,7 @@ describeWithCluster('the agent makes and publishes the cluster key set', () => {
     // The shipped apply rules, granted in the app namespace only, so the agent namespace holds
     // nothing beyond the shipped Role.
     await admin.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${appNs}/roles`, {
-      body: { metadata: { name: 'sealops-agent-apply' }, rules: shippedRules('ClusterRole', 'sealops-agent-apply') },
+      body: { metadata: { name: 'sealops-agent-apply' }, rules: shippedRules('ClusterRole', 'sealops-sync') },
     });
     await admin.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${appNs}/rolebindings`, {
       body: {

@@ -23,7 +23,8 @@ export type PeerName =
   | 'git'
   | 'sshd'
   | 'ssh'
-  | 'kustomize';
+  | 'kustomize'
+  | 'helm';
 
 const CONTROL_PLANE = new Set<PeerName>(['etcd', 'kube-apiserver', 'kube-controller-manager']);
 
