@@ -34,10 +34,8 @@ export function register(program: Command, io: CliIo): void {
         if (!opts.output || !opts.certOut) throw new UsageError('failed to parse arguments: --rsa needs -o KEY.pem and --cert-out CERT.pem');
         const days = opts.days === undefined ? undefined : Number(opts.days);
         if (days !== undefined && (!Number.isInteger(days) || days <= 0)) throw new UsageError('failed to parse arguments: --days must be a positive integer');
-        await keygenRsa(
-          { output: resolve(io.cwd, opts.output), certOut: resolve(io.cwd, opts.certOut), ...(opts.cn ? { cn: opts.cn } : {}), ...(days ? { days } : {}) },
-          io,
-        );
+        // Paths stay as given: keygenRsa refuses `-` (stdout) and resolves the rest itself.
+        await keygenRsa({ output: opts.output, certOut: opts.certOut, ...(opts.cn ? { cn: opts.cn } : {}), ...(days ? { days } : {}) }, io);
         return;
       }
       if (opts.certOut || opts.cn || opts.days) throw new UsageError('failed to parse arguments: --cert-out, --cn and --days need --rsa');

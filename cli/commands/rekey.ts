@@ -3,7 +3,7 @@
  * MAC and lastmodified stay; entries of recipients that stay are kept byte for byte.
  */
 import type { Command } from 'commander';
-import { ConfigError, detectSopsFormat, metadataRecipients, readSopsMetadata, rekeySops, resolveRecipients, UsageError } from '../../src/index.js';
+import { ConfigError, detectSopsFormat, readSopsMetadata, rekeySops, createConfigCache, resolveRecipients, UsageError } from '../../src/index.js';
 import { collect, type CliIo } from '../io.js';
 import { identitiesFor, readInput, writeOutputs, type Input } from './sops-shared.js';
 
@@ -23,6 +23,8 @@ export function register(program: Command, io: CliIo): void {
     .option('-r, --recipient <AGE_RECIPIENT>', 'recipients to seal for instead of the configured ones (repeatable)', collect)
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
     .action(async (files: string[], opts: RekeyOptions) => {
+      // .sealops.yaml is read and parsed once for all FILEs of this run.
+      const configCache = createConfigCache();
       if (files.includes('-')) throw new UsageError('failed to parse arguments: rekey rewrites FILEs in place; stdin is not supported');
       const identities = await identitiesFor(opts.key, io);
       const results: { input: Input; output: string }[] = [];
@@ -30,17 +32,12 @@ export function register(program: Command, io: CliIo): void {
         const input = await readInput(file, io);
         const format = detectSopsFormat(input.path, input.text);
         let recipients = opts.recipient ?? [];
-        let groups: { keyGroups?: string[][]; shamirThreshold?: number } = {};
-        if (recipients.length === 0) {
-          const resolved = await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster });
-          recipients = resolved.recipients;
-          if (resolved.keyGroups) groups = { keyGroups: resolved.keyGroups, shamirThreshold: resolved.shamirThreshold };
-        }
+        if (recipients.length === 0) recipients = (await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster, cache: configCache })).recipients;
         if (recipients.length === 0) {
           throw new ConfigError(`failed to choose recipients for ${file}: none given and none configured`, { hint: 'pass -r age1… or configure .sealops.yaml' });
         }
-        const before = metadataRecipients(readSopsMetadata(input.text, { format, source: input.source }));
-        const output = await rekeySops(input.text, { identities, recipients, ...groups, format, source: input.source });
+        const before = readSopsMetadata(input.text, { format, source: input.source }).age.map((e) => e.recipient);
+        const output = await rekeySops(input.text, { identities, recipients, format, source: input.source });
         results.push({ input, output });
         io.stderr.write(`sealops: rekeyed ${file}: ${before.length} → ${new Set(recipients).size} recipients\n`);
       }

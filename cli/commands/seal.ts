@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, detectSopsFormat, resolveRecipients, sealSops, SEALING_SCOPES, UsageError, type SealingScope, type SealSopsOptions, type SopsFormat } from '../../src/index.js';
+import { ConfigError, detectSopsFormat, createConfigCache, resolveRecipients, sealSops, SEALING_SCOPES, UsageError, type ConfigCache, type SealingScope, type SealSopsOptions, type SopsFormat } from '../../src/index.js';
 import { collect, type CliIo } from '../io.js';
-import { sealAsSealedSecret } from './sealedsecret.js';
+import { mergeIntoSealedSecretFile, sealAsSealedSecret } from './sealedsecret.js';
 import { checkFiles, mapLimit, readInput, writeOutputs, type Input } from './sops-shared.js';
 
 interface SealOptions {
@@ -21,7 +21,7 @@ interface SealOptions {
   inputType?: string;
 }
 
-const STORES = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
+const STORES = ['yaml', 'json', 'dotenv', 'binary'] as const;
 
 /** Registers `sealops seal`. */
 export function register(program: Command, io: CliIo): void {
@@ -35,28 +35,46 @@ export function register(program: Command, io: CliIo): void {
     .option('--scope <SCOPE>', 'SealedSecret scope: strict, namespace-wide or cluster-wide')
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
     .option('--merge-into <FILE>', 'SealedSecret: merge the new keys into this existing SealedSecret')
-    .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv, ini or binary (default: from the file name)')
+    .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv or binary (default: from the file name)')
     .option('-i, --in-place', 'replace each FILE with its sealed form')
     .action(async (files: string[], opts: SealOptions) => {
+      // .sealops.yaml is read and parsed once for all FILEs of this run.
+      const configCache = createConfigCache();
       if (opts.format !== 'sops' && opts.format !== 'sealedsecret') throw new UsageError(`failed to parse arguments: unknown --format "${opts.format}"`);
       if (opts.scope && !(SEALING_SCOPES as readonly string[]).includes(opts.scope)) throw new UsageError(`failed to parse arguments: unknown --scope "${opts.scope}"`);
       if (opts.inputType && !(STORES as readonly string[]).includes(opts.inputType)) throw new UsageError(`failed to parse arguments: unknown --input-type "${opts.inputType}"`);
+      if (opts.mergeInto !== undefined) {
+        // The target is the one output: the inputs stay as they are and nothing goes to stdout.
+        if (opts.inPlace) throw new UsageError('failed to parse arguments: --merge-into writes its FILE; --in-place would overwrite the inputs', { hint: 'drop --in-place' });
+        const target = resolve(io.cwd, opts.mergeInto);
+        const inputs = await mapLimit(files.length === 0 ? [undefined] : files, 8, (file) => readInput(file, io));
+        if (files.includes('-') && files.length > 1) throw new UsageError('failed to parse arguments: stdin (-) cannot be merged with FILEs');
+        const plan = await planSeal({ path: target, source: opts.mergeInto }, opts, io, configCache);
+        if (plan.kind !== 'sealedsecret') throw new UsageError('failed to parse arguments: --merge-into is for --format sealedsecret');
+        const count = await mergeIntoSealedSecretFile(inputs, { ...plan.options, mergeInto: target, mergeIntoName: opts.mergeInto }, io);
+        io.stderr.write(`sealops: merged ${count} Secret${count === 1 ? '' : 's'} into ${opts.mergeInto}\n`);
+        return;
+      }
       // Every file is sealed before any is written, so a failure leaves all of them as they were.
       const results = await mapLimit(checkFiles(files, opts.inPlace), 8, async (file) => {
         const input = await readInput(file, io);
-        const plan = await planSeal(input, opts, io);
-        return { input, output: typeof plan === 'string' || Buffer.isBuffer(plan) ? plan : await sealSops(input.text, plan) };
+        const plan = await planSeal(input, opts, io, configCache);
+        const output = plan.kind === 'sealedsecret' ? await sealAsSealedSecret(input.bytes, { ...plan.options, source: input.source }, io) : await sealSops(input.text, plan.options);
+        return { input, output };
       });
       await writeOutputs(results, opts.inPlace, io);
     });
 }
 
-/** Seals a SealedSecret right away; for sops, returns the options to seal the input with. */
-async function planSeal(input: Input, opts: SealOptions, io: CliIo): Promise<string | Buffer | SealSopsOptions> {
+/** How one input is to be sealed: the SealedSecret certificate and scope, or the SOPS options. */
+type SealPlan = { kind: 'sealedsecret'; options: { cert: string; scope?: SealingScope } } | { kind: 'sops'; options: SealSopsOptions };
+
+/** Decides the format, recipients or certificate for one input from the options and the configuration. */
+async function planSeal(input: Pick<Input, 'path' | 'source'> & { text?: string }, opts: SealOptions, io: CliIo, configCache: ConfigCache): Promise<SealPlan> {
   const explicit = opts.recipient ?? [];
   const wantsSealedSecret = opts.format === 'sealedsecret' || opts.cert !== undefined;
   if (wantsSealedSecret && explicit.length > 0) throw new UsageError('failed to parse arguments: -r is for the sops format; SealedSecrets use --cert');
-  const resolved = explicit.length > 0 && !opts.cluster ? undefined : await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster });
+  const resolved = explicit.length > 0 && !opts.cluster ? undefined : await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster, cache: configCache });
   let cert = opts.cert;
   if (!cert && resolved && (wantsSealedSecret || (resolved.recipients.length === 0 && explicit.length === 0))) {
     const withCert = resolved.clusters.filter((c) => c.certificate);
@@ -66,11 +84,7 @@ async function planSeal(input: Input, opts: SealOptions, io: CliIo): Promise<str
   }
   if (wantsSealedSecret || (cert && explicit.length === 0 && (resolved?.recipients.length ?? 0) === 0)) {
     if (!cert) throw new UsageError('failed to seal as SealedSecret: no certificate', { hint: 'pass --cert FILE_OR_URL, or give the cluster a certificate in .sealops.yaml' });
-    return sealAsSealedSecret(
-      input.bytes,
-      { cert, source: input.source, ...(opts.scope ? { scope: opts.scope as SealingScope } : {}), ...(opts.mergeInto ? { mergeInto: resolve(io.cwd, opts.mergeInto) } : {}) },
-      io,
-    );
+    return { kind: 'sealedsecret', options: { cert, ...(opts.scope ? { scope: opts.scope as SealingScope } : {}) } };
   }
   if (opts.scope || opts.mergeInto) throw new UsageError('failed to parse arguments: --scope and --merge-into are for --format sealedsecret');
   const recipients = explicit.length > 0 ? [...explicit, ...(resolved?.recipients ?? [])] : (resolved?.recipients ?? []);
@@ -79,7 +93,6 @@ async function planSeal(input: Input, opts: SealOptions, io: CliIo): Promise<str
       hint: 'pass -r age1…, or add a cluster and a path rule to .sealops.yaml (see keys.example)',
     });
   }
-  const format = (opts.inputType as SopsFormat | undefined) ?? detectSopsFormat(input.path, input.text);
-  const groups = resolved?.keyGroups ? { keyGroups: resolved.keyGroups, shamirThreshold: resolved.shamirThreshold } : {};
-  return { recipients, ...groups, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) };
+  const format = (opts.inputType as SopsFormat | undefined) ?? detectSopsFormat(input.path, input.text ?? '');
+  return { kind: 'sops', options: { recipients, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) } };
 }

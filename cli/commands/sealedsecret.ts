@@ -18,11 +18,10 @@ import {
   UsageError,
   describe,
   formatKubesealYaml,
-  formatUnsealedSecret,
   generateRsaKeyPair,
   isSealedSecret,
   loadRsaPrivateKeys,
-  mergeIntoSealedSecretText,
+  mergeIntoSealedSecret,
   readRsaCertificate,
   readSealedSecretDocuments,
   rsaFingerprint,
@@ -79,41 +78,55 @@ export interface SealedSecretSealOptions {
   /** Certificate file path or https URL. */
   cert: string;
   scope?: SealingScope;
-  /** An existing SealedSecret file to merge new keys into (`--merge-into`). */
-  mergeInto?: string;
   /** What the input is called in messages (a file name or `<stdin>`). */
   source: string;
 }
 
-/**
- * Seals a Secret manifest (YAML or JSON bytes, one or more Secrets, or a `List`) into
- * SealedSecrets printed like `kubeseal -o yaml`. With `mergeInto`, seals the one Secret's
- * entries into that SealedSecret, replaces that file atomically with the result (as
- * `kubeseal --merge-into` does) and returns the same bytes.
- */
-export async function sealAsSealedSecret(input: Buffer, opts: SealedSecretSealOptions, io: CliIo): Promise<Buffer> {
-  if (!opts.cert) {
+async function certificateFor(cert: string, io: CliIo): Promise<KeyObject> {
+  if (!cert) {
     throw new UsageError('failed to seal as sealedsecret: no certificate', {
       hint: 'pass --cert CERT.pem or --cert https://…/v1/cert.pem, or configure a certificate for the cluster in .sealops.yaml',
     });
   }
-  const secrets = secretDocuments(input, opts.source);
-  const cert = await readRsaCertificate(opts.cert, { cwd: io.cwd });
-  for (const w of cert.warnings) warn(io, w);
+  const read = await readRsaCertificate(cert, { cwd: io.cwd });
+  for (const w of read.warnings) warn(io, w);
+  return read.publicKey;
+}
 
-  if (opts.mergeInto !== undefined) {
-    if (secrets.length !== 1) {
-      throw new InputError(`failed to merge ${opts.source}: expected exactly one Secret, found ${secrets.length}`);
-    }
-    const existingText = await readText(at(io, opts.mergeInto), opts.mergeInto, 'SealedSecret');
-    const merged = Buffer.from(mergeIntoSealedSecretText(existingText, secrets[0], cert.publicKey, { scope: opts.scope, source: opts.source, into: opts.mergeInto }));
-    // kubeseal --merge-into updates the file in place; so do we (atomically), and the bytes
-    // are returned as well for the caller to print.
-    await replaceFile(at(io, opts.mergeInto), merged);
-    return merged;
-  }
-  const out = secrets.map((secret) => formatKubesealYaml(sealSecret(secret, cert.publicKey, { scope: opts.scope, source: opts.source })));
+/**
+ * Seals a Secret manifest (YAML or JSON bytes, one or more Secrets, or a `List`) into
+ * SealedSecrets printed like `kubeseal -o yaml`.
+ */
+export async function sealAsSealedSecret(input: Buffer, opts: SealedSecretSealOptions, io: CliIo): Promise<Buffer> {
+  const secrets = secretDocuments(input, opts.source);
+  const publicKey = await certificateFor(opts.cert, io);
+  const out = secrets.map((secret) => formatKubesealYaml(sealSecret(secret, publicKey, { scope: opts.scope, source: opts.source })));
   return Buffer.from(out.join(''));
+}
+
+/**
+ * `seal --merge-into T a b c`: seals the entries of every Secret of every input into the one
+ * SealedSecret T, in argument order (a later input wins a key both hold), and replaces T
+ * atomically once, after all of them succeeded. The inputs are never written.
+ * Returns how many Secrets were merged.
+ */
+export async function mergeIntoSealedSecretFile(
+  inputs: readonly { bytes: Buffer; source: string }[],
+  opts: { cert: string; scope?: SealingScope; mergeInto: string; mergeIntoName: string },
+  io: CliIo,
+): Promise<number> {
+  const secrets = inputs.flatMap((input) => secretDocuments(input.bytes, input.source).map((secret) => ({ secret, source: input.source })));
+  const existingText = await readText(opts.mergeInto, opts.mergeIntoName, 'SealedSecret');
+  const existing = readSealedSecretDocuments(existingText, opts.mergeIntoName);
+  if (existing.length !== 1 || !isSealedSecret(existing[0])) {
+    throw new InputError(`failed to merge into ${opts.mergeIntoName}: expected one SealedSecret`);
+  }
+  const publicKey = await certificateFor(opts.cert, io);
+  let merged: unknown = existing[0];
+  for (const { secret, source } of secrets) merged = mergeIntoSealedSecret(merged, secret, publicKey, { scope: opts.scope, source });
+  // kubeseal --merge-into updates the file in place; so do we, atomically.
+  await replaceFile(opts.mergeInto, formatKubesealYaml(merged));
+  return secrets.length;
 }
 
 /** True when the text holds a bitnami.com SealedSecret (so unseal/verify dispatch here). */
@@ -135,7 +148,7 @@ export function isSealedSecretText(text: string): boolean {
 export async function unsealSealedSecretText(input: Buffer, keyFiles: string[], source: string, io: CliIo): Promise<Buffer> {
   const docs = sealedDocuments(input, source);
   const keys = await loadKeyFiles(keyFiles, io, true);
-  const out = docs.map((doc) => formatUnsealedSecret(unsealSealedSecret(doc, keys)));
+  const out = docs.map((doc) => formatKubesealYaml(unsealSealedSecret(doc, keys)));
   return Buffer.from(out.join(''));
 }
 

@@ -3,7 +3,7 @@
  * authenticate) and sealed for the configured recipients; exit 1 otherwise, one line per problem.
  */
 import type { Command } from 'commander';
-import { detectSopsFormat, EXIT_FINDINGS, resolveRecipients, SealopsError, verifySops } from '../../src/index.js';
+import { detectSopsFormat, EXIT_FINDINGS, createConfigCache, resolveRecipients, SealopsError, verifySops } from '../../src/index.js';
 import { collect, type CliIo } from '../io.js';
 import { isSealedSecretText, verifySealedSecretText } from './sealedsecret.js';
 import { identitiesFor, readInput } from './sops-shared.js';
@@ -22,6 +22,8 @@ export function register(program: Command, io: CliIo): void {
     .option('-k, --key <KEY_FILE>', 'keys to check every value and the MAC with (repeatable)', collect)
     .option('-r, --recipient <AGE_RECIPIENT>', 'expected recipients instead of the configured ones (repeatable)', collect)
     .action(async (files: string[], opts: VerifyOptions) => {
+      // .sealops.yaml is read and parsed once for all FILEs of this run.
+      const configCache = createConfigCache();
       // Age identities are read only when a SOPS file needs them: -k may name RSA keys meant for
       // SealedSecrets, which are not age identity files.
       let identities: string[] | undefined;
@@ -33,7 +35,7 @@ export function register(program: Command, io: CliIo): void {
           if (isSealedSecretText(input.text)) {
             problems = (await verifySealedSecretText(input.bytes, opts.key ?? [], input.source, io)).problems;
           } else {
-            const expected = opts.recipient ?? (await resolveRecipients({ target: input.path, cwd: io.cwd })).recipients;
+            const expected = opts.recipient ?? (await resolveRecipients({ target: input.path, cwd: io.cwd, cache: configCache })).recipients;
             const format = detectSopsFormat(input.path, input.text);
             identities ??= await identitiesFor(opts.key, io, false);
             const result = await verifySops(input.text, {

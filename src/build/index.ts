@@ -84,7 +84,7 @@ function parseDocuments(file: string, text: string, format: 'yaml' | 'json'): un
     }
   }
   checkManifestDepth(text, file);
-  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: unknown[] = [];
   for (const doc of list) {

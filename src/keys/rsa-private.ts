@@ -61,7 +61,7 @@ function checkRsa(key: KeyObject, where: string): KeyObject {
 function keysFromSecretManifests(text: string, source: string): KeyObject[] {
   let docs: unknown[];
   try {
-    const parsed = parseAllDocuments(text);
+    const parsed = parseAllDocuments(text, { logLevel: 'error' });
     const list = Array.isArray(parsed) ? parsed : [parsed];
     if (list.some((d) => d.errors.length > 0)) throw new Error('parse');
     docs = list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);

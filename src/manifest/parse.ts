@@ -134,7 +134,7 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Pa
   checkManifestSize(text, source, opts.maxBytes);
   const tokens = [...new Parser().parse(text)];
   checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
-  const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
+  const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   // No forced empty document: a file of only comments has no document token to pair it with.
   const docs = [...composer.compose(tokens, false, text.length)];
   for (const doc of docs) {

@@ -69,6 +69,17 @@ describe('sealops keygen --rsa', () => {
   });
 });
 
+describe('sealops keygen --rsa -o -', () => {
+  it('refuses stdout as the key file instead of writing a file named -', async () => {
+    const run = await sealops(['keygen', '--rsa', '-o', '-', '--cert-out', 'c-dash.pem'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^sealops: error: failed to generate rsa key: --rsa needs -o KEY.pem and --cert-out CERT.pem \(files, not stdout\)$/m);
+    expect(run.stdout).toBe('');
+    expect(existsSync(join(dir, '-'))).toBe(false);
+    expect(existsSync(join(dir, 'c-dash.pem'))).toBe(false);
+  });
+});
+
 describe('sealops seal --format sealedsecret', () => {
   it('seals a Secret from stdin into a SealedSecret that the independent decoder opens', async () => {
     const run = await sealops(['seal', '--format', 'sealedsecret', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml });
@@ -144,6 +155,47 @@ describe('sealops seal --format sealedsecret', () => {
     const original = parse(first.stdout);
     expect(merged.spec.encryptedData.password).toBe(original.spec.encryptedData.password);
     expect(decodeValue(privateKey, merged.spec.encryptedData.token, 'ns-a/db').toString()).toBe('abc');
+  });
+});
+
+describe('sealops seal --merge-into with several inputs', () => {
+  it('merges every input into the target, leaves the inputs untouched and prints nothing to stdout', async () => {
+    const first = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml });
+    writeFileSync(join(dir, 'target.yaml'), first.stdout);
+    const inputs = ['a', 'b', 'c'].map((k) => {
+      const text = stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'ns-a' }, stringData: { [`key-${k}`]: `value-${k}` } });
+      writeFileSync(join(dir, `in-${k}.yaml`), text);
+      return text;
+    });
+    const run = await sealops(['seal', '--cert', 'cert.pem', '--merge-into', 'target.yaml', 'in-a.yaml', 'in-b.yaml', 'in-c.yaml'], { cwd: dir });
+    expect(run.stderr).toBe('sealops: merged 3 Secrets into target.yaml\n');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    const merged = parse(readFileSync(join(dir, 'target.yaml'), 'utf8'));
+    for (const k of ['a', 'b', 'c']) expect(decodeValue(privateKey, merged.spec.encryptedData[`key-${k}`], 'ns-a/db').toString()).toBe(`value-${k}`);
+    expect(merged.spec.encryptedData.password).toBe(parse(first.stdout).spec.encryptedData.password);
+    ['a', 'b', 'c'].forEach((k, i) => expect(readFileSync(join(dir, `in-${k}.yaml`), 'utf8')).toBe(inputs[i]));
+  });
+
+  it('refuses --merge-into with --in-place before writing anything', async () => {
+    const first = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml });
+    writeFileSync(join(dir, 'target2.yaml'), first.stdout);
+    writeFileSync(join(dir, 'plain.yaml'), secretYaml);
+    const run = await sealops(['seal', '--cert', 'cert.pem', '--merge-into', 'target2.yaml', '--in-place', 'plain.yaml'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^sealops: error: failed to parse arguments: --merge-into writes its FILE; --in-place would overwrite the inputs$/m);
+    expect(readFileSync(join(dir, 'target2.yaml'), 'utf8')).toBe(first.stdout);
+    expect(readFileSync(join(dir, 'plain.yaml'), 'utf8')).toBe(secretYaml);
+  });
+
+  it('writes nothing when one of the inputs is not a Secret', async () => {
+    const first = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml });
+    writeFileSync(join(dir, 'target3.yaml'), first.stdout);
+    writeFileSync(join(dir, 'ok.yaml'), secretYaml);
+    writeFileSync(join(dir, 'cm.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }));
+    const run = await sealops(['seal', '--cert', 'cert.pem', '--merge-into', 'target3.yaml', 'ok.yaml', 'cm.yaml'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(readFileSync(join(dir, 'target3.yaml'), 'utf8')).toBe(first.stdout);
   });
 });
 

@@ -16,7 +16,7 @@ export function readSealedSecretDocuments(text: string, source = '<input>'): unk
   const tokens = [...new Parser().parse(text)];
   checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
   const out: unknown[] = [];
-  for (const doc of new Composer({ prettyErrors: false }).compose(tokens)) {
+  for (const doc of new Composer({ prettyErrors: false, logLevel: 'error' }).compose(tokens)) {
     const [err] = doc.errors;
     if (err) {
       const line = err.linePos?.[0]?.line;

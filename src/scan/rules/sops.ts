@@ -108,7 +108,7 @@ export function sealedState(text: string): 'sealed' | 'partly' | 'plain' {
     try {
       // Too deep to compose safely: judged as plaintext, which fails closed.
       if (nestingOverflow([...new Parser().parse(text)]) !== undefined) return 'plain';
-      const docs = parseAllDocuments(text);
+      const docs = parseAllDocuments(text, { logLevel: 'error' });
       const list = Array.isArray(docs) ? docs : [docs];
       const values = list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
       if (!values.every((v) => typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>).sops === 'object')) return 'plain';
