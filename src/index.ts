@@ -18,3 +18,5 @@ export * from './build/preflight.js';
 export * from './agent/index.js';
 export * from './server/index.js';
 export * from './install/index.js';
+export * from './formats/index.js';
+export * from './operations/index.js';

@@ -9,9 +9,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { detectSopsFormat, EnvironmentError, formatError, InputError, IoError, sealSops, UsageError, unsealSopsForEdit, describe } from '../../src/index.js';
+import { detectSopsFormat, EnvironmentError, formatError, InputError, IoError, readInputFile, replaceFile, requireAgeIdentities, sealSops, UsageError, unsealSopsForEdit, describe } from '../../src/index.js';
 import { collect, warn, type CliIo } from '../io.js';
-import { identitiesFor, readInput, replaceFile } from './sops-shared.js';
+import { keysFor } from '../keys.js';
 
 interface EditOptions {
   key?: string[];
@@ -64,8 +64,8 @@ export function register(program: Command, io: CliIo): void {
     .option('-k, --key <KEY_FILE>', 'age identity file (repeatable); default: from the environment', collect)
     .action(async (file: string, opts: EditOptions) => {
       if (file === '-') throw new UsageError('failed to parse arguments: edit needs a FILE, not stdin');
-      const input = await readInput(file, io);
-      const identities = await identitiesFor(opts.key, io);
+      const input = readInputFile(file, io.cwd);
+      const identities = requireAgeIdentities(await keysFor(opts.key, io));
       const format = detectSopsFormat(input.path, input.text);
       const { plaintext, context } = await unsealSopsForEdit(input.text, { identities, format, source: input.source });
       const editor = io.env.SEALOPS_EDITOR ?? io.env.VISUAL ?? io.env.EDITOR ?? 'vi';

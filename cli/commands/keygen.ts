@@ -4,10 +4,9 @@
  * it makes a SealedSecret key and certificate instead.
  */
 import type { Command } from 'commander';
-import { formatAgeKeyFile, generateAgeKeyPair, UsageError, writePrivateKeyFile } from '../../src/index.js';
+import { formatAgeKeyFile, generateAgeKeyPair, UsageError, writePrivateKeyFile, writeRsaKeyPairFiles } from '../../src/index.js';
 import { resolve } from 'node:path';
 import type { CliIo } from '../io.js';
-import { keygenRsa } from './sealedsecret.js';
 
 interface KeygenOptions {
   output?: string;
@@ -34,8 +33,10 @@ export function register(program: Command, io: CliIo): void {
         if (!opts.output || !opts.certOut) throw new UsageError('failed to parse arguments: --rsa needs -o KEY.pem and --cert-out CERT.pem');
         const days = opts.days === undefined ? undefined : Number(opts.days);
         if (days !== undefined && (!Number.isInteger(days) || days <= 0)) throw new UsageError('failed to parse arguments: --days must be a positive integer');
-        // Paths stay as given: keygenRsa refuses `-` (stdout) and resolves the rest itself.
-        await keygenRsa({ output: opts.output, certOut: opts.certOut, ...(opts.cn ? { cn: opts.cn } : {}), ...(days ? { days } : {}) }, io);
+        // Paths stay as given: the library refuses `-` (stdout) and resolves the rest itself.
+        const fingerprint = await writeRsaKeyPairFiles({ output: opts.output, certOut: opts.certOut, cwd: io.cwd, ...(opts.cn ? { cn: opts.cn } : {}), ...(days ? { days } : {}) });
+        io.stderr.write(`sealops: wrote private key ${opts.output} (mode 0600) and certificate ${opts.certOut}\n`);
+        io.stderr.write(`Public key fingerprint: ${fingerprint}\n`);
         return;
       }
       if (opts.certOut || opts.cn || opts.days) throw new UsageError('failed to parse arguments: --cert-out, --cn and --days need --rsa');

@@ -3,9 +3,9 @@
  * unless -r or --cluster names new ones.
  */
 import type { Command } from 'commander';
-import { detectSopsFormat, createConfigCache, resolveRecipients, rotateSops, UsageError } from '../../src/index.js';
-import { collect, type CliIo } from '../io.js';
-import { identitiesFor, readInput, writeOutputs, type Input } from './sops-shared.js';
+import { rotateInputs, UsageError } from '../../src/index.js';
+import { collect, readInputs, writeResults, type CliIo } from '../io.js';
+import { keysFor } from '../keys.js';
 
 interface RotateOptions {
   key?: string[];
@@ -23,19 +23,10 @@ export function register(program: Command, io: CliIo): void {
     .option('-r, --recipient <AGE_RECIPIENT>', 'seal for these recipients instead of the current ones (repeatable)', collect)
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
     .action(async (files: string[], opts: RotateOptions) => {
-      // .sealops.yaml is read and parsed once for all FILEs of this run.
-      const configCache = createConfigCache();
       if (files.includes('-')) throw new UsageError('failed to parse arguments: rotate rewrites FILEs in place; stdin is not supported');
-      const identities = await identitiesFor(opts.key, io);
-      const results: { input: Input; output: string }[] = [];
-      for (const file of files) {
-        const input = await readInput(file, io);
-        const format = detectSopsFormat(input.path, input.text);
-        let recipients = opts.recipient;
-        if (!recipients && opts.cluster) recipients = (await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster, cache: configCache })).recipients;
-        results.push({ input, output: await rotateSops(input.text, { identities, format, source: input.source, ...(recipients ? { recipients } : {}) }) });
-        io.stderr.write(`sealops: rotated the data key of ${file}\n`);
-      }
-      await writeOutputs(results, true, io);
+      const keys = await keysFor(opts.key, io);
+      const results = await rotateInputs(await readInputs(files, io), { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}), ...(opts.cluster ? { clusters: opts.cluster } : {}) }, { cwd: io.cwd });
+      await writeResults(results, true, io);
+      for (const r of results) io.stderr.write(`sealops: rotated the data key of ${r.input.source}\n`);
     });
 }

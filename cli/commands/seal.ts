@@ -4,11 +4,8 @@
  * sealedsecret` (or a chosen cluster that has only a certificate) makes a SealedSecret instead.
  */
 import type { Command } from 'commander';
-import { dirname, resolve } from 'node:path';
-import { ConfigError, detectSopsFormat, createConfigCache, resolveRecipients, sealSops, SEALING_SCOPES, UsageError, type ConfigCache, type SealingScope, type SealSopsOptions, type SopsFormat } from '../../src/index.js';
-import { collect, type CliIo } from '../io.js';
-import { mergeIntoSealedSecretFile, sealAsSealedSecret } from './sealedsecret.js';
-import { checkFiles, mapLimit, readInput, writeOutputs, type Input } from './sops-shared.js';
+import { createConfigCache, mergeInputs, SEALING_SCOPES, sealInputs, UsageError, type SealingScope, type SealRequest, type SopsFormat } from '../../src/index.js';
+import { checkFiles, collect, readInputs, warn, writeResults, type CliIo } from '../io.js';
 
 interface SealOptions {
   recipient?: string[];
@@ -23,6 +20,20 @@ interface SealOptions {
 
 const STORES = ['yaml', 'json', 'dotenv', 'binary'] as const;
 
+function request(opts: SealOptions): SealRequest {
+  if (opts.format !== 'sops' && opts.format !== 'sealedsecret') throw new UsageError(`failed to parse arguments: unknown --format "${opts.format}"`);
+  if (opts.scope && !(SEALING_SCOPES as readonly string[]).includes(opts.scope)) throw new UsageError(`failed to parse arguments: unknown --scope "${opts.scope}"`);
+  if (opts.inputType && !(STORES as readonly string[]).includes(opts.inputType)) throw new UsageError(`failed to parse arguments: unknown --input-type "${opts.inputType}"`);
+  return {
+    format: opts.format,
+    ...(opts.recipient ? { recipients: opts.recipient } : {}),
+    ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
+    ...(opts.scope ? { scope: opts.scope as SealingScope } : {}),
+    ...(opts.cluster ? { clusters: opts.cluster } : {}),
+    ...(opts.inputType ? { store: opts.inputType as SopsFormat } : {}),
+  };
+}
+
 /** Registers `sealops seal`. */
 export function register(program: Command, io: CliIo): void {
   program
@@ -34,65 +45,22 @@ export function register(program: Command, io: CliIo): void {
     .option('--format <FORMAT>', 'sops or sealedsecret', 'sops')
     .option('--scope <SCOPE>', 'SealedSecret scope: strict, namespace-wide or cluster-wide')
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
-    .option('--merge-into <FILE>', 'SealedSecret: merge the new keys into this existing SealedSecret')
+    .option('--merge-into <FILE>', 'SealedSecret: merge the Secrets of every input into this existing SealedSecret (the inputs stay as they are)')
     .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv or binary (default: from the file name)')
     .option('-i, --in-place', 'replace each FILE with its sealed form')
     .action(async (files: string[], opts: SealOptions) => {
+      const req = request(opts);
       // .sealops.yaml is read and parsed once for all FILEs of this run.
-      const configCache = createConfigCache();
-      if (opts.format !== 'sops' && opts.format !== 'sealedsecret') throw new UsageError(`failed to parse arguments: unknown --format "${opts.format}"`);
-      if (opts.scope && !(SEALING_SCOPES as readonly string[]).includes(opts.scope)) throw new UsageError(`failed to parse arguments: unknown --scope "${opts.scope}"`);
-      if (opts.inputType && !(STORES as readonly string[]).includes(opts.inputType)) throw new UsageError(`failed to parse arguments: unknown --input-type "${opts.inputType}"`);
+      const ctx = { cwd: io.cwd, configCache: createConfigCache(), warn: (m: string) => warn(io, m) };
       if (opts.mergeInto !== undefined) {
         // The target is the one output: the inputs stay as they are and nothing goes to stdout.
         if (opts.inPlace) throw new UsageError('failed to parse arguments: --merge-into writes its FILE; --in-place would overwrite the inputs', { hint: 'drop --in-place' });
-        const target = resolve(io.cwd, opts.mergeInto);
-        const inputs = await mapLimit(files.length === 0 ? [undefined] : files, 8, (file) => readInput(file, io));
         if (files.includes('-') && files.length > 1) throw new UsageError('failed to parse arguments: stdin (-) cannot be merged with FILEs');
-        const plan = await planSeal({ path: target, source: opts.mergeInto }, opts, io, configCache);
-        if (plan.kind !== 'sealedsecret') throw new UsageError('failed to parse arguments: --merge-into is for --format sealedsecret');
-        const count = await mergeIntoSealedSecretFile(inputs, { ...plan.options, mergeInto: target, mergeIntoName: opts.mergeInto }, io);
+        const count = await mergeInputs(await readInputs(files.length === 0 ? [undefined] : files, io), opts.mergeInto, req, ctx);
         io.stderr.write(`sealops: merged ${count} Secret${count === 1 ? '' : 's'} into ${opts.mergeInto}\n`);
         return;
       }
-      // Every file is sealed before any is written, so a failure leaves all of them as they were.
-      const results = await mapLimit(checkFiles(files, opts.inPlace), 8, async (file) => {
-        const input = await readInput(file, io);
-        const plan = await planSeal(input, opts, io, configCache);
-        const output = plan.kind === 'sealedsecret' ? await sealAsSealedSecret(input.bytes, { ...plan.options, source: input.source }, io) : await sealSops(input.text, plan.options);
-        return { input, output };
-      });
-      await writeOutputs(results, opts.inPlace, io);
+      const results = await sealInputs(await readInputs(checkFiles(files, opts.inPlace), io), req, ctx);
+      await writeResults(results, opts.inPlace, io);
     });
-}
-
-/** How one input is to be sealed: the SealedSecret certificate and scope, or the SOPS options. */
-type SealPlan = { kind: 'sealedsecret'; options: { cert: string; scope?: SealingScope } } | { kind: 'sops'; options: SealSopsOptions };
-
-/** Decides the format, recipients or certificate for one input from the options and the configuration. */
-async function planSeal(input: Pick<Input, 'path' | 'source'> & { text?: string }, opts: SealOptions, io: CliIo, configCache: ConfigCache): Promise<SealPlan> {
-  const explicit = opts.recipient ?? [];
-  const wantsSealedSecret = opts.format === 'sealedsecret' || opts.cert !== undefined;
-  if (wantsSealedSecret && explicit.length > 0) throw new UsageError('failed to parse arguments: -r is for the sops format; SealedSecrets use --cert');
-  const resolved = explicit.length > 0 && !opts.cluster ? undefined : await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster, cache: configCache });
-  let cert = opts.cert;
-  if (!cert && resolved && (wantsSealedSecret || (resolved.recipients.length === 0 && explicit.length === 0))) {
-    const withCert = resolved.clusters.filter((c) => c.certificate);
-    if (withCert.length > 1) throw new UsageError('failed to choose a certificate: several clusters have one; seal for one --cluster at a time');
-    const c = withCert[0]?.certificate;
-    if (c && resolved.configFile) cert = /^https?:\/\//.test(c) ? c : resolve(dirname(resolved.configFile), c);
-  }
-  if (wantsSealedSecret || (cert && explicit.length === 0 && (resolved?.recipients.length ?? 0) === 0)) {
-    if (!cert) throw new UsageError('failed to seal as SealedSecret: no certificate', { hint: 'pass --cert FILE_OR_URL, or give the cluster a certificate in .sealops.yaml' });
-    return { kind: 'sealedsecret', options: { cert, ...(opts.scope ? { scope: opts.scope as SealingScope } : {}) } };
-  }
-  if (opts.scope || opts.mergeInto) throw new UsageError('failed to parse arguments: --scope and --merge-into are for --format sealedsecret');
-  const recipients = explicit.length > 0 ? [...explicit, ...(resolved?.recipients ?? [])] : (resolved?.recipients ?? []);
-  if (recipients.length === 0) {
-    throw new ConfigError(`failed to choose recipients for ${input.source}: none given and none configured`, {
-      hint: 'pass -r age1…, or add a cluster and a path rule to .sealops.yaml (see keys.example)',
-    });
-  }
-  const format = (opts.inputType as SopsFormat | undefined) ?? detectSopsFormat(input.path, input.text ?? '');
-  return { kind: 'sops', options: { recipients, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) } };
 }

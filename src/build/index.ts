@@ -15,6 +15,7 @@
 import { parseAllDocuments } from 'yaml';
 import { InputError } from '../errors.js';
 import { checkManifestDepth } from '../manifest/parse.js';
+import { isRecord } from '../util/record.js';
 
 /** One Kubernetes object read from the repository. */
 export interface Manifest {
@@ -64,9 +65,6 @@ export function isManifestPath(path: string): boolean {
   return !path.split('/').some((seg) => seg.startsWith('.'));
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** The API group of an apiVersion (`''` for the core group). */
 export function groupOf(apiVersion: string): string {

@@ -7,13 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { run as runInProcess } from './helpers.js';
-import { verifySealedSecretText } from '../../cli/commands/sealedsecret.js';
-import type { CliIo } from '../../cli/io.js';
-import { generateRsaKeyPair, loadRsaPrivateKeys, rsaFingerprint } from '../../src/index.js';
+import { detectFormat, formatFor, generateRsaKeyPair, loadKeyRing, loadRsaPrivateKeys, rsaFingerprint } from '../../src/index.js';
 import { decodeValue } from '../formats/sealedsecret/independent-decoder.js';
 
 /** The shared in-process runner, with the exit status named `code` as these tests read it. */
@@ -22,8 +19,13 @@ async function sealops(argv: string[], options: { cwd: string; stdin?: string; e
   return { code: status, stdout, stderr };
 }
 
-function nullIo(cwd: string): CliIo {
-  return { stdin: Readable.from([]), stdout: new PassThrough(), stderr: new PassThrough(), env: {}, cwd, exitCode: 0 };
+/** The problems the format layer finds in a SealedSecret file, with the keys of `keyFiles`. */
+async function verifyFile(file: string, keyFiles: string[]): Promise<string[]> {
+  const text = readFileSync(join(dir, file), 'utf8');
+  const keys = await loadKeyRing({ keyFiles, cwd: dir, env: {} });
+  const sealed = { text, source: file, format: detectFormat({ path: file, text }) };
+  expect(sealed.format.kind).toBe('sealedsecret');
+  return formatFor(sealed.format).verify(sealed, { keys });
 }
 
 const PASSWORD = 'correct-horse-battery-staple';
@@ -257,8 +259,7 @@ describe('sealops verify (SealedSecret)', () => {
   });
 
   it('passes a good SealedSecret with the right key, opening every value', async () => {
-    const result = await verifySealedSecretText(readFileSync(join(dir, 'sealed.yaml')), ['key.pem'], 'sealed.yaml', nullIo(dir));
-    expect(result).toEqual({ ok: true, problems: [] });
+    expect(await verifyFile('sealed.yaml', ['key.pem'])).toEqual([]);
     const run = await sealops(['verify', '-k', 'key.pem', 'sealed.yaml'], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('ok sealed.yaml\n');
@@ -280,9 +281,8 @@ describe('sealops verify (SealedSecret)', () => {
   });
 
   it('fails when the key does not open the values, one problem per value', async () => {
-    const result = await verifySealedSecretText(readFileSync(join(dir, 'sealed.yaml')), ['other.pem'], 'sealed.yaml', nullIo(dir));
-    expect(result.ok).toBe(false);
-    expect(result.problems).toHaveLength(2);
-    expect(result.problems[0]).toMatch(/^sealed.yaml: SealedSecret ns-a\/db: spec.encryptedData.password: no key matches/);
+    const problems = await verifyFile('sealed.yaml', ['other.pem']);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^sealed.yaml: SealedSecret ns-a\/db: spec.encryptedData.password: no key matches/);
   });
 });
