@@ -12,9 +12,8 @@
  * - `kind: List` (`v1`) is expanded into its items;
  * - a file that does not parse fails the build (fail closed: it might hold a Secret).
  */
-import { parseAllDocuments } from 'yaml';
 import { InputError } from '../errors.js';
-import { checkManifestDepth } from '../manifest/parse.js';
+import { readDocuments } from '../manifest/parse.js';
 import { isRecord } from '../util/record.js';
 
 /** One Kubernetes object read from the repository. */
@@ -81,20 +80,7 @@ function parseDocuments(file: string, text: string, format: 'yaml' | 'json'): un
       throw new InputError(`failed to parse ${file}: not valid JSON`, { cause: err });
     }
   }
-  checkManifestDepth(text, file);
-  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: unknown[] = [];
-  for (const doc of list) {
-    const first = doc.errors[0];
-    if (first) {
-      // The parser's message quotes the offending line, which may hold a secret: keep only its position.
-      const line = first.linePos?.[0]?.line;
-      throw new InputError(`failed to parse ${file}: YAML syntax error${line ? ` at line ${line}` : ''} (${first.code})`);
-    }
-    out.push(doc.toJS({ maxAliasCount: 100 }) as unknown);
-  }
-  return out;
+  return readDocuments(text, file, { uniqueKeys: true, keepEmpty: true });
 }
 
 function validate(file: string, doc: number, value: Record<string, unknown>): KubeObject {

@@ -29,6 +29,16 @@ export function isEncValue(value: unknown): value is string {
 }
 
 /**
+ * True when `value` is a whole, well-formed envelope: the one SOPS-value detector of the
+ * library (a detector that only checks the prefix would take a cut or edited value as sealed).
+ */
+export function isWellFormedEncValue(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const m = ENC_RE.exec(value);
+  return m !== null && TYPES.has(m[4] ?? '') && /^[A-Za-z0-9+/]*={0,2}$/.test(m[1] ?? '');
+}
+
+/**
  * Parses an envelope; throws InputError (naming `where`, never the value) when it is malformed,
  * which is how a truncated value is told apart from a tampered one.
  */

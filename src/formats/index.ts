@@ -11,10 +11,9 @@
  * - {@link KeyRing} — the keys that open files: age identities and RSA private keys.
  */
 import type { KeyObject } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
 import type { SealingScope } from '../crypto/rsa-oaep.js';
 import { InputError, KeyError } from '../errors.js';
-import { detectManifestFormat } from '../manifest/parse.js';
+import { detectManifestFormat, readDocuments } from '../manifest/parse.js';
 import { detectSopsFormat, readSopsMetadata, rekeySops, rotateSops, sealSops, unsealSops, verifySops, type SealSopsOptions, type SopsFormat } from './sops/index.js';
 import { isSealedSecretText, openSealedSecretDocuments, sealSecretText, unsealSealedSecretText, verifySealedSecretText } from './sealedsecret/files.js';
 
@@ -116,7 +115,7 @@ const SOPS: FormatAdapter = Object.freeze({
     const plain = await unsealSops(file.text, { ...sopsOptions(file), identities: requireAgeIdentities(keys) });
     // Aliases were refused while unsealing, so none can expand here; empty documents stay as
     // null so that indices match the file's documents.
-    return parseAllDocuments(plain, { logLevel: 'error' }).map((d) => d.toJS({ maxAliasCount: 0 }) as unknown);
+    return readDocuments(plain, file.source, { keepEmpty: true, maxAliasCount: 0 });
   },
   unseal: (file: SealedText, keys: KeyRing) => unsealSops(file.text, { ...sopsOptions(file), identities: requireAgeIdentities(keys) }),
   async verify(file: SealedText, options: VerifyOptions = {}): Promise<string[]> {

@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readDocuments } from '../manifest/parse.js';
+import { containsAgeIdentity } from '../crypto/age.js';
 import { ConfigError, describe } from '../errors.js';
 import type { SelectionRules } from '../formats/sops/index.js';
 
@@ -57,7 +58,7 @@ function list(v: unknown, where: string): string[] {
 }
 
 function refusePrivate(text: string, file: string): void {
-  if (/AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+  if (containsAgeIdentity(text, true) || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     throw new ConfigError(`failed to read ${file}: it contains a private key`, { hint: 'configuration holds public keys only; remove the private key and rotate it' });
   }
 }
@@ -85,7 +86,7 @@ export function parseSealopsConfig(text: string, file: string): SealopsConfig {
   refusePrivate(text, file);
   let raw: unknown;
   try {
-    raw = parseYaml(text, { maxAliasCount: 10, logLevel: 'error' });
+    raw = readDocuments(text, file, { maxAliasCount: 10 })[0];
   } catch (err) {
     throw new ConfigError(`failed to parse ${file}: ${describe(err).split('\n')[0]}`, { cause: err });
   }
@@ -155,7 +156,7 @@ function sopsRules(text: string, file: string, target: string | undefined, cache
   let raw = cache?.sopsParsed.get(file);
   if (!raw) {
     refusePrivate(text, file);
-    raw = (parseYaml(text, { maxAliasCount: 100, logLevel: 'error' }) ?? {}) as Record<string, unknown>;
+    raw = (readDocuments(text, file)[0] ?? {}) as Record<string, unknown>;
     cache?.sopsParsed.set(file, raw);
   }
   const rules = raw.creation_rules;

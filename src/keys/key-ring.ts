@@ -7,6 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { containsAgeIdentity } from '../crypto/age.js';
 import { KeyError, describe } from '../errors.js';
 import type { KeyRing } from '../formats/index.js';
 import { parseAgeIdentities } from './age-keys.js';
@@ -17,7 +18,6 @@ import { loadRsaPrivateKeys } from './rsa-private.js';
 /** What a key source holds. */
 export type KeySourceKind = 'age-identity' | 'rsa-private-key' | 'age-recipient' | 'certificate' | 'empty' | 'unknown';
 
-const AGE_IDENTITY = /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/m;
 const AGE_RECIPIENT = /^(age1[0-9a-z]{20,}|age1pq1[0-9a-z]+)$/m;
 
 /** Classifies the text of a key source without parsing a key out of it. */
@@ -29,7 +29,7 @@ export function classifyKeySource(text: string): KeySourceKind {
     .filter((l) => l !== '' && !l.startsWith('#'));
   if (meaningful.length === 0) return 'empty';
   const body = meaningful.join('\n');
-  if (AGE_IDENTITY.test(body)) return 'age-identity';
+  if (containsAgeIdentity(body)) return 'age-identity';
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(body) || /tls\.key/.test(body)) return 'rsa-private-key';
   if (AGE_RECIPIENT.test(body)) return 'age-recipient';
   if (/-----BEGIN CERTIFICATE-----|-----BEGIN PUBLIC KEY-----/.test(body)) return 'certificate';

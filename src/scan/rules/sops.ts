@@ -5,18 +5,17 @@
  * plaintext in git whatever the metadata says.
  */
 import { isMap, isScalar, isSeq, Parser, parseAllDocuments, visit, type Document, type Node, type YAMLMap } from 'yaml';
+import { isWellFormedEncValue } from '../../crypto/aesgcm.js';
 import { nestingOverflow } from '../../manifest/parse.js';
 import type { RawFinding } from '../findings.js';
 import { mapOf, pairOf, valueOf } from './yaml-nodes.js';
 
-/** One SOPS-encrypted value: `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`. */
-const SOPS_VALUE = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/]*={0,2},iv:[A-Za-z0-9+/]+={0,2},tag:[A-Za-z0-9+/]+={0,2},type:(?:str|int|float|bool|time|bytes|comment)\]$/;
 
 const KEY_SOURCES = ['age', 'pgp', 'kms', 'gcp_kms', 'azure_kv', 'hc_vault', 'key_groups'] as const;
 
 /** True when `value` is a well-formed SOPS-encrypted value. */
 function isSopsValue(value: string): boolean {
-  return SOPS_VALUE.test(value);
+  return isWellFormedEncValue(value);
 }
 
 /** True when the document's root map has a `sops` map (the file claims to be SOPS-encrypted). */
