@@ -2,7 +2,7 @@
 // Process entry point: the only place that touches process.argv and process.exitCode.
 import { exitQuietlyOnClosedPipe } from './pipe.js';
 import { runCli } from './program.js';
-import { EXIT_OK } from '../src/errors.js';
+import { EXIT_OK } from '../src/index.js';
 
 exitQuietlyOnClosedPipe();
 const status = await runCli(process.argv.slice(2), {

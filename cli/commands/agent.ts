@@ -24,7 +24,7 @@ import {
   KubeError,
   LeaderElector,
   normalizeRepoUrl,
-  describe,
+  describeError as describe,
   ensureClusterKeys,
   type PublicKeys,
 } from '../../src/index.js';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { detectSopsFormat, EnvironmentError, formatError, InputError, IoError, readInputFile, replaceFile, requireAgeIdentities, sealSops, UsageError, unsealSopsForEdit, describe } from '../../src/index.js';
+import { detectSopsFormat, EnvironmentError, formatError, InputError, IoError, readInputFile, replaceFile, requireAgeIdentities, sealSops, UsageError, unsealSopsForEdit, describeError } from '../../src/index.js';
 import { collect, warn, type CliIo } from '../io.js';
 import { keysFor } from '../keys.js';
 
@@ -78,7 +78,7 @@ export function register(program: Command, io: CliIo): void {
         let rejected: string | undefined;
         for (;;) {
           const status = await runEditor(editor, tmp, io).catch((err: unknown) => {
-            throw new IoError(`failed to run editor "${editor}": ${describe(err)}`, { cause: err });
+            throw new IoError(`failed to run editor "${editor}": ${describeError(err)}`, { cause: err });
           });
           // sh exits 127 when the command is not found: a missing tool, not a failed edit.
           if (status === 127) throw new EnvironmentError(`failed to run editor "${editor}": not found`, { hint: 'set SEALOPS_EDITOR, VISUAL or EDITOR to an installed editor' });

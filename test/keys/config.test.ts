@@ -2,7 +2,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, createConfigCache, generateAgeKeyPair, globToRegExp, parseSealopsConfig, resolveRecipients } from '../../src/index.js';
+import { ConfigError, createConfigCache, generateAgeKeyPair, parseSealopsConfig, resolveRecipients } from '../../src/index.js';
+import { globToRegExp } from '../../src/keys/config.js';
+import { wrapDataKey } from '../../src/crypto/age.js';
+import { generateDataKey } from '../../src/crypto/datakey.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -71,7 +74,6 @@ describe('globs', () => {
 describe('keys.example', () => {
   it('is a valid .sealops.yaml whose recipients all accept a wrapped key and which holds no private key', async () => {
     const { readFile: read } = await import('node:fs/promises');
-    const { wrapDataKey, generateDataKey } = await import('../../src/index.js');
     const text = await read(join(import.meta.dirname, '../../keys.example'), 'utf8');
     const cfg = parseSealopsConfig(text, 'keys.example');
     expect([...cfg.clusters.keys()]).toEqual(['production', 'staging', 'legacy']);
