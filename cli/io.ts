@@ -13,6 +13,8 @@ export interface CliIo {
   readonly cwd: string;
   /** Set by a command whose result is not success but not an error either (scan findings). */
   exitCode: number;
+  /** `-q`: only errors and data; no notes, warnings, progress or summaries. */
+  quiet?: boolean;
 }
 
 /** Reads a whole stream into a buffer (stdin for `-` or no FILE). */
@@ -27,10 +29,7 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Prints a warning the way every command does. */
-export function warn(io: CliIo, message: string): void {
-  io.stderr.write(`sealops: warning: ${message}\n`);
-}
+export { warn } from './output.js';
 
 /** Checks the FILE list against `--in-place`: several files or stdin need the right mode. */
 export function checkFiles(files: readonly string[], inPlace: boolean | undefined): (string | undefined)[] {

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, EXIT_OK, formatError } from '../src/index.js';
 import type { CliIo } from './io.js';
 import { registerCommands } from './commands/index.js';
+import { paintError } from './output.js';
 import { ownVersion } from './version.js';
 
 /** Builds the program with every command registered against `io`. */
@@ -13,13 +14,17 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command('sealops')
     .description('Seal Kubernetes Secrets for git, guard commits, and sync a repository into a cluster.')
     .version(ownVersion())
+    .option('-q, --quiet', 'print only errors and data: no notes, warnings, progress or summaries')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
       // commander's own messages ("error: unknown option '--x'") carry the prefix every other error has.
       outputError: (s, write) => write(s.startsWith('sealops: ') ? s : `sealops: ${s}`),
     })
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, action) => {
+      io.quiet = action.optsWithGlobals<{ quiet?: boolean }>().quiet === true;
+    });
   registerCommands(program, io);
   return program;
 }
@@ -45,6 +50,6 @@ function reportError(err: unknown, io: CliIo): number {
     return EXIT_CODES.USAGE;
   }
   const { text, exitCode } = formatError(err);
-  io.stderr.write(text);
+  io.stderr.write(paintError(io, text));
   return exitCode;
 }

@@ -64,3 +64,4 @@ export { reconcileSync } from './agent/reconcile.js';
 export { Discovery, resourcePath } from './kube/discovery.js';
 export { fetchSnapshot } from './git/source.js';
 export { type SyncObject } from './agent/sync.js';
+export { findSecretFiles, type SecretFiles } from './operations/discover.js';

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { detectSopsFormat, EnvironmentError, formatError, InputError, IoError, readInputFile, replaceFile, requireAgeIdentities, sealSops, UsageError, unsealSopsForEdit, describeError } from '../../src/index.js';
 import { collect, warn, type CliIo } from '../io.js';
+import { note } from '../output.js';
 import { keysFor } from '../keys.js';
 
 interface EditOptions {
@@ -103,7 +104,7 @@ export function register(program: Command, io: CliIo): void {
             continue;
           }
           await replaceFile(input.path ?? file, sealed);
-          io.stderr.write(`sealops: sealed ${file}\n`);
+          note(io, `sealed ${file}`);
           return;
         }
       } finally {

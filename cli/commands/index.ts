@@ -15,8 +15,9 @@ import { register as hook } from './hook.js';
 import { register as agent } from './agent.js';
 import { register as build } from './build.js';
 import { register as install } from './install.js';
+import { register as completion } from './completion.js';
 
 /** Adds every sealops command to `program`. */
 export function registerCommands(program: Command, io: CliIo): void {
-  for (const register of [keygen, seal, unseal, edit, rekey, rotate, verify, scan, hook, agent, build, install]) register(program, io);
+  for (const register of [keygen, seal, unseal, edit, rekey, rotate, verify, scan, hook, agent, build, install, completion]) register(program, io);
 }

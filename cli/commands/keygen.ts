@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { formatAgeKeyFile, generateAgeKeyPair, UsageError, writePrivateKeyFile, writeRsaKeyPairFiles } from '../../src/index.js';
 import { resolve } from 'node:path';
 import type { CliIo } from '../io.js';
+import { note } from '../output.js';
 
 interface KeygenOptions {
   output?: string;
@@ -35,8 +36,8 @@ export function register(program: Command, io: CliIo): void {
         if (days !== undefined && (!Number.isInteger(days) || days <= 0)) throw new UsageError('failed to parse arguments: --days must be a positive integer');
         // Paths stay as given: the library refuses `-` (stdout) and resolves the rest itself.
         const fingerprint = await writeRsaKeyPairFiles({ output: opts.output, certOut: opts.certOut, cwd: io.cwd, ...(opts.cn ? { cn: opts.cn } : {}), ...(days ? { days } : {}) });
-        io.stderr.write(`sealops: wrote private key ${opts.output} (mode 0600) and certificate ${opts.certOut}\n`);
-        io.stderr.write(`Public key fingerprint: ${fingerprint}\n`);
+        note(io, `wrote private key ${opts.output} (mode 0600) and certificate ${opts.certOut}`);
+        if (!io.quiet) io.stderr.write(`Public key fingerprint: ${fingerprint}\n`);
         return;
       }
       if (opts.certOut || opts.cn || opts.days) throw new UsageError('failed to parse arguments: --cert-out, --cn and --days need --rsa');
@@ -44,10 +45,10 @@ export function register(program: Command, io: CliIo): void {
       const content = formatAgeKeyFile(pair.identity, pair.recipient);
       if (opts.output && opts.output !== '-') {
         await writePrivateKeyFile(resolve(io.cwd, opts.output), content);
-        io.stderr.write(`sealops: wrote ${opts.output}\n`);
+        note(io, `wrote ${opts.output}`);
         io.stdout.write(`${pair.recipient}\n`);
       } else {
-        io.stderr.write(`Public key: ${pair.recipient}\n`);
+        if (!io.quiet) io.stderr.write(`Public key: ${pair.recipient}\n`);
         io.stdout.write(content);
       }
     });

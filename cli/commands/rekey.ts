@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { rekeyInputs, UsageError } from '../../src/index.js';
 import { collect, readInputs, writeResults, type CliIo } from '../io.js';
+import { note } from '../output.js';
 import { keysFor } from '../keys.js';
 
 interface RekeyOptions {
@@ -27,6 +28,6 @@ export function register(program: Command, io: CliIo): void {
       const keys = await keysFor(opts.key, io);
       const results = await rekeyInputs(await readInputs(files, io), { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}), ...(opts.cluster ? { clusters: opts.cluster } : {}) }, { cwd: io.cwd });
       await writeResults(results, true, io);
-      for (const r of results) io.stderr.write(`sealops: rekeyed ${r.input.source}: ${r.before} → ${r.after} recipients\n`);
+      for (const r of results) note(io, `rekeyed ${r.input.source}: ${r.before} → ${r.after} recipients`);
     });
 }

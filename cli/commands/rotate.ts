@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { rotateInputs, UsageError } from '../../src/index.js';
 import { collect, readInputs, writeResults, type CliIo } from '../io.js';
+import { note } from '../output.js';
 import { keysFor } from '../keys.js';
 
 interface RotateOptions {
@@ -27,6 +28,6 @@ export function register(program: Command, io: CliIo): void {
       const keys = await keysFor(opts.key, io);
       const results = await rotateInputs(await readInputs(files, io), { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}), ...(opts.cluster ? { clusters: opts.cluster } : {}) }, { cwd: io.cwd });
       await writeResults(results, true, io);
-      for (const r of results) io.stderr.write(`sealops: rotated the data key of ${r.input.source}\n`);
+      for (const r of results) note(io, `rotated the data key of ${r.input.source}`);
     });
 }

@@ -4,8 +4,10 @@
  * sealedsecret` (or a chosen cluster that has only a certificate) makes a SealedSecret instead.
  */
 import type { Command } from 'commander';
-import { createConfigCache, mergeInputs, SEALING_SCOPES, sealInputs, UsageError, type SealingScope, type SealRequest, type SopsFormat } from '../../src/index.js';
+import { createConfigCache, findSecretFiles, mergeInputs, SEALING_SCOPES, sealInputs, UsageError, type SealingScope, type SealRequest, type SopsFormat } from '../../src/index.js';
 import { checkFiles, collect, readInputs, warn, writeResults, type CliIo } from '../io.js';
+import { progress, summary } from '../output.js';
+import { note } from '../output.js';
 
 interface SealOptions {
   recipient?: string[];
@@ -16,6 +18,7 @@ interface SealOptions {
   inPlace?: boolean;
   mergeInto?: string;
   inputType?: string;
+  all?: string;
 }
 
 const STORES = ['yaml', 'json', 'dotenv', 'binary'] as const;
@@ -48,6 +51,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--merge-into <FILE>', 'SealedSecret: merge the Secrets of every input into this existing SealedSecret (the inputs stay as they are)')
     .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv or binary (default: from the file name)')
     .option('-i, --in-place', 'replace each FILE with its sealed form')
+    .option('--all <PATH>', 'with -i: seal every plaintext Secret under PATH; sealed files are left untouched')
     .action(async (files: string[], opts: SealOptions) => {
       const req = request(opts);
       // .sealops.yaml is read and parsed once for all FILEs of this run.
@@ -57,10 +61,27 @@ export function register(program: Command, io: CliIo): void {
         if (opts.inPlace) throw new UsageError('failed to parse arguments: --merge-into writes its FILE; --in-place would overwrite the inputs', { hint: 'drop --in-place' });
         if (files.includes('-') && files.length > 1) throw new UsageError('failed to parse arguments: stdin (-) cannot be merged with FILEs');
         const count = await mergeInputs(await readInputs(files.length === 0 ? [undefined] : files, io), opts.mergeInto, req, ctx);
-        io.stderr.write(`sealops: merged ${count} Secret${count === 1 ? '' : 's'} into ${opts.mergeInto}\n`);
+        note(io, `merged ${count} Secret${count === 1 ? '' : 's'} into ${opts.mergeInto}`);
         return;
       }
-      const results = await sealInputs(await readInputs(checkFiles(files, opts.inPlace), io), req, ctx);
-      await writeResults(results, opts.inPlace, io);
+      let inputs;
+      let unchanged = 0;
+      if (opts.all !== undefined) {
+        if (!opts.inPlace) throw new UsageError('failed to parse arguments: --all needs --in-place', { hint: 'sealops seal -i --all PATH' });
+        if (files.length > 0) throw new UsageError('failed to parse arguments: --all takes a PATH, not FILEs');
+        const found = findSecretFiles(opts.all, io.cwd);
+        for (const u of found.unreadable) warn(io, `skipped ${u.file}: ${u.reason}`);
+        inputs = found.plaintext;
+        unchanged = found.sealed.length;
+      } else {
+        inputs = await readInputs(checkFiles(files, opts.inPlace), io);
+      }
+      const bar = progress(io, 'sealing');
+      try {
+        await writeResults(await sealInputs(inputs, req, { ...ctx, progress: bar.tick }), opts.inPlace, io);
+      } finally {
+        bar.end();
+      }
+      if (opts.inPlace) summary(io, [['sealed', inputs.length], ['unchanged', unchanged], ['failed', 0]]);
     });
 }

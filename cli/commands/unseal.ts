@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { unsealInputs, UsageError, type SopsFormat } from '../../src/index.js';
 import { checkFiles, collect, readInputs, writeResults, type CliIo } from '../io.js';
 import { keysFor } from '../keys.js';
+import { progress, summary } from '../output.js';
 
 interface UnsealOptions {
   key?: string[];
@@ -28,7 +29,12 @@ export function register(program: Command, io: CliIo): void {
       }
       const inputs = await readInputs(checkFiles(files, opts.inPlace), io);
       const keys = await keysFor(opts.key, io);
-      const results = await unsealInputs(inputs, keys, { cwd: io.cwd, ...(opts.inputType ? { store: opts.inputType as SopsFormat } : {}) });
-      await writeResults(results, opts.inPlace, io);
+      const bar = progress(io, 'unsealing');
+      try {
+        await writeResults(await unsealInputs(inputs, keys, { cwd: io.cwd, progress: bar.tick, ...(opts.inputType ? { store: opts.inputType as SopsFormat } : {}) }), opts.inPlace, io);
+      } finally {
+        bar.end();
+      }
+      if (opts.inPlace) summary(io, [['unsealed', inputs.length], ['failed', 0]]);
     });
 }

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { EXIT_FINDINGS, verifyInputs } from '../../src/index.js';
 import { collect, readInputs, type CliIo } from '../io.js';
 import { keysFor } from '../keys.js';
+import { progress, summary } from '../output.js';
 
 interface VerifyOptions {
   key?: string[];
@@ -23,11 +24,19 @@ export function register(program: Command, io: CliIo): void {
     .action(async (files: string[], opts: VerifyOptions) => {
       const inputs = await readInputs(files.length === 0 ? [undefined] : files, io);
       const keys = await keysFor(opts.key, io);
-      const verdicts = await verifyInputs(inputs, { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}) }, { cwd: io.cwd });
+      const bar = progress(io, 'verifying');
+      let verdicts;
+      try {
+        verdicts = await verifyInputs(inputs, { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}) }, { cwd: io.cwd, progress: bar.tick });
+      } finally {
+        bar.end();
+      }
       for (const v of verdicts) {
         if (v.problems.length === 0) io.stdout.write(`ok ${v.source}\n`);
         else for (const p of v.problems) io.stdout.write(`FAIL ${v.source}: ${p}\n`);
       }
-      if (verdicts.some((v) => v.problems.length > 0)) io.exitCode = EXIT_FINDINGS;
+      const failed = verdicts.filter((v) => v.problems.length > 0).length;
+      if (inputs.length > 1) summary(io, [['verified', inputs.length - failed], ['failed', failed]]);
+      if (failed > 0) io.exitCode = EXIT_FINDINGS;
     });
 }
