@@ -62,17 +62,17 @@ export default tseslint.config(
   },
   ...layering(),
   {
-    // cli/ is a thin adapter over the public API. The guard's fast entry (cli/guard.ts, and
-    // cli/pipe.ts which it shares) may load src/scan and src/errors.ts directly: every commit
-    // pays its start-up, and src/index.ts would load the whole library.
+    // cli/ is a thin adapter over the public API. The entries (cli/guard.ts, the hook's fast
+    // entry; cli/main.ts; cli/pipe.ts which both share) may load src/scan and src/errors.ts
+    // directly: every start pays for what they load, and src/index.ts would load the library.
     files: ['cli/**/*.ts'],
-    ignores: ['cli/guard.ts', 'cli/pipe.ts'],
+    ignores: ['cli/guard.ts', 'cli/pipe.ts', 'cli/main.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+src/(?!index\\.js$)', message: 'cli/ imports only src/index.ts (DESIGN.md, layout)' }] }],
     },
   },
   {
-    files: ['cli/guard.ts', 'cli/pipe.ts'],
+    files: ['cli/guard.ts', 'cli/pipe.ts', 'cli/main.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -9,8 +9,8 @@ import { registerCommands } from './commands/index.js';
 import { paintError } from './output.js';
 import { ownVersion } from './version.js';
 
-/** Builds the program with every command registered against `io`. */
-export function buildProgram(io: CliIo): Command {
+/** Builds the program with the commands `argv` needs (all of them by default) registered against `io`. */
+export async function buildProgram(io: CliIo, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('sealops')
     .description('Seal Kubernetes Secrets for git, guard commits, and sync a repository into a cluster.')
     .version(ownVersion())
@@ -25,7 +25,7 @@ export function buildProgram(io: CliIo): Command {
     .hook('preAction', (_program, action) => {
       io.quiet = action.optsWithGlobals<{ quiet?: boolean }>().quiet === true;
     });
-  registerCommands(program, io);
+  await registerCommands(program, io, argv);
   return program;
 }
 
@@ -34,8 +34,8 @@ export function buildProgram(io: CliIo): Command {
  * Never throws and never calls process.exit, so tests can run it in-process.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
   try {
+    const program = await buildProgram(io, argv);
     await program.parseAsync(argv, { from: 'user' });
     return io.exitCode;
   } catch (err) {

@@ -2,8 +2,8 @@
  * The built CLI as a process (dist/cli: `npm run build` first, as `npm test` does): what only
  * a real process shows, such as a reader that closes the pipe.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,5 +49,34 @@ describe('a closed pipe', () => {
     const r = await runWithClosedStdout(['scan', '--format', 'json', '.'], dir);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the bundled CLI', () => {
+  it('judges a large tree on worker threads started from the bundle, finding the one plaintext Secret', () => {
+    const tree = join(dir, 'tree');
+    // Over the thresholds of src/scan/parallel.ts (400 files, 1 MiB), so workers do the judging.
+    const filler = `# ${'x'.repeat(3000)}\n`;
+    for (let i = 0; i < 450; i++) {
+      mkdirSync(join(tree, `d${i % 9}`), { recursive: true });
+      writeFileSync(join(tree, `d${i % 9}`, `cm${i}.yaml`), `${filler}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c${i}\ndata:\n  a: "1"\n`);
+    }
+    writeFileSync(join(tree, 'd3', 'leak.yaml'), SECRET_YAML);
+    const r = spawnSync(process.execPath, [CLI, 'scan', '--format', 'json', 'tree'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout) as { summary: { files: number }; findings: { path: string }[] };
+    expect(report.summary.files).toBe(451);
+    expect([...new Set(report.findings.map((f) => f.path))]).toEqual(['tree/d3/leak.yaml']);
+  });
+
+  it('installs a pre-commit hook that runs the bundled guard entry', () => {
+    const repo = join(dir, 'repo');
+    mkdirSync(repo);
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    const r = spawnSync(process.execPath, [CLI, 'hook', 'install'], { cwd: repo, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
+    expect(r.status).toBe(0);
+    const hook = readFileSync(join(repo, '.git', 'hooks', 'pre-commit'), 'utf8');
+    expect(hook).toContain(new URL('../../dist/cli/guard.js', import.meta.url).pathname);
   });
 });

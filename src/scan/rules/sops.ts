@@ -5,7 +5,7 @@
  * plaintext in git whatever the metadata says.
  */
 import { isMap, isScalar, isSeq, Parser, parseAllDocuments, visit, type Document, type Node, type YAMLMap } from 'yaml';
-import { isWellFormedEncValue } from '../../crypto/aesgcm.js';
+import { isWellFormedEncValue } from '../../crypto/envelope.js';
 import { nestingOverflow } from '../../manifest/parse.js';
 import type { RawFinding } from '../findings.js';
 import { mapOf, pairOf, valueOf } from './yaml-nodes.js';
