@@ -12,7 +12,7 @@ export { isSealedSecretText } from './formats/sealedsecret/files.js';
 export { inputFromBytes, readInputFile, replaceFile, writeInPlace, STDIN_SOURCE, type Input, type FileResult } from './formats/files.js';
 
 // One call per file command
-export { planSeal, sealInputs, mergeInputs, unsealInputs, verifyInputs, rekeyInputs, rotateInputs, type OperationContext, type SealRequest, type Verdict, type RewrapRequest, type RekeyResult } from './operations/index.js';
+export { planSeal, sealInputs, mergeInputs, unsealInputs, verifyInputs, rekeyInputs, rotateInputs, type OperationContext, type SealRequest, type Verdict, type VerifyRequest, type RewrapRequest, type RekeyResult } from './operations/index.js';
 
 // SOPS with age
 export { sealSops, unsealSops, unsealSopsForEdit, rekeySops, rotateSops, verifySops, readSopsMetadata, decryptSopsDocuments, detectSopsFormat, isSopsEncrypted, SECRET_ENCRYPTED_REGEX, type SopsFormat, type SealSopsOptions, type OpenSopsOptions, type SopsTextOptions, type SopsVerifyResult, type SealContext } from './formats/sops/engine.js';

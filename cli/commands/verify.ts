@@ -27,7 +27,7 @@ export function register(program: Command, io: CliIo): void {
       const bar = progress(io, 'verifying');
       let verdicts;
       try {
-        verdicts = await verifyInputs(inputs, { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}) }, { cwd: io.cwd, progress: bar.tick });
+        verdicts = await verifyInputs(inputs, { keys, requireKeys: opts.key !== undefined, ...(opts.recipient ? { recipients: opts.recipient } : {}) }, { cwd: io.cwd, progress: bar.tick });
       } finally {
         bar.end();
       }

@@ -11,6 +11,8 @@ import {
   detectFormat,
   formatFor,
   mergeIntoSealedSecretFile,
+  requireAgeIdentities,
+  requireRsaKeys,
   sealText,
   sealedRecipients,
   type FileResult,
@@ -131,17 +133,30 @@ export interface Verdict {
   readonly problems: readonly string[];
 }
 
+/** Options of {@link verifyInputs}. */
+export interface VerifyRequest {
+  readonly keys?: KeyRing;
+  /** Fail closed: every file must be opened with `keys` (keys were asked for with `-k`), never checked by structure alone. */
+  readonly requireKeys?: boolean;
+  readonly recipients?: readonly string[];
+}
+
 /**
  * Verifies every input: sealed, intact (with keys: every value authenticates) and, for SOPS,
  * sealed for `recipients` or the configured ones. A file that cannot be read as sealed is a
  * problem of that file, not an error of the run.
  */
-export async function verifyInputs(inputs: readonly Input[], options: { keys?: KeyRing; recipients?: readonly string[] }, ctx: OperationContext): Promise<Verdict[]> {
+export async function verifyInputs(inputs: readonly Input[], options: VerifyRequest, ctx: OperationContext): Promise<Verdict[]> {
   const configCache = ctx.configCache ?? createConfigCache();
   return eachInput(inputs, ctx, async (input) => {
     let problems: string[];
     try {
       const file = sealed(input);
+      // A file the given keys cannot even try to open must not pass on its structure alone.
+      if (options.requireKeys && options.keys) {
+        if (file.format.kind === 'sops') requireAgeIdentities(options.keys);
+        else requireRsaKeys(options.keys);
+      }
       const recipients =
         file.format.kind === 'sops' ? (options.recipients ?? (await resolveRecipients({ target: input.path, cwd: ctx.cwd, cache: configCache })).recipients) : undefined;
       problems = await formatFor(file.format).verify(file, { ...(options.keys ? { keys: options.keys } : {}), ...(recipients ? { recipients } : {}) });

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -140,5 +141,14 @@ describe('sealops rekey, rotate and verify', () => {
     const tampered = await run(['verify', '-k', 'alice.txt', 's.yaml', 't.yaml'], { cwd: dir });
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).toMatch(/^ok s\.yaml\nFAIL t\.yaml: .*MAC mismatch/);
+  });
+
+  it('verify with -k fails closed on a SOPS file when the keys hold no age identity, instead of checking structure only', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    await writeFile(join(dir, 'rsa.pem'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
+    const r = await run(['verify', '-k', 'rsa.pem', 's.yaml'], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('FAIL s.yaml: failed to find a key: rsa.pem holds no age identity\n');
+    expect((await run(['verify', 's.yaml'], { cwd: dir })).status).toBe(0);
   });
 });
