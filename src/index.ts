@@ -16,13 +16,15 @@ export { planSeal, sealInputs, mergeInputs, unsealInputs, verifyInputs, rekeyInp
 
 // SOPS with age
 export { sealSops, unsealSops, unsealSopsForEdit, rekeySops, rotateSops, verifySops, readSopsMetadata, decryptSopsDocuments, detectSopsFormat, isSopsEncrypted, SECRET_ENCRYPTED_REGEX, type SopsFormat, type SealSopsOptions, type OpenSopsOptions, type SopsTextOptions, type SopsVerifyResult, type SealContext } from './formats/sops/engine.js';
-export { type SopsMetadata } from './formats/sops/metadata.js';
+export { metadataRecipients, type SopsMetadata } from './formats/sops/metadata.js';
+export { type KeyPlan } from './formats/sops/wrap.js';
 
 // Bitnami SealedSecret
 export { sealSecret, type SealSecretOptions } from './formats/sealedsecret/seal.js';
-export { unsealSealedSecret, isSealedSecret } from './formats/sealedsecret/unseal.js';
+export { unsealSealedSecret, isSealedSecret, formatUnsealedSecret } from './formats/sealedsecret/unseal.js';
 export { verifySealedSecret, type SealedSecretVerification } from './formats/sealedsecret/verify.js';
-export { mergeIntoSealedSecret } from './formats/sealedsecret/merge.js';
+export { mergeIntoSealedSecret, mergeIntoSealedSecretText } from './formats/sealedsecret/merge.js';
+export { isTemplateExpression } from './formats/sealedsecret/template-data.js';
 export { readSealedSecretDocuments, formatKubesealYaml } from './formats/sealedsecret/codec.js';
 export { type SealedSecret, type SecretManifest } from './formats/sealedsecret/types.js';
 

@@ -21,7 +21,7 @@ interface SealOptions {
   all?: string;
 }
 
-const STORES = ['yaml', 'json', 'dotenv', 'binary'] as const;
+const STORES = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
 
 function request(opts: SealOptions): SealRequest {
   if (opts.format !== 'sops' && opts.format !== 'sealedsecret') throw new UsageError(`failed to parse arguments: unknown --format "${opts.format}"`);
@@ -49,7 +49,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--scope <SCOPE>', 'SealedSecret scope: strict, namespace-wide or cluster-wide')
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
     .option('--merge-into <FILE>', 'SealedSecret: merge the Secrets of every input into this existing SealedSecret (the inputs stay as they are)')
-    .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv or binary (default: from the file name)')
+    .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv, ini or binary (default: from the file name)')
     .option('-i, --in-place', 'replace each FILE with its sealed form')
     .option('--all <PATH>', 'with -i: seal every plaintext Secret under PATH; sealed files are left untouched')
     .action(async (files: string[], opts: SealOptions) => {

@@ -14,7 +14,7 @@ import type { KeyObject } from 'node:crypto';
 import type { SealingScope } from '../crypto/rsa-oaep.js';
 import { InputError, KeyError } from '../errors.js';
 import { detectManifestFormat, readDocuments } from '../manifest/parse.js';
-import { detectSopsFormat, readSopsMetadata, rekeySops, rotateSops, sealSops, unsealSops, verifySops, type SealSopsOptions, type SopsFormat } from './sops/index.js';
+import { detectSopsFormat, metadataRecipients, readSopsMetadata, rekeySops, rotateSops, sealSops, unsealSops, verifySops, type KeyPlan, type SealSopsOptions, type SopsFormat } from './sops/index.js';
 import { isSealedSecretText, openSealedSecretDocuments, sealSecretText, unsealSealedSecretText, verifySealedSecretText } from './sealedsecret/files.js';
 
 /** The formats sealops reads and writes. */
@@ -73,10 +73,10 @@ export interface FormatAdapter {
   unseal(file: SealedText, keys: KeyRing): Promise<string>;
   /** The problems found (file, object and key names only, never a value); none means verified. */
   verify(file: SealedText, options?: VerifyOptions): Promise<string[]>;
-  /** Re-wraps the data key for `recipients`; values untouched. */
-  rekey(file: SealedText, keys: KeyRing, recipients: readonly string[]): Promise<string>;
-  /** A new data key, every value re-encrypted, for `recipients` or the current ones. */
-  rotate(file: SealedText, keys: KeyRing, recipients?: readonly string[]): Promise<string>;
+  /** Re-wraps the data key for the recipients (or key groups) of `to`; values untouched. */
+  rekey(file: SealedText, keys: KeyRing, to: KeyPlan): Promise<string>;
+  /** A new data key, every value re-encrypted, for `to` or the file's current recipients. */
+  rotate(file: SealedText, keys: KeyRing, to?: KeyPlan): Promise<string>;
 }
 
 /** The ring's age identities, or a KeyError saying none was given (SOPS files need one). */
@@ -123,10 +123,8 @@ const SOPS: FormatAdapter = Object.freeze({
     const recipients = options.recipients && options.recipients.length > 0 ? [...options.recipients] : undefined;
     return (await verifySops(file.text, { ...sopsOptions(file), ...(identities ? { identities } : {}), ...(recipients ? { recipients } : {}) })).problems;
   },
-  rekey: (file: SealedText, keys: KeyRing, recipients: readonly string[]) =>
-    rekeySops(file.text, { ...sopsOptions(file), identities: requireAgeIdentities(keys), recipients: [...recipients] }),
-  rotate: (file: SealedText, keys: KeyRing, recipients?: readonly string[]) =>
-    rotateSops(file.text, { ...sopsOptions(file), identities: requireAgeIdentities(keys), ...(recipients ? { recipients: [...recipients] } : {}) }),
+  rekey: (file: SealedText, keys: KeyRing, to: KeyPlan) => rekeySops(file.text, { ...sopsOptions(file), identities: requireAgeIdentities(keys), ...to }),
+  rotate: (file: SealedText, keys: KeyRing, to?: KeyPlan) => rotateSops(file.text, { ...sopsOptions(file), identities: requireAgeIdentities(keys), ...to }),
 });
 
 function notForSealedSecret(what: string): (file: SealedText) => Promise<string> {
@@ -164,10 +162,10 @@ export async function sealText(text: string, source: string, target: SealTarget)
   return sealSecretText(text, source, { publicKey: target.publicKey, ...(target.scope ? { scope: target.scope } : {}) });
 }
 
-/** The recipients a SOPS file is sealed for now (from its metadata; no key needed). */
+/** The recipients a SOPS file is sealed for now, in every key group (from its metadata; no key needed). */
 export function sealedRecipients(file: SealedText): string[] {
   if (file.format.kind !== 'sops') return [];
-  return readSopsMetadata(file.text, sopsOptions(file)).age.map((e) => e.recipient);
+  return metadataRecipients(readSopsMetadata(file.text, sopsOptions(file)));
 }
 
 export { isSealedSecretText, mergeIntoSealedSecretFile } from './sealedsecret/files.js';

@@ -21,10 +21,18 @@ import {
   type SealTarget,
   type SealedText,
 } from '../formats/index.js';
-import { detectSopsFormat, type SopsFormat } from '../formats/sops/index.js';
-import { createConfigCache, resolveRecipients, type ConfigCache } from '../keys/config.js';
+import { detectSopsFormat, type KeyPlan, type SopsFormat } from '../formats/sops/index.js';
+import { createConfigCache, resolveRecipients, type ConfigCache, type ResolvedRecipients } from '../keys/config.js';
 import { readRsaCertificate } from '../keys/rsa-cert.js';
 import { mapLimit } from '../util/pool.js';
+
+/** The recipients, and key groups with their threshold when a `.sops.yaml` rule has them. */
+function keyPlanOf(resolved: ResolvedRecipients): KeyPlan {
+  return {
+    recipients: resolved.recipients,
+    ...(resolved.keyGroups ? { keyGroups: resolved.keyGroups, ...(resolved.shamirThreshold !== undefined ? { shamirThreshold: resolved.shamirThreshold } : {}) } : {}),
+  };
+}
 
 /** What a command run shares: where it runs, one config cache, and where warnings and progress go. */
 export interface OperationContext {
@@ -85,7 +93,9 @@ export async function planSeal(input: Pick<Input, 'path' | 'source'> & { text?: 
     });
   }
   const format = request.store ?? detectSopsFormat(input.path, input.text ?? '');
-  return { kind: 'sops', options: { recipients, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) } };
+  // Key groups come only from the configuration, and only when no -r overrides it.
+  const groups = explicit.length === 0 && resolved ? keyPlanOf(resolved) : {};
+  return { kind: 'sops', options: { recipients, ...groups, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) } };
 }
 
 /** Seals every input (none is written here): the results, in input order. */
@@ -189,14 +199,16 @@ export async function rekeyInputs(inputs: readonly Input[], request: RewrapReque
   const clusters = request.clusters ? [...request.clusters] : undefined;
   return eachInput(inputs, ctx, async (input) => {
     const file = sealed(input);
-    let recipients = request.recipients ?? [];
-    if (recipients.length === 0) recipients = (await resolveRecipients({ target: input.path, cwd: ctx.cwd, clusters, cache: configCache })).recipients;
-    if (recipients.length === 0) {
+    const to: KeyPlan =
+      request.recipients && request.recipients.length > 0
+        ? { recipients: [...request.recipients] }
+        : keyPlanOf(await resolveRecipients({ target: input.path, cwd: ctx.cwd, clusters, cache: configCache }));
+    if ((to.recipients ?? []).length === 0) {
       throw new ConfigError(`failed to choose recipients for ${input.source}: none given and none configured`, { hint: 'pass -r age1… or configure .sealops.yaml' });
     }
     const before = sealedRecipients(file).length;
-    const output = await formatFor(file.format).rekey(file, request.keys, recipients);
-    return { input, output, before, after: new Set(recipients).size };
+    const output = await formatFor(file.format).rekey(file, request.keys, to);
+    return { input, output, before, after: new Set(to.recipients).size };
   });
 }
 
@@ -206,8 +218,8 @@ export async function rotateInputs(inputs: readonly Input[], request: RewrapRequ
   const clusters = request.clusters ? [...request.clusters] : undefined;
   return eachInput(inputs, ctx, async (input) => {
     const file = sealed(input);
-    let recipients = request.recipients;
-    if (!recipients && clusters) recipients = (await resolveRecipients({ target: input.path, cwd: ctx.cwd, clusters, cache: configCache })).recipients;
-    return { input, output: await formatFor(file.format).rotate(file, request.keys, recipients) };
+    let to: KeyPlan | undefined = request.recipients ? { recipients: [...request.recipients] } : undefined;
+    if (!to && clusters) to = keyPlanOf(await resolveRecipients({ target: input.path, cwd: ctx.cwd, clusters, cache: configCache }));
+    return { input, output: await formatFor(file.format).rotate(file, request.keys, to) };
   });
 }

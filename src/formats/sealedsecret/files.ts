@@ -10,9 +10,9 @@ import { InputError, IoError, describe } from '../../errors.js';
 import { replaceFile } from '../files.js';
 import { isRecord } from '../../util/record.js';
 import { formatKubesealYaml, readSealedSecretDocuments } from './codec.js';
-import { mergeIntoSealedSecret } from './merge.js';
+import { mergeIntoSealedSecretText } from './merge.js';
 import { sealSecret } from './seal.js';
-import { isSealedSecret, unsealSealedSecret } from './unseal.js';
+import { formatUnsealedSecret, isSealedSecret, unsealSealedSecret } from './unseal.js';
 import { verifySealedSecret } from './verify.js';
 
 /** The cluster's public key (from its certificate) and the scope to seal in. */
@@ -81,25 +81,23 @@ export async function mergeIntoSealedSecretFile(
   target: SealedSecretTarget,
 ): Promise<number> {
   const secrets = inputs.flatMap((input) => secretDocuments(input.text, input.source).map((secret) => ({ secret, source: input.source })));
-  let existingText: string;
+  let text: string;
   try {
-    existingText = await readFile(into.path, 'utf8');
+    text = await readFile(into.path, 'utf8');
   } catch (err) {
     throw new IoError(`failed to read SealedSecret ${into.source}: ${describe(err)}`, { cause: err });
   }
-  const existing = readSealedSecretDocuments(existingText, into.source);
-  if (existing.length !== 1 || !isSealedSecret(existing[0])) throw new InputError(`failed to merge into ${into.source}: expected one SealedSecret`);
-  let merged: unknown = existing[0];
-  for (const { secret, source } of secrets) merged = mergeIntoSealedSecret(merged, secret, target.publicKey, { scope: target.scope, source });
-  // kubeseal --merge-into updates the file in place; so do we, atomically.
-  await replaceFile(into.path, formatKubesealYaml(merged));
+  // Each merge keeps the file's own format (a JSON file stays JSON, laid out as kubeseal does).
+  for (const { secret, source } of secrets) text = mergeIntoSealedSecretText(text, secret, target.publicKey, { scope: target.scope, source, into: into.source });
+  // kubeseal --merge-into updates the file in place; so do we, atomically, once.
+  await replaceFile(into.path, text);
   return secrets.length;
 }
 
 /** Unseals every SealedSecret of a text with `keys` into Secrets, as YAML. */
 export function unsealSealedSecretText(text: string, source: string, keys: readonly KeyObject[]): string {
   return sealedSecretDocuments(text, source)
-    .map((doc) => formatKubesealYaml(unsealSealedSecret(doc, [...keys])))
+    .map((doc) => formatUnsealedSecret(unsealSealedSecret(doc, [...keys])))
     .join('');
 }
 
