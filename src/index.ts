@@ -67,3 +67,8 @@ export { Discovery, resourcePath } from './kube/discovery.js';
 export { fetchSnapshot } from './git/source.js';
 export { type SyncObject } from './agent/sync.js';
 export { findSecretFiles, type SecretFiles } from './operations/discover.js';
+
+// `sealops build` and the kustomize runner
+export { renderLocal, formatManifests } from './agent/render.js';
+export { findKustomize } from './build/kustomize.js';
+export { type ReconcileOutcome } from './agent/reconcile.js';
