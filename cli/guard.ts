@@ -7,7 +7,7 @@
  * This is the one place in cli/ that imports below src/index.ts, for that reason.
  */
 import { EXIT_CODES, formatError } from '../src/errors.js';
-import { exitQuietlyOnClosedPipe } from './pipe.js';
+import { exitQuietlyOnClosedPipe, printWarningsAsSealops } from './pipe.js';
 import { formatText, scanExitStatus, scanStaged } from '../src/scan/index.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -27,4 +27,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 exitQuietlyOnClosedPipe();
+printWarningsAsSealops();
 process.exitCode = await main(process.argv.slice(2));

@@ -14,3 +14,16 @@ export function exitQuietlyOnClosedPipe(streams: readonly NodeJS.WritableStream[
     });
   }
 }
+
+/**
+ * Warnings the YAML library emits (an unresolved tag, a collection used as a key) are not the
+ * user's business in Node's raw form: they are dropped. Any other process warning is printed
+ * the way sealops prints warnings.
+ */
+export function printWarningsAsSealops(stderr: NodeJS.WritableStream = process.stderr): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error) => {
+    if (w.name === 'YAMLWarning' || /^Keys with collection values will be stringified/.test(w.message)) return;
+    stderr.write(`sealops: warning: ${w.message}\n`);
+  });
+}

@@ -72,3 +72,11 @@ export { findSecretFiles, type SecretFiles } from './operations/discover.js';
 export { renderLocal, formatManifests } from './agent/render.js';
 export { findKustomize } from './build/kustomize.js';
 export { type ReconcileOutcome } from './agent/reconcile.js';
+
+// `sealops install` / `uninstall`
+export { installToCluster, uninstallFromCluster } from './install/index.js';
+export { installManifests, exportManifests, defaultDeployDir, type InstallOptions, type KubeObject as InstallObject } from './install/manifests.js';
+export { installObjects, uninstallObjects, type InstallResult } from './install/apply.js';
+export { loadKubeConnection } from './kube/config.js';
+export { clearExecCredentials } from './kube/exec-credential.js';
+export { serviceAccountIdentity } from './kube/client.js';

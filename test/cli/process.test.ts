@@ -80,3 +80,16 @@ describe('the bundled CLI', () => {
     expect(hook).toContain(new URL('../../dist/cli/guard.js', import.meta.url).pathname);
   });
 });
+
+describe('warnings of the YAML library in a real process', () => {
+  it('never reach stderr raw, whichever library call emits them', () => {
+    const sub = join(dir, 'warn');
+    mkdirSync(sub);
+    writeFileSync(join(sub, '.sops.yaml'), 'creation_rules:\n  - age: !custom age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n');
+    writeFileSync(join(sub, 'odd.yaml'), SECRET_YAML.replace('metadata:\n', 'metadata:\n  labels:\n    ? [x, y]\n    : z\n'));
+    for (const args of [['verify', 'odd.yaml'], ['seal', 'odd.yaml'], ['scan', 'odd.yaml']]) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { cwd: sub, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
+      expect(r.stderr).not.toMatch(/Warning|YAMLWarning|trace-warnings/);
+    }
+  });
+});
