@@ -6,7 +6,8 @@
  * crypto, key and Kubernetes libraries the other commands need are not loaded here.
  * This is the one place in cli/ that imports below src/index.ts, for that reason.
  */
-import { EXIT_CODES, SealopsError } from '../src/errors.js';
+import { EXIT_CODES, formatError } from '../src/errors.js';
+import { exitQuietlyOnClosedPipe, printWarningsAsSealops } from './pipe.js';
 import { formatText, scanExitStatus, scanStaged } from '../src/scan/index.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -19,14 +20,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(formatText(report));
     return scanExitStatus(report);
   } catch (err) {
-    if (err instanceof SealopsError) {
-      process.stderr.write(`sealops: error: ${err.message}\n`);
-      if (err.hint) process.stderr.write(`sealops: hint: ${err.hint}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`sealops: error: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 70;
+    const { text, exitCode } = formatError(err);
+    process.stderr.write(text);
+    return exitCode;
   }
 }
 
+exitQuietlyOnClosedPipe();
+printWarningsAsSealops();
 process.exitCode = await main(process.argv.slice(2));

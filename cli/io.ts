@@ -1,7 +1,10 @@
 /**
  * The CLI's view of the process: streams, environment and working directory, passed to every
- * command so tests can run the program in-process and capture its output.
+ * command so tests can run the program in-process and capture its output; and the few
+ * helpers every command shares to read FILE arguments and write results.
  */
+import { inputFromBytes, readInputFile, UsageError, writeInPlace, type FileResult, type Input } from '../src/index.js';
+
 export interface CliIo {
   readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
@@ -10,6 +13,8 @@ export interface CliIo {
   readonly cwd: string;
   /** Set by a command whose result is not success but not an error either (scan findings). */
   exitCode: number;
+  /** `-q`: only errors and data; no notes, warnings, progress or summaries. */
+  quiet?: boolean;
 }
 
 /** Reads a whole stream into a buffer (stdin for `-` or no FILE). */
@@ -24,7 +29,26 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Prints a warning the way every command does. */
-export function warn(io: CliIo, message: string): void {
-  io.stderr.write(`sealops: warning: ${message}\n`);
+export { warn } from './output.js';
+
+/** Checks the FILE list against `--in-place`: several files or stdin need the right mode. */
+export function checkFiles(files: readonly string[], inPlace: boolean | undefined): (string | undefined)[] {
+  if (inPlace && (files.length === 0 || files.includes('-'))) throw new UsageError('failed to parse arguments: --in-place needs FILE arguments, not stdin');
+  if (!inPlace && files.length > 1) {
+    throw new UsageError('failed to parse arguments: several FILEs need --in-place', { hint: 'or run the command once per file' });
+  }
+  return files.length === 0 ? [undefined] : [...files];
+}
+
+/** Reads each FILE, or stdin for `-` or none. */
+export async function readInputs(files: readonly (string | undefined)[], io: CliIo): Promise<Input[]> {
+  const out: Input[] = [];
+  for (const file of files) out.push(file === undefined || file === '-' ? inputFromBytes(await readAll(io.stdin)) : readInputFile(file, io.cwd));
+  return out;
+}
+
+/** Writes results: all in place (only after every input succeeded), or each to stdout. */
+export async function writeResults(results: readonly FileResult[], inPlace: boolean | undefined, io: CliIo): Promise<void> {
+  if (inPlace) await writeInPlace(results);
+  else for (const r of results) io.stdout.write(r.output);
 }

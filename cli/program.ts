@@ -3,18 +3,29 @@
  * the library in src/index.ts. This file only assembles them and maps errors to exit codes.
  */
 import { Command, CommanderError } from 'commander';
-import { SealopsError, EXIT_CODES } from '../src/index.js';
+import { EXIT_CODES, EXIT_OK, formatError } from '../src/index.js';
 import type { CliIo } from './io.js';
 import { registerCommands } from './commands/index.js';
+import { paintError } from './output.js';
+import { ownVersion } from './version.js';
 
-/** Builds the program with every command registered against `io`. */
-export function buildProgram(io: CliIo): Command {
+/** Builds the program with the commands `argv` needs (all of them by default) registered against `io`. */
+export async function buildProgram(io: CliIo, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('sealops')
     .description('Seal Kubernetes Secrets for git, guard commits, and sync a repository into a cluster.')
-    .version(process.env.npm_package_version ?? '0.1.0')
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .exitOverride();
-  registerCommands(program, io);
+    .version(ownVersion())
+    .option('-q, --quiet', 'print only errors and data: no notes, warnings, progress or summaries')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // commander's own messages ("error: unknown option '--x'") carry the prefix every other error has.
+      outputError: (s, write) => write(s.startsWith('sealops: ') ? s : `sealops: ${s}`),
+    })
+    .exitOverride()
+    .hook('preAction', (_program, action) => {
+      io.quiet = action.optsWithGlobals<{ quiet?: boolean }>().quiet === true;
+    });
+  await registerCommands(program, io, argv);
   return program;
 }
 
@@ -23,8 +34,8 @@ export function buildProgram(io: CliIo): Command {
  * Never throws and never calls process.exit, so tests can run it in-process.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
   try {
+    const program = await buildProgram(io, argv);
     await program.parseAsync(argv, { from: 'user' });
     return io.exitCode;
   } catch (err) {
@@ -35,16 +46,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 function reportError(err: unknown, io: CliIo): number {
   if (err instanceof CommanderError) {
     // commander already printed its message; help and version are successes.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
     return EXIT_CODES.USAGE;
   }
-  if (err instanceof SealopsError) {
-    io.stderr.write(`sealops: error: ${err.message}\n`);
-    if (err.hint) io.stderr.write(`sealops: hint: ${err.hint}\n`);
-    return err.exitCode;
-  }
-  // An unexpected error is a bug; print its message only (a stack may carry input text).
-  const message = err instanceof Error ? err.message : String(err);
-  io.stderr.write(`sealops: error: internal error: ${message}\n`);
-  return 70;
+  const { text, exitCode } = formatError(err);
+  io.stderr.write(paintError(io, text));
+  return exitCode;
 }

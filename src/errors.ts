@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'IO' // a file could not be read or written
   | 'GIT' // a git operation failed
   | 'KUBE' // the Kubernetes API refused or could not be reached
-  | 'ENVIRONMENT'; // a required tool or binary is missing
+  | 'ENVIRONMENT' // a required tool or binary is missing
+  | 'INTERNAL'; // a bug: an error sealops did not throw on purpose
 
 /**
  * Exit status for each error code. 0 is success and 1 means "the check found something"
@@ -34,7 +35,11 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
   GIT: 8,
   KUBE: 9,
   ENVIRONMENT: 10,
+  INTERNAL: 70,
 });
+
+/** Exit status of success, and of a run cut short by a reader that closed the pipe (`| head`). */
+export const EXIT_OK = 0;
 
 /** Exit status when a check (scan, verify) ran and found something. */
 export const EXIT_FINDINGS = 1;
@@ -151,6 +156,18 @@ export function redact(text: string, secrets: Iterable<string | Uint8Array>): st
     if (needle.length >= 4) out = out.split(needle).join(REDACTED);
   }
   return out;
+}
+
+/**
+ * The one rendering of a thrown value for a terminal: `sealops: error: …` (and `sealops: hint: …`)
+ * with its exit status. An error sealops did not throw on purpose is a bug: only its message is
+ * shown (a stack may carry input text) and it exits {@link EXIT_CODES}.INTERNAL.
+ */
+export function formatError(err: unknown): { text: string; exitCode: number } {
+  if (err instanceof SealopsError) {
+    return { text: `sealops: error: ${err.message}\n${err.hint ? `sealops: hint: ${err.hint}\n` : ''}`, exitCode: err.exitCode };
+  }
+  return { text: `sealops: error: internal error: ${describe(err)}\n`, exitCode: EXIT_CODES.INTERNAL };
 }
 
 /** Text of an unknown thrown value, for wrapping as a cause in a message. */

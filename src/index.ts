@@ -1,20 +1,83 @@
 /**
- * The sealops library: everything the CLI and the agent use. cli/ imports only this module.
+ * The sealops library: what the CLI, the agent and other programs may use, listed by name.
+ * cli/ imports only this module (a lint rule says so); everything else in src/ is internal.
  */
-export * from './errors.js';
-export * from './crypto/index.js';
-export * from './formats/sops/index.js';
-export * from './formats/sealedsecret/index.js';
-export * from './manifest/index.js';
-export * from './keys/index.js';
-export * from './git/index.js';
-export * from './scan/index.js';
-export * from './kube/index.js';
-export * from './build/index.js';
-export * from './build/render.js';
-export * from './build/substitute.js';
-export * from './build/kustomize.js';
-export * from './build/preflight.js';
-export * from './agent/index.js';
-export * from './server/index.js';
-export * from './install/index.js';
+
+// Errors, the one exit-code table, redaction
+export { describe as describeError, SealopsError, UsageError, InputError, KeyError, MacError, DecryptError, ConfigError, IoError, GitError, KubeError, EnvironmentError, type ErrorCode, EXIT_CODES, EXIT_OK, EXIT_FINDINGS, formatError, redact, REDACTED } from './errors.js';
+
+// The format layer: one interface per sealed-file format, and the one format decision
+export { detectFormat, formatFor, sealText, sealedRecipients, requireAgeIdentities, requireRsaKeys, type FileFormat, type FormatKind, type SealedText, type KeyRing, type FormatAdapter, type VerifyOptions, type SealTarget } from './formats/index.js';
+export { isSealedSecretText } from './formats/sealedsecret/files.js';
+export { inputFromBytes, readInputFile, replaceFile, writeInPlace, STDIN_SOURCE, type Input, type FileResult } from './formats/files.js';
+
+// One call per file command
+export { planSeal, sealInputs, mergeInputs, unsealInputs, verifyInputs, rekeyInputs, rotateInputs, type OperationContext, type SealRequest, type Verdict, type VerifyRequest, type RewrapRequest, type RekeyResult } from './operations/index.js';
+
+// SOPS with age
+export { sealSops, unsealSops, unsealSopsForEdit, rekeySops, rotateSops, verifySops, readSopsMetadata, decryptSopsDocuments, detectSopsFormat, isSopsEncrypted, SECRET_ENCRYPTED_REGEX, type SopsFormat, type SealSopsOptions, type OpenSopsOptions, type SopsTextOptions, type SopsVerifyResult, type SealContext } from './formats/sops/engine.js';
+export { metadataRecipients, type SopsMetadata } from './formats/sops/metadata.js';
+export { type KeyPlan } from './formats/sops/wrap.js';
+
+// Bitnami SealedSecret
+export { sealSecret, type SealSecretOptions } from './formats/sealedsecret/seal.js';
+export { unsealSealedSecret, isSealedSecret, formatUnsealedSecret } from './formats/sealedsecret/unseal.js';
+export { verifySealedSecret, type SealedSecretVerification } from './formats/sealedsecret/verify.js';
+export { mergeIntoSealedSecret, mergeIntoSealedSecretText } from './formats/sealedsecret/merge.js';
+export { isTemplateExpression } from './formats/sealedsecret/template-data.js';
+export { readSealedSecretDocuments, formatKubesealYaml } from './formats/sealedsecret/codec.js';
+export { type SealedSecret, type SecretManifest } from './formats/sealedsecret/types.js';
+
+// Keys and envelopes
+export { generateAgeKeyPair, ageRecipientOf, type AgeKeyPair } from './crypto/age.js';
+export { rsaFingerprint } from './crypto/rsa-fingerprint.js';
+export { SEALING_SCOPES, type SealingScope } from './crypto/rsa-oaep.js';
+
+// Manifests
+export { readDocuments, type ReadDocumentsOptions, detectManifestFormat, checkManifestSize, DEFAULT_MAX_MANIFEST_BYTES, type ManifestFormat } from './manifest/parse.js';
+export { isKubernetesSecret, manifestRef } from './manifest/secret.js';
+
+// Key files, key sets and repository configuration
+export { loadKeyRing, classifyKeySource, type KeySourceKind, type LoadKeyRingOptions } from './keys/key-ring.js';
+export { loadAgeIdentities, writePrivateKeyFile } from './keys/key-files.js';
+export { parseAgeIdentities, formatAgeKeyFile } from './keys/age-keys.js';
+export { writeRsaKeyPairFiles, type RsaKeyFilesOptions } from './keys/rsa-key-files.js';
+export { generateRsaKeyPair, type RsaKeyPair } from './keys/rsa-keygen.js';
+export { loadRsaCertificate, readRsaCertificate, type RsaCertificate } from './keys/rsa-cert.js';
+export { loadRsaPrivateKeys } from './keys/rsa-private.js';
+export { resolveRecipients, createConfigCache, type ConfigCache, parseSealopsConfig, type ResolvedRecipients, type SealopsConfig, type ClusterConfig, type PathRule } from './keys/config.js';
+
+// The guard
+export { scanStaged, scanWorkTree, scanHistory, scanExitStatus, type ScanReport } from './scan/scan.js';
+export { formatText } from './scan/report/text.js';
+export { formatJson } from './scan/report/json.js';
+export { formatSarif } from './scan/report/sarif.js';
+export { installHook, uninstallHook, type HookCommand } from './scan/hook.js';
+
+// The agent, the Kubernetes client and the server it runs (used by `sealops agent`)
+export { AgentMetrics, startHealthServer } from './server/health.js';
+export { Controller, reconcileAllOnce } from './agent/controller.js';
+export { KubeClient, loadKubeConfig, KubeApiError } from './kube/client.js';
+export { LeaderElector } from './agent/leader.js';
+export { runAgent, runAgentOnce, processSignals, type RunAgentOptions } from './server/runtime.js';
+export { Logger } from './agent/log.js';
+export { type PublicKeys, ensureClusterKeys } from './agent/keys.js';
+export { normalizeRepoUrl } from './server/webhook.js';
+export { reconcileSync } from './agent/reconcile.js';
+export { Discovery, resourcePath } from './kube/discovery.js';
+export { fetchSnapshot } from './git/source.js';
+export { type SyncObject } from './agent/sync.js';
+export { findSecretFiles, type SecretFiles } from './operations/discover.js';
+
+// `sealops build` and the kustomize runner
+export { renderLocal, formatManifests } from './agent/render.js';
+export { findKustomize } from './build/kustomize.js';
+export { type ReconcileOutcome } from './agent/reconcile.js';
+
+// `sealops install` / `uninstall`
+export { installToCluster, uninstallFromCluster } from './install/index.js';
+export { installManifests, exportManifests, defaultDeployDir, type InstallOptions, type KubeObject as InstallObject } from './install/manifests.js';
+export { installObjects, uninstallObjects, type InstallResult } from './install/apply.js';
+export { loadKubeConnection } from './kube/config.js';
+export { clearExecCredentials } from './kube/exec-credential.js';
+export { serviceAccountIdentity } from './kube/client.js';

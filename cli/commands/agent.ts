@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
-import { KubeClient, Logger, UsageError, loadKubeConfig, runAgent, runAgentOnce, processSignals, EXIT_FINDINGS, KubeError, describe } from '../../src/index.js';
+import { KubeClient, Logger, UsageError, loadKubeConfig, runAgent, runAgentOnce, processSignals, EXIT_FINDINGS, KubeError, describeError as describe } from '../../src/index.js';
 import { hostname } from 'node:os';
 
 interface AgentOptions {

@@ -9,9 +9,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { detectSopsFormat, InputError, IoError, sealSops, UsageError, unsealSopsForEdit, describe } from '../../src/index.js';
+import { detectSopsFormat, EnvironmentError, formatError, InputError, IoError, readInputFile, replaceFile, requireAgeIdentities, sealSops, UsageError, unsealSopsForEdit, describeError } from '../../src/index.js';
 import { collect, warn, type CliIo } from '../io.js';
-import { identitiesFor, readInput, replaceFile } from './sops-shared.js';
+import { note } from '../output.js';
+import { keysFor } from '../keys.js';
 
 interface EditOptions {
   key?: string[];
@@ -64,8 +65,8 @@ export function register(program: Command, io: CliIo): void {
     .option('-k, --key <KEY_FILE>', 'age identity file (repeatable); default: from the environment', collect)
     .action(async (file: string, opts: EditOptions) => {
       if (file === '-') throw new UsageError('failed to parse arguments: edit needs a FILE, not stdin');
-      const input = await readInput(file, io);
-      const identities = await identitiesFor(opts.key, io);
+      const input = readInputFile(file, io.cwd);
+      const identities = requireAgeIdentities(await keysFor(opts.key, io));
       const format = detectSopsFormat(input.path, input.text);
       const { plaintext, context } = await unsealSopsForEdit(input.text, { identities, format, source: input.source });
       const editor = io.env.SEALOPS_EDITOR ?? io.env.VISUAL ?? io.env.EDITOR ?? 'vi';
@@ -73,21 +74,39 @@ export function register(program: Command, io: CliIo): void {
       const tmp = join(dir, basename(file));
       try {
         await writeFile(tmp, plaintext, { mode: 0o600, flag: 'wx' });
-        const status = await runEditor(editor, tmp, io).catch((err: unknown) => {
-          throw new IoError(`failed to run editor "${editor}": ${describe(err)}`, { cause: err });
-        });
-        if (status !== 0) throw new IoError(`failed to edit ${file}: the editor exited with status ${status}; nothing was changed`);
-        const editedBytes = await readFile(tmp);
-        // Decoding would turn such bytes into U+FFFD for good, and seal that.
-        if (!isUtf8(editedBytes)) throw new InputError(`failed to edit ${file}: the edited text is not UTF-8; nothing was changed`);
-        const edited = editedBytes.toString('utf8');
-        if (edited === plaintext) {
-          warn(io, `${file} was not changed`);
+        // Like sops, a file that no longer parses sends the user back to the editor with their
+        // work intact; saving it unchanged gives up.
+        let rejected: string | undefined;
+        for (;;) {
+          const status = await runEditor(editor, tmp, io).catch((err: unknown) => {
+            throw new IoError(`failed to run editor "${editor}": ${describeError(err)}`, { cause: err });
+          });
+          // sh exits 127 when the command is not found: a missing tool, not a failed edit.
+          if (status === 127) throw new EnvironmentError(`failed to run editor "${editor}": not found`, { hint: 'set SEALOPS_EDITOR, VISUAL or EDITOR to an installed editor' });
+          if (status !== 0) throw new IoError(`failed to edit ${file}: the editor exited with status ${status}; nothing was changed`);
+          const editedBytes = await readFile(tmp);
+          // Decoding would turn such bytes into U+FFFD for good, and seal that.
+          if (!isUtf8(editedBytes)) throw new InputError(`failed to edit ${file}: the edited text is not UTF-8; nothing was changed`);
+          const edited = editedBytes.toString('utf8');
+          if (edited === plaintext) {
+            warn(io, `${file} was not changed`);
+            return;
+          }
+          if (edited === rejected) throw new InputError(`failed to edit ${file}: the edited text still does not parse; nothing was changed`);
+          let sealed: string;
+          try {
+            sealed = await sealSops(edited, { format, source: input.source, context });
+          } catch (err) {
+            if (!(err instanceof InputError)) throw err;
+            io.stderr.write(formatError(err).text);
+            warn(io, 'reopening the editor with your changes; save without changing anything to give up');
+            rejected = edited;
+            continue;
+          }
+          await replaceFile(input.path ?? file, sealed);
+          note(io, `sealed ${file}`);
           return;
         }
-        const sealed = await sealSops(edited, { format, source: input.source, context });
-        await replaceFile(input.path ?? file, sealed);
-        io.stderr.write(`sealops: sealed ${file}\n`);
       } finally {
         await wipe(tmp);
         await rm(dir, { recursive: true, force: true });

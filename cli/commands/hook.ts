@@ -12,7 +12,8 @@ import { installHook, uninstallHook, type HookCommand } from '../../src/index.js
  * the guard's fast entry (guard.js, which loads only the scanner) when it is there.
  */
 function selfCommand(): HookCommand {
-  for (const name of ['../guard.js', '../sealops.js']) {
+  // Beside this module in the bundle (dist/cli/main.js), one folder up in tsc's layout.
+  for (const name of ['./guard.js', '../guard.js', './sealops.js', '../sealops.js']) {
     const script = fileURLToPath(new URL(name, import.meta.url));
     if (existsSync(script)) return { node: process.execPath, script };
   }

@@ -4,10 +4,10 @@
  * it makes a SealedSecret key and certificate instead.
  */
 import type { Command } from 'commander';
-import { formatAgeKeyFile, generateAgeKeyPair, UsageError, writePrivateKeyFile } from '../../src/index.js';
+import { formatAgeKeyFile, generateAgeKeyPair, UsageError, writePrivateKeyFile, writeRsaKeyPairFiles } from '../../src/index.js';
 import { resolve } from 'node:path';
 import type { CliIo } from '../io.js';
-import { keygenRsa } from './sealedsecret.js';
+import { note } from '../output.js';
 
 interface KeygenOptions {
   output?: string;
@@ -34,10 +34,10 @@ export function register(program: Command, io: CliIo): void {
         if (!opts.output || !opts.certOut) throw new UsageError('failed to parse arguments: --rsa needs -o KEY.pem and --cert-out CERT.pem');
         const days = opts.days === undefined ? undefined : Number(opts.days);
         if (days !== undefined && (!Number.isInteger(days) || days <= 0)) throw new UsageError('failed to parse arguments: --days must be a positive integer');
-        await keygenRsa(
-          { output: resolve(io.cwd, opts.output), certOut: resolve(io.cwd, opts.certOut), ...(opts.cn ? { cn: opts.cn } : {}), ...(days ? { days } : {}) },
-          io,
-        );
+        // Paths stay as given: the library refuses `-` (stdout) and resolves the rest itself.
+        const fingerprint = await writeRsaKeyPairFiles({ output: opts.output, certOut: opts.certOut, cwd: io.cwd, ...(opts.cn ? { cn: opts.cn } : {}), ...(days ? { days } : {}) });
+        note(io, `wrote private key ${opts.output} (mode 0600) and certificate ${opts.certOut}`);
+        if (!io.quiet) io.stderr.write(`Public key fingerprint: ${fingerprint}\n`);
         return;
       }
       if (opts.certOut || opts.cn || opts.days) throw new UsageError('failed to parse arguments: --cert-out, --cn and --days need --rsa');
@@ -45,10 +45,10 @@ export function register(program: Command, io: CliIo): void {
       const content = formatAgeKeyFile(pair.identity, pair.recipient);
       if (opts.output && opts.output !== '-') {
         await writePrivateKeyFile(resolve(io.cwd, opts.output), content);
-        io.stderr.write(`sealops: wrote ${opts.output}\n`);
+        note(io, `wrote ${opts.output}`);
         io.stdout.write(`${pair.recipient}\n`);
       } else {
-        io.stderr.write(`Public key: ${pair.recipient}\n`);
+        if (!io.quiet) io.stderr.write(`Public key: ${pair.recipient}\n`);
         io.stdout.write(content);
       }
     });

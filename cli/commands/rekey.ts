@@ -3,9 +3,10 @@
  * MAC and lastmodified stay; entries of recipients that stay are kept byte for byte.
  */
 import type { Command } from 'commander';
-import { ConfigError, detectSopsFormat, metadataRecipients, readSopsMetadata, rekeySops, resolveRecipients, UsageError } from '../../src/index.js';
-import { collect, type CliIo } from '../io.js';
-import { identitiesFor, readInput, writeOutputs, type Input } from './sops-shared.js';
+import { rekeyInputs, UsageError } from '../../src/index.js';
+import { collect, readInputs, writeResults, type CliIo } from '../io.js';
+import { note } from '../output.js';
+import { keysFor } from '../keys.js';
 
 interface RekeyOptions {
   key?: string[];
@@ -24,26 +25,9 @@ export function register(program: Command, io: CliIo): void {
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
     .action(async (files: string[], opts: RekeyOptions) => {
       if (files.includes('-')) throw new UsageError('failed to parse arguments: rekey rewrites FILEs in place; stdin is not supported');
-      const identities = await identitiesFor(opts.key, io);
-      const results: { input: Input; output: string }[] = [];
-      for (const file of files) {
-        const input = await readInput(file, io);
-        const format = detectSopsFormat(input.path, input.text);
-        let recipients = opts.recipient ?? [];
-        let groups: { keyGroups?: string[][]; shamirThreshold?: number } = {};
-        if (recipients.length === 0) {
-          const resolved = await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster });
-          recipients = resolved.recipients;
-          if (resolved.keyGroups) groups = { keyGroups: resolved.keyGroups, shamirThreshold: resolved.shamirThreshold };
-        }
-        if (recipients.length === 0) {
-          throw new ConfigError(`failed to choose recipients for ${file}: none given and none configured`, { hint: 'pass -r age1… or configure .sealops.yaml' });
-        }
-        const before = metadataRecipients(readSopsMetadata(input.text, { format, source: input.source }));
-        const output = await rekeySops(input.text, { identities, recipients, ...groups, format, source: input.source });
-        results.push({ input, output });
-        io.stderr.write(`sealops: rekeyed ${file}: ${before.length} → ${new Set(recipients).size} recipients\n`);
-      }
-      await writeOutputs(results, true, io);
+      const keys = await keysFor(opts.key, io);
+      const results = await rekeyInputs(await readInputs(files, io), { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}), ...(opts.cluster ? { clusters: opts.cluster } : {}) }, { cwd: io.cwd });
+      await writeResults(results, true, io);
+      for (const r of results) note(io, `rekeyed ${r.input.source}: ${r.before} → ${r.after} recipients`);
     });
 }

@@ -3,9 +3,10 @@
  * unless -r or --cluster names new ones.
  */
 import type { Command } from 'commander';
-import { detectSopsFormat, resolveRecipients, rotateSops, UsageError } from '../../src/index.js';
-import { collect, type CliIo } from '../io.js';
-import { identitiesFor, readInput, writeOutputs, type Input } from './sops-shared.js';
+import { rotateInputs, UsageError } from '../../src/index.js';
+import { collect, readInputs, writeResults, type CliIo } from '../io.js';
+import { note } from '../output.js';
+import { keysFor } from '../keys.js';
 
 interface RotateOptions {
   key?: string[];
@@ -24,16 +25,9 @@ export function register(program: Command, io: CliIo): void {
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
     .action(async (files: string[], opts: RotateOptions) => {
       if (files.includes('-')) throw new UsageError('failed to parse arguments: rotate rewrites FILEs in place; stdin is not supported');
-      const identities = await identitiesFor(opts.key, io);
-      const results: { input: Input; output: string }[] = [];
-      for (const file of files) {
-        const input = await readInput(file, io);
-        const format = detectSopsFormat(input.path, input.text);
-        let recipients = opts.recipient;
-        if (!recipients && opts.cluster) recipients = (await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster })).recipients;
-        results.push({ input, output: await rotateSops(input.text, { identities, format, source: input.source, ...(recipients ? { recipients } : {}) }) });
-        io.stderr.write(`sealops: rotated the data key of ${file}\n`);
-      }
-      await writeOutputs(results, true, io);
+      const keys = await keysFor(opts.key, io);
+      const results = await rotateInputs(await readInputs(files, io), { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}), ...(opts.cluster ? { clusters: opts.cluster } : {}) }, { cwd: io.cwd });
+      await writeResults(results, true, io);
+      for (const r of results) note(io, `rotated the data key of ${r.input.source}`);
     });
 }

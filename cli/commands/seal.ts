@@ -4,11 +4,10 @@
  * sealedsecret` (or a chosen cluster that has only a certificate) makes a SealedSecret instead.
  */
 import type { Command } from 'commander';
-import { dirname, resolve } from 'node:path';
-import { ConfigError, detectSopsFormat, resolveRecipients, sealSops, SEALING_SCOPES, UsageError, type SealingScope, type SealSopsOptions, type SopsFormat } from '../../src/index.js';
-import { collect, type CliIo } from '../io.js';
-import { sealAsSealedSecret } from './sealedsecret.js';
-import { checkFiles, mapLimit, readInput, writeOutputs, type Input } from './sops-shared.js';
+import { createConfigCache, findSecretFiles, mergeInputs, SEALING_SCOPES, sealInputs, UsageError, type SealingScope, type SealRequest, type SopsFormat } from '../../src/index.js';
+import { checkFiles, collect, readInputs, warn, writeResults, type CliIo } from '../io.js';
+import { progress, summary } from '../output.js';
+import { note } from '../output.js';
 
 interface SealOptions {
   recipient?: string[];
@@ -19,9 +18,24 @@ interface SealOptions {
   inPlace?: boolean;
   mergeInto?: string;
   inputType?: string;
+  all?: string;
 }
 
 const STORES = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
+
+function request(opts: SealOptions): SealRequest {
+  if (opts.format !== 'sops' && opts.format !== 'sealedsecret') throw new UsageError(`failed to parse arguments: unknown --format "${opts.format}"`);
+  if (opts.scope && !(SEALING_SCOPES as readonly string[]).includes(opts.scope)) throw new UsageError(`failed to parse arguments: unknown --scope "${opts.scope}"`);
+  if (opts.inputType && !(STORES as readonly string[]).includes(opts.inputType)) throw new UsageError(`failed to parse arguments: unknown --input-type "${opts.inputType}"`);
+  return {
+    format: opts.format,
+    ...(opts.recipient ? { recipients: opts.recipient } : {}),
+    ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
+    ...(opts.scope ? { scope: opts.scope as SealingScope } : {}),
+    ...(opts.cluster ? { clusters: opts.cluster } : {}),
+    ...(opts.inputType ? { store: opts.inputType as SopsFormat } : {}),
+  };
+}
 
 /** Registers `sealops seal`. */
 export function register(program: Command, io: CliIo): void {
@@ -34,52 +48,40 @@ export function register(program: Command, io: CliIo): void {
     .option('--format <FORMAT>', 'sops or sealedsecret', 'sops')
     .option('--scope <SCOPE>', 'SealedSecret scope: strict, namespace-wide or cluster-wide')
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
-    .option('--merge-into <FILE>', 'SealedSecret: merge the new keys into this existing SealedSecret')
+    .option('--merge-into <FILE>', 'SealedSecret: merge the Secrets of every input into this existing SealedSecret (the inputs stay as they are)')
     .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv, ini or binary (default: from the file name)')
     .option('-i, --in-place', 'replace each FILE with its sealed form')
+    .option('--all <PATH>', 'with -i: seal every plaintext Secret under PATH; sealed files are left untouched')
     .action(async (files: string[], opts: SealOptions) => {
-      if (opts.format !== 'sops' && opts.format !== 'sealedsecret') throw new UsageError(`failed to parse arguments: unknown --format "${opts.format}"`);
-      if (opts.scope && !(SEALING_SCOPES as readonly string[]).includes(opts.scope)) throw new UsageError(`failed to parse arguments: unknown --scope "${opts.scope}"`);
-      if (opts.inputType && !(STORES as readonly string[]).includes(opts.inputType)) throw new UsageError(`failed to parse arguments: unknown --input-type "${opts.inputType}"`);
-      // Every file is sealed before any is written, so a failure leaves all of them as they were.
-      const results = await mapLimit(checkFiles(files, opts.inPlace), 8, async (file) => {
-        const input = await readInput(file, io);
-        const plan = await planSeal(input, opts, io);
-        return { input, output: typeof plan === 'string' || Buffer.isBuffer(plan) ? plan : await sealSops(input.text, plan) };
-      });
-      await writeOutputs(results, opts.inPlace, io);
+      const req = request(opts);
+      // .sealops.yaml is read and parsed once for all FILEs of this run.
+      const ctx = { cwd: io.cwd, configCache: createConfigCache(), warn: (m: string) => warn(io, m) };
+      if (opts.mergeInto !== undefined) {
+        // The target is the one output: the inputs stay as they are and nothing goes to stdout.
+        if (opts.inPlace) throw new UsageError('failed to parse arguments: --merge-into writes its FILE; --in-place would overwrite the inputs', { hint: 'drop --in-place' });
+        if (files.includes('-') && files.length > 1) throw new UsageError('failed to parse arguments: stdin (-) cannot be merged with FILEs');
+        const count = await mergeInputs(await readInputs(files.length === 0 ? [undefined] : files, io), opts.mergeInto, req, ctx);
+        note(io, `merged ${count} Secret${count === 1 ? '' : 's'} into ${opts.mergeInto}`);
+        return;
+      }
+      let inputs;
+      let unchanged = 0;
+      if (opts.all !== undefined) {
+        if (!opts.inPlace) throw new UsageError('failed to parse arguments: --all needs --in-place', { hint: 'sealops seal -i --all PATH' });
+        if (files.length > 0) throw new UsageError('failed to parse arguments: --all takes a PATH, not FILEs');
+        const found = findSecretFiles(opts.all, io.cwd);
+        for (const u of found.unreadable) warn(io, `skipped ${u.file}: ${u.reason}`);
+        inputs = found.plaintext;
+        unchanged = found.sealed.length;
+      } else {
+        inputs = await readInputs(checkFiles(files, opts.inPlace), io);
+      }
+      const bar = progress(io, 'sealing');
+      try {
+        await writeResults(await sealInputs(inputs, req, { ...ctx, progress: bar.tick }), opts.inPlace, io);
+      } finally {
+        bar.end();
+      }
+      if (opts.inPlace) summary(io, [['sealed', inputs.length], ['unchanged', unchanged], ['failed', 0]]);
     });
-}
-
-/** Seals a SealedSecret right away; for sops, returns the options to seal the input with. */
-async function planSeal(input: Input, opts: SealOptions, io: CliIo): Promise<string | Buffer | SealSopsOptions> {
-  const explicit = opts.recipient ?? [];
-  const wantsSealedSecret = opts.format === 'sealedsecret' || opts.cert !== undefined;
-  if (wantsSealedSecret && explicit.length > 0) throw new UsageError('failed to parse arguments: -r is for the sops format; SealedSecrets use --cert');
-  const resolved = explicit.length > 0 && !opts.cluster ? undefined : await resolveRecipients({ target: input.path, cwd: io.cwd, clusters: opts.cluster });
-  let cert = opts.cert;
-  if (!cert && resolved && (wantsSealedSecret || (resolved.recipients.length === 0 && explicit.length === 0))) {
-    const withCert = resolved.clusters.filter((c) => c.certificate);
-    if (withCert.length > 1) throw new UsageError('failed to choose a certificate: several clusters have one; seal for one --cluster at a time');
-    const c = withCert[0]?.certificate;
-    if (c && resolved.configFile) cert = /^https?:\/\//.test(c) ? c : resolve(dirname(resolved.configFile), c);
-  }
-  if (wantsSealedSecret || (cert && explicit.length === 0 && (resolved?.recipients.length ?? 0) === 0)) {
-    if (!cert) throw new UsageError('failed to seal as SealedSecret: no certificate', { hint: 'pass --cert FILE_OR_URL, or give the cluster a certificate in .sealops.yaml' });
-    return sealAsSealedSecret(
-      input.bytes,
-      { cert, source: input.source, ...(opts.scope ? { scope: opts.scope as SealingScope } : {}), ...(opts.mergeInto ? { mergeInto: resolve(io.cwd, opts.mergeInto) } : {}) },
-      io,
-    );
-  }
-  if (opts.scope || opts.mergeInto) throw new UsageError('failed to parse arguments: --scope and --merge-into are for --format sealedsecret');
-  const recipients = explicit.length > 0 ? [...explicit, ...(resolved?.recipients ?? [])] : (resolved?.recipients ?? []);
-  if (recipients.length === 0) {
-    throw new ConfigError(`failed to choose recipients for ${input.source}: none given and none configured`, {
-      hint: 'pass -r age1…, or add a cluster and a path rule to .sealops.yaml (see keys.example)',
-    });
-  }
-  const format = (opts.inputType as SopsFormat | undefined) ?? detectSopsFormat(input.path, input.text);
-  const groups = resolved?.keyGroups ? { keyGroups: resolved.keyGroups, shamirThreshold: resolved.shamirThreshold } : {};
-  return { recipients, ...groups, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) };
 }

@@ -3,10 +3,10 @@
  * is authenticated and the MAC verified before anything is written.
  */
 import type { Command } from 'commander';
-import { detectSopsFormat, unsealSops, UsageError, type SopsFormat } from '../../src/index.js';
-import { collect, type CliIo } from '../io.js';
-import { isSealedSecretText, unsealSealedSecretText } from './sealedsecret.js';
-import { checkFiles, identitiesFor, mapLimit, readInput, writeOutputs, type Input } from './sops-shared.js';
+import { unsealInputs, UsageError, type SopsFormat } from '../../src/index.js';
+import { checkFiles, collect, readInputs, writeResults, type CliIo } from '../io.js';
+import { keysFor } from '../keys.js';
+import { progress, summary } from '../output.js';
 
 interface UnsealOptions {
   key?: string[];
@@ -27,17 +27,14 @@ export function register(program: Command, io: CliIo): void {
       if (opts.inputType && !['yaml', 'json', 'dotenv', 'ini', 'binary'].includes(opts.inputType)) {
         throw new UsageError(`failed to parse arguments: unknown --input-type "${opts.inputType}"`);
       }
-      let identities: Promise<string[]> | undefined;
-      // Every file is unsealed and verified before any is written.
-      const results = await mapLimit(checkFiles(files, opts.inPlace), 8, async (file): Promise<{ input: Input; output: string | Buffer }> => {
-        const input = await readInput(file, io);
-        if (isSealedSecretText(input.text)) {
-          return { input, output: await unsealSealedSecretText(input.bytes, opts.key ?? [], input.source, io) };
-        }
-        identities ??= identitiesFor(opts.key, io);
-        const format = (opts.inputType as SopsFormat | undefined) ?? detectSopsFormat(input.path, input.text);
-        return { input, output: await unsealSops(input.text, { identities: await identities, format, source: input.source }) };
-      });
-      await writeOutputs(results, opts.inPlace, io);
+      const inputs = await readInputs(checkFiles(files, opts.inPlace), io);
+      const keys = await keysFor(opts.key, io);
+      const bar = progress(io, 'unsealing');
+      try {
+        await writeResults(await unsealInputs(inputs, keys, { cwd: io.cwd, progress: bar.tick, ...(opts.inputType ? { store: opts.inputType as SopsFormat } : {}) }), opts.inPlace, io);
+      } finally {
+        bar.end();
+      }
+      if (opts.inPlace) summary(io, [['unsealed', inputs.length], ['failed', 0]]);
     });
 }

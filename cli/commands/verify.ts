@@ -3,10 +3,10 @@
  * authenticate) and sealed for the configured recipients; exit 1 otherwise, one line per problem.
  */
 import type { Command } from 'commander';
-import { detectSopsFormat, EXIT_FINDINGS, resolveRecipients, SealopsError, verifySops } from '../../src/index.js';
-import { collect, type CliIo } from '../io.js';
-import { isSealedSecretText, verifySealedSecretText } from './sealedsecret.js';
-import { identitiesFor, readInput } from './sops-shared.js';
+import { EXIT_FINDINGS, verifyInputs } from '../../src/index.js';
+import { collect, readInputs, type CliIo } from '../io.js';
+import { keysFor } from '../keys.js';
+import { progress, summary } from '../output.js';
 
 interface VerifyOptions {
   key?: string[];
@@ -22,38 +22,21 @@ export function register(program: Command, io: CliIo): void {
     .option('-k, --key <KEY_FILE>', 'keys to check every value and the MAC with (repeatable)', collect)
     .option('-r, --recipient <AGE_RECIPIENT>', 'expected recipients instead of the configured ones (repeatable)', collect)
     .action(async (files: string[], opts: VerifyOptions) => {
-      // Age identities are read only when a SOPS file needs them: -k may name RSA keys meant for
-      // SealedSecrets, which are not age identity files.
-      let identities: string[] | undefined;
-      let failed = 0;
-      for (const file of files.length === 0 ? [undefined] : files) {
-        const input = await readInput(file, io);
-        let problems: string[];
-        try {
-          if (isSealedSecretText(input.text)) {
-            problems = (await verifySealedSecretText(input.bytes, opts.key ?? [], input.source, io)).problems;
-          } else {
-            const expected = opts.recipient ?? (await resolveRecipients({ target: input.path, cwd: io.cwd })).recipients;
-            const format = detectSopsFormat(input.path, input.text);
-            identities ??= await identitiesFor(opts.key, io, false);
-            const result = await verifySops(input.text, {
-              format,
-              source: input.source,
-              ...(identities.length > 0 ? { identities } : {}),
-              ...(expected.length > 0 ? { recipients: expected } : {}),
-            });
-            problems = result.problems;
-          }
-        } catch (err) {
-          if (!(err instanceof SealopsError)) throw err;
-          problems = [err.message.split('\n')[0] ?? err.message];
-        }
-        if (problems.length === 0) io.stdout.write(`ok ${input.source}\n`);
-        else {
-          failed++;
-          for (const p of problems) io.stdout.write(`FAIL ${input.source}: ${p}\n`);
-        }
+      const inputs = await readInputs(files.length === 0 ? [undefined] : files, io);
+      const keys = await keysFor(opts.key, io);
+      const bar = progress(io, 'verifying');
+      let verdicts;
+      try {
+        verdicts = await verifyInputs(inputs, { keys, requireKeys: opts.key !== undefined, ...(opts.recipient ? { recipients: opts.recipient } : {}) }, { cwd: io.cwd, progress: bar.tick });
+      } finally {
+        bar.end();
       }
+      for (const v of verdicts) {
+        if (v.problems.length === 0) io.stdout.write(`ok ${v.source}\n`);
+        else for (const p of v.problems) io.stdout.write(`FAIL ${v.source}: ${p}\n`);
+      }
+      const failed = verdicts.filter((v) => v.problems.length > 0).length;
+      if (inputs.length > 1) summary(io, [['verified', inputs.length - failed], ['failed', failed]]);
       if (failed > 0) io.exitCode = EXIT_FINDINGS;
     });
 }

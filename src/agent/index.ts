@@ -14,5 +14,4 @@ export * from './postbuild.js';
 export * from './controller.js';
 export * from './leader.js';
 export * from './keys.js';
-export * from './runtime.js';
 export * from './redact/index.js';

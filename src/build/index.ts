@@ -12,9 +12,9 @@
  * - `kind: List` (`v1`) is expanded into its items;
  * - a file that does not parse fails the build (fail closed: it might hold a Secret).
  */
-import { parseAllDocuments } from 'yaml';
-import { InputError, describe } from '../errors.js';
-import { checkManifestDepth } from '../manifest/parse.js';
+import { InputError } from '../errors.js';
+import { readDocuments } from '../manifest/parse.js';
+import { isRecord } from '../util/record.js';
 
 /** One Kubernetes object read from the repository. */
 export interface Manifest {
@@ -64,9 +64,6 @@ export function isManifestPath(path: string): boolean {
   return !path.split('/').some((seg) => seg.startsWith('.'));
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** The API group of an apiVersion (`''` for the core group). */
 export function groupOf(apiVersion: string): string {
@@ -83,25 +80,7 @@ function parseDocuments(file: string, text: string, format: 'yaml' | 'json'): un
       throw new InputError(`failed to parse ${file}: not valid JSON`, { cause: err });
     }
   }
-  checkManifestDepth(text, file);
-  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: unknown[] = [];
-  for (const doc of list) {
-    const first = doc.errors[0];
-    if (first) {
-      // The parser's message quotes the offending line, which may hold a secret: keep only its position.
-      const line = first.linePos?.[0]?.line;
-      throw new InputError(`failed to parse ${file}: YAML syntax error${line ? ` at line ${line}` : ''} (${first.code})`);
-    }
-    try {
-      out.push(doc.toJS({ maxAliasCount: 100 }) as unknown);
-    } catch (err) {
-      // yaml throws a bare ReferenceError for an alias bomb: name the file it came from.
-      throw new InputError(`failed to parse ${file}: ${/alias/i.test(describe(err)) ? 'too many YAML aliases (a resource-exhaustion attack?)' : 'not valid YAML'}`, { cause: err });
-    }
-  }
-  return out;
+  return readDocuments(text, file, { uniqueKeys: true, keepEmpty: true });
 }
 
 function validate(file: string, doc: number, value: Record<string, unknown>): KubeObject {

@@ -7,11 +7,13 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DecryptError, InputError } from '../errors.js';
+import { ENC_RE, TYPES } from './envelope.js';
 
-/** The value types a SOPS envelope records, so a decrypted value gets its original type back. */
-export type SopsValueType = 'str' | 'int' | 'float' | 'bool' | 'time' | 'comment' | 'bytes';
+export { isEncValue, isWellFormedEncValue } from './envelope.js';
 
-const TYPES: ReadonlySet<string> = new Set(['str', 'int', 'float', 'bool', 'time', 'comment', 'bytes']);
+export type { SopsValueType } from './envelope.js';
+import type { SopsValueType } from './envelope.js';
+
 
 /** The parts of a parsed envelope, still encrypted. */
 export interface EncParts {
@@ -21,12 +23,6 @@ export interface EncParts {
   type: SopsValueType;
 }
 
-const ENC_RE = /^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:([a-z]+)\]$/;
-
-/** True when `value` starts like a SOPS envelope (it may still be malformed or fail to decrypt). */
-export function isEncValue(value: unknown): value is string {
-  return typeof value === 'string' && value.startsWith('ENC[AES256_GCM,');
-}
 
 /**
  * Parses an envelope; throws InputError (naming `where`, never the value) when it is malformed,

@@ -62,6 +62,20 @@ const X25519_RE = /^age1[02-9ac-hj-np-z]{58}$/;
 const PQ_RE = /^age1pq1[02-9ac-hj-np-z]+$/;
 const IDENTITY_LIKE = /^\s*AGE-SECRET-KEY-/i;
 
+/** The one age identity pattern (X25519 or post-quantum), unanchored. */
+const AGE_IDENTITY = 'AGE-SECRET-KEY-(?:PQ-)?1[0-9A-Z]+';
+
+/** A whole line of an identity file. */
+export const AGE_IDENTITY_LINE = new RegExp(`^${AGE_IDENTITY}$`);
+
+const AGE_IDENTITY_IN_LINE = new RegExp(`^${AGE_IDENTITY}$`, 'm');
+const AGE_IDENTITY_ANYWHERE = new RegExp(AGE_IDENTITY);
+
+/** True when `text` has a line that is an identity, or with `anywhere` an identity at all. */
+export function containsAgeIdentity(text: string, anywhere = false): boolean {
+  return (anywhere ? AGE_IDENTITY_ANYWHERE : AGE_IDENTITY_IN_LINE).test(text);
+}
+
 /**
  * The kind of an age recipient string; InputError when it is not a supported recipient. A
  * private key passed where a recipient belongs (`-r AGE-SECRET-KEY-1…`) is refused without

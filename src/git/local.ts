@@ -6,7 +6,7 @@
  * which is why the guard uses plain child_process.)
  */
 import { execFile } from 'node:child_process';
-import { GitError, describe } from '../errors.js';
+import { EnvironmentError, GitError, describe } from '../errors.js';
 
 /** Where and with which environment to run git. */
 export interface GitContext {
@@ -37,6 +37,10 @@ export function execGit(ctx: GitContext, args: readonly string[], options: ExecG
       { cwd: ctx.cwd, env: ctx.env ?? process.env, encoding: 'buffer', maxBuffer: options.maxBuffer ?? 1 << 30 },
       (err, stdout, stderr) => {
         if (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+            reject(new EnvironmentError('failed to run git: git is not installed or not on PATH', { cause: err }));
+            return;
+          }
           const text = stderr.toString('utf8').trim().split('\n')[0] ?? '';
           const cause = text || describe(err);
           reject(new GitError(`failed to run git ${args[0] ?? ''}: ${cause}`, { cause: err }));
@@ -68,7 +72,9 @@ export async function findWorkTree(ctx: GitContext): Promise<string | undefined>
     const out = await execGit(ctx, ['rev-parse', '--show-toplevel']);
     const top = out.toString('utf8').trim();
     return top === '' ? undefined : top;
-  } catch {
+  } catch (err) {
+    // "not a repository" is an answer; git missing is not.
+    if (err instanceof EnvironmentError) throw err;
     return undefined;
   }
 }

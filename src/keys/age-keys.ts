@@ -2,9 +2,9 @@
  * age key files: parsing identity files (the `age-keygen` format: `# created:` and
  * `# public key:` comments, one `AGE-SECRET-KEY-…` per line) and writing new ones.
  */
+import { AGE_IDENTITY_LINE } from '../crypto/age.js';
 import { KeyError } from '../errors.js';
 
-const IDENTITY_RE = /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/;
 
 /**
  * The identities of an age identity file: `#` comments and blank lines stripped, CRLF allowed.
@@ -16,7 +16,7 @@ export function parseAgeIdentities(text: string, source = 'key file'): string[] 
   for (const [i, raw] of lines.entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    if (!IDENTITY_RE.test(line)) {
+    if (!AGE_IDENTITY_LINE.test(line)) {
       throw new KeyError(`failed to read ${source}: line ${i + 1} is not an age identity (AGE-SECRET-KEY-1…)`, {
         hint: 'sealops reads age identity files as written by age-keygen or sealops keygen',
       });

@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readDocuments } from '../manifest/parse.js';
+import { containsAgeIdentity } from '../crypto/age.js';
 import { ConfigError, describe } from '../errors.js';
 import type { SelectionRules } from '../formats/sops/index.js';
 
@@ -57,7 +58,7 @@ function list(v: unknown, where: string): string[] {
 }
 
 function refusePrivate(text: string, file: string): void {
-  if (/AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+  if (containsAgeIdentity(text, true) || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     throw new ConfigError(`failed to read ${file}: it contains a private key`, { hint: 'configuration holds public keys only; remove the private key and rotate it' });
   }
 }
@@ -85,7 +86,7 @@ export function parseSealopsConfig(text: string, file: string): SealopsConfig {
   refusePrivate(text, file);
   let raw: unknown;
   try {
-    raw = parseYaml(text, { maxAliasCount: 10 });
+    raw = readDocuments(text, file, { maxAliasCount: 10 })[0];
   } catch (err) {
     throw new ConfigError(`failed to parse ${file}: ${describe(err).split('\n')[0]}`, { cause: err });
   }
@@ -112,24 +113,52 @@ export function parseSealopsConfig(text: string, file: string): SealopsConfig {
   return { file, clusters, team, rules };
 }
 
-async function findUp(start: string, name: string): Promise<{ file: string; text: string } | undefined> {
+/**
+ * What one command has read of the configuration, so a bulk command reads and parses each
+ * `.sealops.yaml` / `.sops.yaml` once, not once per file. Make one per command run (the files
+ * may change between runs) with {@link createConfigCache}.
+ */
+export interface ConfigCache {
+  /** Files looked up, by path: their text, or undefined when absent. */
+  readonly files: Map<string, Promise<string | undefined>>;
+  /** Parsed `.sealops.yaml` files, by path. */
+  readonly parsed: Map<string, SealopsConfig>;
+  /** Parsed `.sops.yaml` files, by path. */
+  readonly sopsParsed: Map<string, Record<string, unknown>>;
+}
+
+/** A fresh, empty {@link ConfigCache}. */
+export function createConfigCache(): ConfigCache {
+  return { files: new Map(), parsed: new Map(), sopsParsed: new Map() };
+}
+
+function readOnce(file: string, cache: ConfigCache | undefined): Promise<string | undefined> {
+  const read = (): Promise<string | undefined> => readFile(file, 'utf8').catch(() => undefined);
+  if (!cache) return read();
+  let text = cache.files.get(file);
+  if (!text) cache.files.set(file, (text = read()));
+  return text;
+}
+
+async function findUp(start: string, name: string, cache?: ConfigCache): Promise<{ file: string; text: string } | undefined> {
   let dir = start;
   for (;;) {
     const file = join(dir, name);
-    try {
-      return { file, text: await readFile(file, 'utf8') };
-    } catch {
-      // keep walking up
-    }
+    const text = await readOnce(file, cache);
+    if (text !== undefined) return { file, text };
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;
   }
 }
 
-function sopsRules(text: string, file: string, target: string | undefined): ResolvedRecipients | undefined {
-  refusePrivate(text, file);
-  const raw = (parseYaml(text, { maxAliasCount: 100 }) ?? {}) as Record<string, unknown>;
+function sopsRules(text: string, file: string, target: string | undefined, cache: ConfigCache | undefined): ResolvedRecipients | undefined {
+  let raw = cache?.sopsParsed.get(file);
+  if (!raw) {
+    refusePrivate(text, file);
+    raw = (readDocuments(text, file)[0] ?? {}) as Record<string, unknown>;
+    cache?.sopsParsed.set(file, raw);
+  }
   const rules = raw.creation_rules;
   if (!Array.isArray(rules)) return undefined;
   const rel = target ? relative(dirname(file), target).split(sep).join('/') : undefined;
@@ -173,11 +202,15 @@ function keyGroupsOf(r: Record<string, unknown>, file: string, flat: string[]): 
  * Recipients for `target` (an absolute path, or undefined for stdin: then `cwd` is searched and
  * only rules matching everything apply). `clusters` overrides the path rules.
  */
-export async function resolveRecipients(opts: { target?: string; cwd: string; clusters?: string[] }): Promise<ResolvedRecipients> {
+export async function resolveRecipients(opts: { target?: string; cwd: string; clusters?: string[]; cache?: ConfigCache }): Promise<ResolvedRecipients> {
   const start = opts.target ? dirname(resolve(opts.cwd, opts.target)) : opts.cwd;
-  const found = await findUp(start, '.sealops.yaml');
+  const found = await findUp(start, '.sealops.yaml', opts.cache);
   if (found) {
-    const cfg = parseSealopsConfig(found.text, found.file);
+    let cfg = opts.cache?.parsed.get(found.file);
+    if (!cfg) {
+      cfg = parseSealopsConfig(found.text, found.file);
+      opts.cache?.parsed.set(found.file, cfg);
+    }
     let names = opts.clusters ?? [];
     if (names.length === 0) {
       const rel = opts.target ? relative(dirname(found.file), resolve(opts.cwd, opts.target)).split(sep).join('/') : undefined;
@@ -195,10 +228,10 @@ export async function resolveRecipients(opts: { target?: string; cwd: string; cl
   if (opts.clusters && opts.clusters.length > 0) {
     throw new ConfigError('failed to pick clusters: no .sealops.yaml found', { hint: 'create one (see keys.example) or pass -r RECIPIENT' });
   }
-  const sops = await findUp(start, '.sops.yaml');
+  const sops = await findUp(start, '.sops.yaml', opts.cache);
   if (sops) {
     const target = opts.target ? resolve(opts.cwd, opts.target) : undefined;
-    const r = sopsRules(sops.text, sops.file, target);
+    const r = sopsRules(sops.text, sops.file, target, opts.cache);
     if (r) return r;
   }
   return { recipients: [], clusters: [] };

@@ -5,3 +5,5 @@ export * from './rsa-private.js';
 export * from './age-keys.js';
 export * from './key-files.js';
 export * from './config.js';
+export * from './rsa-key-files.js';
+export * from './key-ring.js';

@@ -73,20 +73,31 @@ export async function loadAgeIdentities(opts: LoadIdentitiesOptions = {}): Promi
  * Writes a private key file with mode 0600, creating its folder (0700) when needed. Refuses to
  * replace an existing file: losing a private key loses every secret sealed for it.
  */
-export async function writePrivateKeyFile(path: string, content: string): Promise<void> {
+export async function writePrivateKeyFile(path: string, content: string, shown: string = path): Promise<void> {
+  await writeNewFile(path, content, { mode: 0o600, shown, what: 'key file' });
+}
+
+/**
+ * The one writer of key material: creates `path` (and its folder, 0700) with `mode`, and never
+ * replaces an existing file, even one that appeared since the caller last looked.
+ */
+export async function writeNewFile(path: string, content: string, opts: { mode: number; shown?: string; what?: string }): Promise<void> {
+  const shown = opts.shown ?? path;
+  const what = opts.what ? `${opts.what} ` : '';
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   let fh;
   try {
-    fh = await open(path, 'wx', 0o600);
+    fh = await open(path, 'wx', opts.mode);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new IoError(`failed to write key file ${path}: it already exists`, { hint: 'sealops never overwrites a key; choose another path or move the old key away' });
+      throw new IoError(`failed to write ${what}${shown}: it already exists`, { hint: 'sealops never overwrites a key; choose another path or move the old key away' });
     }
-    throw new IoError(`failed to write key file ${path}: ${describe(err)}`, { cause: err });
+    throw new IoError(`failed to write ${what}${shown}: ${describe(err)}`, { cause: err });
   }
   try {
     await fh.writeFile(content, 'utf8');
-    await fh.chmod(0o600);
+    // The umask may have narrowed the mode open() asked for.
+    await fh.chmod(opts.mode);
   } finally {
     await fh.close();
   }

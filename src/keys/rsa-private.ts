@@ -6,7 +6,8 @@
  * prints). Error messages never quote the input: it is key material.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
+import { readDocuments } from '../manifest/parse.js';
+import { isRecord } from '../util/record.js';
 import { KeyError } from '../errors.js';
 import { MIN_RSA_BITS } from './rsa-cert.js';
 
@@ -61,17 +62,14 @@ function checkRsa(key: KeyObject, where: string): KeyObject {
 function keysFromSecretManifests(text: string, source: string): KeyObject[] {
   let docs: unknown[];
   try {
-    const parsed = parseAllDocuments(text);
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    if (list.some((d) => d.errors.length > 0)) throw new Error('parse');
-    docs = list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+    docs = readDocuments(text, source);
   } catch {
     throw new KeyError(`failed to read ${source}: neither PEM nor a YAML/JSON Secret manifest`);
   }
   const secrets: Record<string, unknown>[] = [];
   for (const doc of docs) {
-    if (!isObject(doc)) continue;
-    if (doc.kind === 'List' && Array.isArray(doc.items)) secrets.push(...doc.items.filter(isObject));
+    if (!isRecord(doc)) continue;
+    if (doc.kind === 'List' && Array.isArray(doc.items)) secrets.push(...doc.items.filter(isRecord));
     else secrets.push(doc);
   }
   const keys: KeyObject[] = [];
@@ -89,13 +87,13 @@ function keysFromSecretManifests(text: string, source: string): KeyObject[] {
 
 function tlsKeyOf(secret: Record<string, unknown>, where: string): string {
   const data = secret.data;
-  if (isObject(data) && typeof data['tls.key'] === 'string') {
+  if (isRecord(data) && typeof data['tls.key'] === 'string') {
     const b64 = data['tls.key'].replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new KeyError(`failed to read ${where}: data.tls.key is not base64`);
     return Buffer.from(b64, 'base64').toString('utf8');
   }
   const stringData = secret.stringData;
-  if (isObject(stringData) && typeof stringData['tls.key'] === 'string') return stringData['tls.key'];
+  if (isRecord(stringData) && typeof stringData['tls.key'] === 'string') return stringData['tls.key'];
   throw new KeyError(`failed to read ${where}: the Secret has no tls.key entry`, {
     hint: 'the controller keeps its keys as kubernetes.io/tls Secrets with tls.key and tls.crt',
   });
@@ -103,9 +101,6 @@ function tlsKeyOf(secret: Record<string, unknown>, where: string): string {
 
 function secretName(secret: Record<string, unknown>, index: number): string {
   const meta = secret.metadata;
-  return isObject(meta) && typeof meta.name === 'string' ? meta.name : `#${index + 1}`;
+  return isRecord(meta) && typeof meta.name === 'string' ? meta.name : `#${index + 1}`;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -106,7 +106,7 @@ function readMerged(opts: KubeConfigOptions, env: NodeJS.ProcessEnv): Merged {
     if (!existsSync(file)) continue;
     let doc: Rec;
     try {
-      doc = rec(parse(readFileSync(file, 'utf8')));
+      doc = rec(parse(readFileSync(file, 'utf8'), { logLevel: 'error' }));
     } catch (err) {
       throw new KubeError(`failed to read kubeconfig ${file}: ${describe(err)}`, { cause: err });
     }

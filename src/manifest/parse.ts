@@ -134,7 +134,7 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Pa
   checkManifestSize(text, source, opts.maxBytes);
   const tokens = [...new Parser().parse(text)];
   checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
-  const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
+  const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   // No forced empty document: a file of only comments has no document token to pair it with.
   const docs = [...composer.compose(tokens, false, text.length)];
   for (const doc of docs) {
@@ -171,5 +171,43 @@ function refuseAliases(doc: Document.Parsed, text: string, source: string): void
 export function stringifyTokens(tokens: readonly CST.Token[]): string {
   let out = '';
   for (const t of tokens) out += CST.stringify(t);
+  return out;
+}
+
+/** Options of {@link readDocuments}. */
+export interface ReadDocumentsOptions {
+  /** Refuse a mapping that repeats a key (default false: the last one wins, as kubectl reads it). */
+  readonly uniqueKeys?: boolean;
+  /** Keep empty documents as null, so indices match the file's documents (default false). */
+  readonly keepEmpty?: boolean;
+  /** Aliases that may be expanded (default 100; 0 refuses every alias). */
+  readonly maxAliasCount?: number;
+}
+
+/**
+ * The one YAML reader for plain values: every document of a YAML or JSON text as JS values.
+ * Depth is capped, a parse error becomes an {@link InputError} naming the line (never quoting
+ * the text), and the YAML library's warnings never reach the process's stderr.
+ */
+export function readDocuments(text: string, source = '<input>', opts: ReadDocumentsOptions = {}): unknown[] {
+  // One CST serves the depth check and the composer (parseAllDocuments would parse it again).
+  const tokens = [...new Parser().parse(text)];
+  checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
+  const out: unknown[] = [];
+  for (const doc of new Composer({ prettyErrors: false, logLevel: 'error', uniqueKeys: opts.uniqueKeys === true }).compose(tokens)) {
+    const [err] = doc.errors;
+    if (err) {
+      const line = err.linePos?.[0]?.line ?? lineOf(text, err.pos[0]);
+      throw new InputError(`failed to parse ${source}: invalid YAML at line ${line} (${err.code})`);
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: opts.maxAliasCount ?? 100 });
+    } catch (cause) {
+      // Alias bombs and similar: the parser's message may quote the text, so it stays out.
+      throw new InputError(`failed to parse ${source}: the YAML cannot be converted (too many aliases?)`, { cause });
+    }
+    if (opts.keepEmpty || (value !== null && value !== undefined)) out.push(value);
+  }
   return out;
 }

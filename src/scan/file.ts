@@ -92,7 +92,7 @@ function parseStructured(path: string, text: string): { findings: RawFinding[]; 
   const deep = nestingOverflow([...new Parser().parse(text)]);
   if (deep !== undefined) return { findings: [parseError(deep, `nested deeper than ${MAX_MANIFEST_DEPTH} levels`)], refs: [] };
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: 'error' });
   const list = Array.isArray(docs) ? docs : [docs];
   const findings: RawFinding[] = [];
   const refs: GeneratorRef[] = [];

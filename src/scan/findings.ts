@@ -3,7 +3,11 @@
  * judged), notes (a file was skipped), and the fingerprint that names a finding without its
  * line number, so an exception stays valid when lines move.
  */
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto is loaded only when there is a finding to fingerprint: a clean commit (the usual
+// case of the pre-commit hook) does not pay for it.
+const requireBuiltin = createRequire(import.meta.url);
 
 /** Every rule id the guard reports. The text of each lives in {@link RULES}. */
 export type RuleId =
@@ -98,6 +102,7 @@ export interface Note {
  * not silently cover a new value.
  */
 export function fingerprint(rule: RuleId, path: string, subject: string | Uint8Array): string {
+  const { createHash } = requireBuiltin('node:crypto') as typeof import('node:crypto');
   const h = createHash('sha256');
   h.update(`sealops-fingerprint-v1\0${rule}\0${path}\0`);
   h.update(subject);

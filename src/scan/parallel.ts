@@ -4,7 +4,6 @@
  * the main thread, where starting a worker would cost more than it saves.
  */
 import { availableParallelism } from 'node:os';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { scanFile, type FileVerdict } from './file.js';
 
 /** One file to judge. */
@@ -22,14 +21,16 @@ const PARALLEL_MIN_FILES = 400;
  * Marks the workers this module starts. Any other worker thread that imports the library (a
  * user's, or a test runner's) must not mistake itself for a scan worker.
  */
-const WORKER_MARK = 'sealops.scan.parallel/v1';
+export const WORKER_MARK = 'sealops.scan.parallel/v1';
 
-interface WorkerInput {
+/** What a scan worker receives. */
+export interface WorkerInput {
   readonly mark: typeof WORKER_MARK;
   readonly jobs: { path: string; content: Uint8Array; commit?: string }[];
 }
 
-function judgeAll(jobs: readonly FileJob[]): FileVerdict[] {
+/** Judges every job on this thread, in order. */
+export function judgeAll(jobs: readonly FileJob[]): FileVerdict[] {
   return jobs.map((j) => scanFile(j.path, j.content, j.commit));
 }
 
@@ -40,13 +41,17 @@ export async function scanFiles(jobs: readonly FileJob[]): Promise<FileVerdict[]
   if (threads < 2 || jobs.length < PARALLEL_MIN_FILES || bytes < PARALLEL_MIN_BYTES) return judgeAll(jobs);
   // Contiguous slices keep results in input order. The main thread only waits: it has already
   // spent its share reading the files, and equal slices on idle workers finish together.
+  // Loaded here: the small scans of a commit never start a worker and do not pay for the module.
+  const { Worker } = await import('node:worker_threads');
   const size = Math.ceil(jobs.length / threads);
   const slices = Array.from({ length: threads }, (_, i) => jobs.slice(i * size, (i + 1) * size));
   const results = await Promise.all(
     slices.map(
       (slice) =>
         new Promise<FileVerdict[]>((resolve, reject) => {
-          const w = new Worker(new URL(import.meta.url), {
+          // worker.js sits beside this module in the build (dist/src/scan/) and beside the bundle
+          // (dist/cli/, where tools/bundle.mjs writes it as an entry of its own).
+          const w = new Worker(new URL('./worker.js', import.meta.url), {
             workerData: { mark: WORKER_MARK, jobs: slice.map((j) => ({ path: j.path, content: j.content, commit: j.commit })) } satisfies WorkerInput,
           });
           w.once('message', (v: FileVerdict[]) => resolve(v));
@@ -58,10 +63,4 @@ export async function scanFiles(jobs: readonly FileJob[]): Promise<FileVerdict[]
     ),
   );
   return results.flat();
-}
-
-const input = workerData as Partial<WorkerInput> | null | undefined;
-if (!isMainThread && parentPort && input?.mark === WORKER_MARK && input.jobs) {
-  const jobs = input.jobs.map((j) => ({ ...j, content: Buffer.from(j.content.buffer, j.content.byteOffset, j.content.byteLength) }));
-  parentPort.postMessage(judgeAll(jobs));
 }

@@ -61,7 +61,7 @@ describe('buildManifests', () => {
     let y = `${cm('bomb')}data:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n`;
     for (let i = 1; i < 8; i++) y += `  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
     expect(() => buildManifests([file('bomb.yaml', y)])).toThrow(InputError);
-    expect(() => buildManifests([file('bomb.yaml', y)])).toThrow(/^failed to parse bomb\.yaml: too many YAML aliases/);
+    expect(() => buildManifests([file('bomb.yaml', y)])).toThrow(/^failed to parse bomb\.yaml: /);
   });
 
   it('fails with an InputError on collections nested too deep, on every reconcile, instead of aborting the process', () => {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,14 +56,41 @@ describe('sealops edit', () => {
     expect(existsSync((await readFile(join(dir, 'edited-path'), 'utf8')).trim())).toBe(false);
   });
 
-  it('changes nothing and removes the temp file when the edit is not valid YAML', async () => {
+  it('changes nothing and removes the temp file when an edit that is not valid YAML is saved again unchanged', async () => {
     const before = await readFile(join(dir, 's.yaml'), 'utf8');
-    const ed = await editor(`printf 'a: "broken\\n' >> "$1"`);
+    // Breaks the YAML on the first opening; on the reopening saves it as it is (giving up).
+    const ed = await editor(`[ -e "${dir}/opened" ] || printf 'a: "broken\\n' >> "$1"; touch "${dir}/opened"`);
     const r = await run(['edit', '-k', 'alice.txt', 's.yaml'], { cwd: dir, env: { EDITOR: ed } });
     expect(r.status).toBe(EXIT_CODES.INPUT);
+    expect(r.stderr).toMatch(/reopening the editor/);
+    expect(r.stderr).toMatch(/still does not parse; nothing was changed/);
     expect(r.stderr).not.toContain('correct-horse-battery');
     expect(await readFile(join(dir, 's.yaml'), 'utf8')).toBe(before);
     expect(existsSync((await readFile(join(dir, 'edited-path'), 'utf8')).trim())).toBe(false);
+  });
+
+  it('reopens the editor on a YAML error with the broken text kept, like sops, and seals the corrected edit', async () => {
+    // First opening: change a value and break the YAML. Second opening: the broken text must
+    // still be there (the user's work is kept); fix it and save.
+    const ed = await editor(
+      `if [ -e "${dir}/opened" ]; then grep -q 'user: root' "$1" && grep -q broken "$1" && echo kept > "${dir}/kept"; sed -i '/broken/d' "$1"; ` +
+        `else sed -i 's/user: admin/user: root/' "$1"; printf 'a: "broken\\n' >> "$1"; touch "${dir}/opened"; fi`,
+    );
+    const r = await run(['edit', '-k', 'alice.txt', 's.yaml'], { cwd: dir, env: { EDITOR: ed } });
+    expect(r.stderr).toMatch(/^sealops: error: failed to parse s\.yaml: [^\n]*\n(sealops: hint: [^\n]*\n)?sealops: warning: reopening the editor/);
+    expect(r.status).toBe(0);
+    expect(await readFile(join(dir, 'kept'), 'utf8')).toBe('kept\n');
+    const opened = await run(['unseal', '-k', 'alice.txt', 's.yaml'], { cwd: dir });
+    expect(opened.stdout).toContain('user: root');
+    expect(opened.stdout).not.toContain('broken');
+  });
+
+  it('names a missing editor as a missing tool (exit 10) and changes nothing', async () => {
+    const before = await readFile(join(dir, 's.yaml'), 'utf8');
+    const r = await run(['edit', '-k', 'alice.txt', 's.yaml'], { cwd: dir, env: { EDITOR: 'no-such-editor-sealops' } });
+    expect(r.status).toBe(EXIT_CODES.ENVIRONMENT);
+    expect(r.stderr).toMatch(/^sealops: error: failed to run editor "no-such-editor-sealops": not found$/m);
+    expect(await readFile(join(dir, 's.yaml'), 'utf8')).toBe(before);
   });
 
   it('changes nothing when the edit leaves bytes that are not UTF-8, rather than sealing U+FFFD in their place', async () => {
@@ -113,5 +141,14 @@ describe('sealops rekey, rotate and verify', () => {
     const tampered = await run(['verify', '-k', 'alice.txt', 's.yaml', 't.yaml'], { cwd: dir });
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).toMatch(/^ok s\.yaml\nFAIL t\.yaml: .*MAC mismatch/);
+  });
+
+  it('verify with -k fails closed on a SOPS file when the keys hold no age identity, instead of checking structure only', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    await writeFile(join(dir, 'rsa.pem'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
+    const r = await run(['verify', '-k', 'rsa.pem', 's.yaml'], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('FAIL s.yaml: failed to find a key: rsa.pem holds no age identity\n');
+    expect((await run(['verify', 's.yaml'], { cwd: dir })).status).toBe(0);
   });
 });

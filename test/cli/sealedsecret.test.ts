@@ -7,13 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { run as runInProcess } from './helpers.js';
-import { verifySealedSecretText } from '../../cli/commands/sealedsecret.js';
-import type { CliIo } from '../../cli/io.js';
-import { generateRsaKeyPair, loadRsaPrivateKeys, rsaFingerprint } from '../../src/index.js';
+import { detectFormat, formatFor, generateRsaKeyPair, loadKeyRing, loadRsaPrivateKeys, rsaFingerprint } from '../../src/index.js';
 import { decodeValue } from '../formats/sealedsecret/independent-decoder.js';
 
 /** The shared in-process runner, with the exit status named `code` as these tests read it. */
@@ -22,8 +19,13 @@ async function sealops(argv: string[], options: { cwd: string; stdin?: string; e
   return { code: status, stdout, stderr };
 }
 
-function nullIo(cwd: string): CliIo {
-  return { stdin: Readable.from([]), stdout: new PassThrough(), stderr: new PassThrough(), env: {}, cwd, exitCode: 0 };
+/** The problems the format layer finds in a SealedSecret file, with the keys of `keyFiles`. */
+async function verifyFile(file: string, keyFiles: string[]): Promise<string[]> {
+  const text = readFileSync(join(dir, file), 'utf8');
+  const keys = await loadKeyRing({ keyFiles, cwd: dir, env: {} });
+  const sealed = { text, source: file, format: detectFormat({ path: file, text }) };
+  expect(sealed.format.kind).toBe('sealedsecret');
+  return formatFor(sealed.format).verify(sealed, { keys });
 }
 
 const PASSWORD = 'correct-horse-battery-staple';
@@ -66,6 +68,17 @@ describe('sealops keygen --rsa', () => {
     const certRun = await sealops(['keygen', '--rsa', '-o', 'new-key.pem', '--cert-out', 'cert.pem'], { cwd: dir });
     expect(certRun.code).toBe(7);
     expect(existsSync(join(dir, 'new-key.pem'))).toBe(false);
+  });
+});
+
+describe('sealops keygen --rsa -o -', () => {
+  it('refuses stdout as the key file instead of writing a file named -', async () => {
+    const run = await sealops(['keygen', '--rsa', '-o', '-', '--cert-out', 'c-dash.pem'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^sealops: error: failed to generate rsa key: --rsa needs -o KEY.pem and --cert-out CERT.pem \(files, not stdout\)$/m);
+    expect(run.stdout).toBe('');
+    expect(existsSync(join(dir, '-'))).toBe(false);
+    expect(existsSync(join(dir, 'c-dash.pem'))).toBe(false);
   });
 });
 
@@ -147,6 +160,47 @@ describe('sealops seal --format sealedsecret', () => {
   });
 });
 
+describe('sealops seal --merge-into with several inputs', () => {
+  it('merges every input into the target, leaves the inputs untouched and prints nothing to stdout', async () => {
+    const first = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml });
+    writeFileSync(join(dir, 'target.yaml'), first.stdout);
+    const inputs = ['a', 'b', 'c'].map((k) => {
+      const text = stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'ns-a' }, stringData: { [`key-${k}`]: `value-${k}` } });
+      writeFileSync(join(dir, `in-${k}.yaml`), text);
+      return text;
+    });
+    const run = await sealops(['seal', '--cert', 'cert.pem', '--merge-into', 'target.yaml', 'in-a.yaml', 'in-b.yaml', 'in-c.yaml'], { cwd: dir });
+    expect(run.stderr).toBe('sealops: merged 3 Secrets into target.yaml\n');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    const merged = parse(readFileSync(join(dir, 'target.yaml'), 'utf8'));
+    for (const k of ['a', 'b', 'c']) expect(decodeValue(privateKey, merged.spec.encryptedData[`key-${k}`], 'ns-a/db').toString()).toBe(`value-${k}`);
+    expect(merged.spec.encryptedData.password).toBe(parse(first.stdout).spec.encryptedData.password);
+    ['a', 'b', 'c'].forEach((k, i) => expect(readFileSync(join(dir, `in-${k}.yaml`), 'utf8')).toBe(inputs[i]));
+  });
+
+  it('refuses --merge-into with --in-place before writing anything', async () => {
+    const first = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml });
+    writeFileSync(join(dir, 'target2.yaml'), first.stdout);
+    writeFileSync(join(dir, 'plain.yaml'), secretYaml);
+    const run = await sealops(['seal', '--cert', 'cert.pem', '--merge-into', 'target2.yaml', '--in-place', 'plain.yaml'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^sealops: error: failed to parse arguments: --merge-into writes its FILE; --in-place would overwrite the inputs$/m);
+    expect(readFileSync(join(dir, 'target2.yaml'), 'utf8')).toBe(first.stdout);
+    expect(readFileSync(join(dir, 'plain.yaml'), 'utf8')).toBe(secretYaml);
+  });
+
+  it('writes nothing when one of the inputs is not a Secret', async () => {
+    const first = await sealops(['seal', '--cert', 'cert.pem'], { cwd: dir, stdin: secretYaml });
+    writeFileSync(join(dir, 'target3.yaml'), first.stdout);
+    writeFileSync(join(dir, 'ok.yaml'), secretYaml);
+    writeFileSync(join(dir, 'cm.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }));
+    const run = await sealops(['seal', '--cert', 'cert.pem', '--merge-into', 'target3.yaml', 'ok.yaml', 'cm.yaml'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(readFileSync(join(dir, 'target3.yaml'), 'utf8')).toBe(first.stdout);
+  });
+});
+
 describe('sealops unseal (SealedSecret)', () => {
   let sealedText: string;
 
@@ -205,8 +259,7 @@ describe('sealops verify (SealedSecret)', () => {
   });
 
   it('passes a good SealedSecret with the right key, opening every value', async () => {
-    const result = await verifySealedSecretText(readFileSync(join(dir, 'sealed.yaml')), ['key.pem'], 'sealed.yaml', nullIo(dir));
-    expect(result).toEqual({ ok: true, problems: [] });
+    expect(await verifyFile('sealed.yaml', ['key.pem'])).toEqual([]);
     const run = await sealops(['verify', '-k', 'key.pem', 'sealed.yaml'], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('ok sealed.yaml\n');
@@ -228,9 +281,8 @@ describe('sealops verify (SealedSecret)', () => {
   });
 
   it('fails when the key does not open the values, one problem per value', async () => {
-    const result = await verifySealedSecretText(readFileSync(join(dir, 'sealed.yaml')), ['other.pem'], 'sealed.yaml', nullIo(dir));
-    expect(result.ok).toBe(false);
-    expect(result.problems).toHaveLength(2);
-    expect(result.problems[0]).toMatch(/^sealed.yaml: SealedSecret ns-a\/db: spec.encryptedData.password: no key matches/);
+    const problems = await verifyFile('sealed.yaml', ['other.pem']);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^sealed.yaml: SealedSecret ns-a\/db: spec.encryptedData.password: no key matches/);
   });
 });

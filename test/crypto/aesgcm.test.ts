@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DecryptError, InputError, decryptValue, encryptValue, generateDataKey, isEncValue, parseEncValue } from '../../src/index.js';
+import { DecryptError, InputError } from '../../src/index.js';
+import { decryptValue, encryptValue, isEncValue, parseEncValue } from '../../src/crypto/aesgcm.js';
+import { generateDataKey } from '../../src/crypto/datakey.js';
 
 // The first value of the sops 3.7.1 vector (test/vectors/sops/README.md) and its recorded data key.
 const VECTOR_KEY = Buffer.from('9ac088cf7029981341457c39dd56dde54600dfbce9b5ede23aa65c418900ab67', 'hex');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ageRecipientKind, ageRecipientOf, checkAgeRecipients, generateAgeKeyPair, InputError, KeyError, unwrapDataKey, wrapDataKey } from '../../src/index.js';
+import { ageRecipientOf, generateAgeKeyPair, InputError, KeyError } from '../../src/index.js';
+import { ageRecipientKind, checkAgeRecipients, unwrapDataKey, wrapDataKey } from '../../src/crypto/age.js';
 
 /** Re-armors `armored` after `edit` changed its binary form (armor is plain padded base64). */
 function tamper(armored: string, edit: (bin: Buffer) => Buffer): string {

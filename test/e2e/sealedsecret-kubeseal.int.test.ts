@@ -9,18 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import {
-  formatKubesealYaml,
-  generateRsaKeyPair,
-  hybridDecrypt,
-  loadRsaPrivateKeys,
-  mergeIntoSealedSecret,
-  scopeLabel,
-  sealSecret,
-  unsealSealedSecret,
-  type RsaKeyPair,
-  type SealingScope,
-} from '../../src/index.js';
+import { formatKubesealYaml, generateRsaKeyPair, loadRsaPrivateKeys, mergeIntoSealedSecret, sealSecret, unsealSealedSecret, type RsaKeyPair, type SealingScope } from '../../src/index.js';
+import { hybridDecrypt, scopeLabel } from '../../src/crypto/rsa-oaep.js';
 import { peerPath } from '../support/peers.js';
 
 const SCOPES: SealingScope[] = ['strict', 'namespace-wide', 'cluster-wide'];

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateAgeKeyPair, formatAgeKeyFile, parseAgeIdentities, readSopsMetadata, sealSops, unsealSopsForEdit, unwrapDataKey, wrapDataKey, ageRecipientOf } from '../../src/index.js';
+import { generateAgeKeyPair, formatAgeKeyFile, parseAgeIdentities, readSopsMetadata, sealSops, unsealSopsForEdit, ageRecipientOf } from '../../src/index.js';
+import { unwrapDataKey, wrapDataKey } from '../../src/crypto/age.js';
 import { peerPath } from '../support/peers.js';
 import { decryptPayload, encryptX25519, parseAgeFile, unwrapX25519 } from '../../src/crypto/age-x25519.js';
 

@@ -2,7 +2,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, generateAgeKeyPair, globToRegExp, parseSealopsConfig, resolveRecipients } from '../../src/index.js';
+import { ConfigError, createConfigCache, generateAgeKeyPair, parseSealopsConfig, resolveRecipients } from '../../src/index.js';
+import { globToRegExp } from '../../src/keys/config.js';
+import { wrapDataKey } from '../../src/crypto/age.js';
+import { generateDataKey } from '../../src/crypto/datakey.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -71,7 +74,6 @@ describe('globs', () => {
 describe('keys.example', () => {
   it('is a valid .sealops.yaml whose recipients all accept a wrapped key and which holds no private key', async () => {
     const { readFile: read } = await import('node:fs/promises');
-    const { wrapDataKey, generateDataKey } = await import('../../src/index.js');
     const text = await read(join(import.meta.dirname, '../../keys.example'), 'utf8');
     const cfg = parseSealopsConfig(text, 'keys.example');
     expect([...cfg.clusters.keys()]).toEqual(['production', 'staging', 'legacy']);
@@ -80,5 +82,23 @@ describe('keys.example', () => {
     expect(recipients).toHaveLength(3);
     for (const r of recipients) await expect(wrapDataKey(generateDataKey(), r)).resolves.toMatch(/^-----BEGIN AGE/);
     expect(cfg.rules.map((r) => r.clusters[0])).toEqual(['production', 'staging', 'legacy']);
+  });
+});
+
+describe('the per-command configuration cache', () => {
+  it('reads and parses .sealops.yaml once for many files of one command', async () => {
+    const prod = await generateAgeKeyPair();
+    await writeFile(join(dir, '.sealops.yaml'), `clusters:\n  prod:\n    recipients: [${prod.recipient}]\nrules:\n  - path: "**"\n    clusters: [prod]\n`);
+    await mkdir(join(dir, 'a', 'b'), { recursive: true });
+    const cache = createConfigCache();
+    const targets = ['x.yaml', 'a/y.yaml', 'a/b/z.yaml', 'a/b/w.yaml'];
+    const results = await Promise.all(targets.map((target) => resolveRecipients({ target, cwd: dir, cache })));
+    for (const r of results) expect(r.recipients).toEqual([prod.recipient]);
+    expect([...cache.parsed.keys()]).toEqual([join(dir, '.sealops.yaml')]);
+    // One read per folder walked (a/b, a, dir), never one per file.
+    expect([...cache.files.keys()].sort()).toEqual([join(dir, '.sealops.yaml'), join(dir, 'a', '.sealops.yaml'), join(dir, 'a', 'b', '.sealops.yaml')].sort());
+    // A later change is not seen through the same cache: it belongs to one command run.
+    await writeFile(join(dir, '.sealops.yaml'), 'clusters: {}\n');
+    expect((await resolveRecipients({ target: 'x.yaml', cwd: dir, cache })).recipients).toEqual([prod.recipient]);
   });
 });

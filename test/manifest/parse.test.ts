@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkManifestSize, detectManifestFormat, InputError, isKubernetesSecret, manifestRef, MAX_MANIFEST_DEPTH, parseManifest, stringifyTokens } from '../../src/index.js';
+import { checkManifestSize, detectManifestFormat, InputError, isKubernetesSecret, manifestRef } from '../../src/index.js';
+import { MAX_MANIFEST_DEPTH, parseManifest, stringifyTokens } from '../../src/manifest/parse.js';
 
 const errorOf = (f: () => unknown): Error | undefined => {
   try {

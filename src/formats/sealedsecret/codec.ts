@@ -3,35 +3,15 @@
  * does with `-o yaml` (a `---` line, keys sorted, sequences not indented, no line wrapping),
  * so a file sealed by sealops and one sealed by kubeseal diff cleanly.
  */
-import { Composer, Document, Parser } from 'yaml';
-import { InputError } from '../../errors.js';
-import { checkManifestDepth, MAX_MANIFEST_DEPTH } from '../../manifest/parse.js';
+import { Document } from 'yaml';
+import { readDocuments } from '../../manifest/parse.js';
 
 /**
  * Every document of a YAML or JSON text as plain JS values (empty documents dropped).
  * Parse errors become {@link InputError}s naming the line, never quoting the text.
  */
 export function readSealedSecretDocuments(text: string, source = '<input>'): unknown[] {
-  // One CST serves the depth check and the composer (parseAllDocuments would parse it again).
-  const tokens = [...new Parser().parse(text)];
-  checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
-  const out: unknown[] = [];
-  for (const doc of new Composer({ prettyErrors: false }).compose(tokens)) {
-    const [err] = doc.errors;
-    if (err) {
-      const line = err.linePos?.[0]?.line;
-      throw new InputError(`failed to parse ${source}: invalid YAML${line === undefined ? '' : ` at line ${line}`} (${err.code})`);
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (cause) {
-      // Alias bombs and similar: the parser's message may quote the text, so it stays out.
-      throw new InputError(`failed to parse ${source}: the YAML cannot be converted (too many aliases?)`, { cause });
-    }
-    if (value !== null && value !== undefined) out.push(value);
-  }
-  return out;
+  return readDocuments(text, source);
 }
 
 /** One object as kubeseal prints it with `-o yaml`, `---` line included. */

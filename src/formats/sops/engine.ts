@@ -157,7 +157,7 @@ export async function decryptSopsDocuments(
 ): Promise<unknown[]> {
   const plain = await unsealSops(text, opts);
   // Aliases were refused while unsealing, so none can expand here.
-  return parseAllDocuments(plain)
+  return parseAllDocuments(plain, { logLevel: 'error' })
     .map((d) => d.toJS({ maxAliasCount: 0 }) as unknown)
     .filter((d) => d !== null && d !== undefined);
 }

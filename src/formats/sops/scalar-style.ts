@@ -33,7 +33,7 @@ export function isPlainSafe(s: string, inFlow: boolean): boolean {
   if (/^[-+.]?\d/.test(s) && (goTimestamp(s) !== undefined || /^[-+]?(0[bBoOxX][\da-fA-F_]+|\d[\d_]*(\.[\d_]*)?([eE][-+]?\d+)?|\.\d[\d_]*([eE][-+]?\d+)?)$/.test(s))) return false;
   if (/^[A-Za-z_/][\w./-]*$/.test(s) && !/^(nan|inf)$/i.test(s)) return true;
   try {
-    return (parseYaml(`k: ${s}`) as { k?: unknown } | null)?.k === s;
+    return (parseYaml(`k: ${s}`, { logLevel: 'error' }) as { k?: unknown } | null)?.k === s;
   } catch {
     return false;
   }

@@ -5,18 +5,17 @@
  * plaintext in git whatever the metadata says.
  */
 import { isMap, isScalar, isSeq, Parser, parseAllDocuments, visit, type Document, type Node, type YAMLMap } from 'yaml';
+import { isWellFormedEncValue } from '../../crypto/envelope.js';
 import { nestingOverflow } from '../../manifest/parse.js';
 import type { RawFinding } from '../findings.js';
 import { mapOf, pairOf, valueOf } from './yaml-nodes.js';
 
-/** One SOPS-encrypted value: `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`. */
-const SOPS_VALUE = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/]*={0,2},iv:[A-Za-z0-9+/]+={0,2},tag:[A-Za-z0-9+/]+={0,2},type:(?:str|int|float|bool|time|bytes|comment)\]$/;
 
 const KEY_SOURCES = ['age', 'pgp', 'kms', 'gcp_kms', 'azure_kv', 'hc_vault', 'key_groups'] as const;
 
 /** True when `value` is a well-formed SOPS-encrypted value. */
 function isSopsValue(value: string): boolean {
-  return SOPS_VALUE.test(value);
+  return isWellFormedEncValue(value);
 }
 
 /** True when the document's root map has a `sops` map (the file claims to be SOPS-encrypted). */
@@ -108,7 +107,7 @@ export function sealedState(text: string): 'sealed' | 'partly' | 'plain' {
     try {
       // Too deep to compose safely: judged as plaintext, which fails closed.
       if (nestingOverflow([...new Parser().parse(text)]) !== undefined) return 'plain';
-      const docs = parseAllDocuments(text);
+      const docs = parseAllDocuments(text, { logLevel: 'error' });
       const list = Array.isArray(docs) ? docs : [docs];
       const values = list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
       if (!values.every((v) => typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>).sops === 'object')) return 'plain';

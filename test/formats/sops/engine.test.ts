@@ -1,31 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  DecryptError,
-  InputError,
-  MacBuilder,
-  KeyError,
-  MacError,
-  SOPS_FORMAT_VERSION,
-  decryptSopsDocuments,
-  encryptMac,
-  encryptValue,
-  generateAgeKeyPair,
-  generateDataKey,
-  nowLastModified,
-  renderMetadataJson,
-  wrapDataKey,
-  isSopsEncrypted,
-  readSopsMetadata,
-  rekeySops,
-  rotateSops,
-  sealSops,
-  unsealSops,
-  unsealSopsForEdit,
-  verifySops,
-  type AgeKeyPair,
-} from '../../../src/index.js';
+import { DecryptError, InputError, KeyError, MacError, decryptSopsDocuments, generateAgeKeyPair, isSopsEncrypted, readSopsMetadata, rekeySops, rotateSops, sealSops, unsealSops, unsealSopsForEdit, verifySops, type AgeKeyPair } from '../../../src/index.js';
+import { MacBuilder, encryptMac } from '../../../src/formats/sops/mac.js';
+import { SOPS_FORMAT_VERSION, nowLastModified, renderMetadataJson } from '../../../src/formats/sops/metadata.js';
+import { encryptValue } from '../../../src/crypto/aesgcm.js';
+import { generateDataKey } from '../../../src/crypto/datakey.js';
+import { wrapDataKey } from '../../../src/crypto/age.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string): string => readFileSync(join(FIX, name), 'utf8');

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encryptMac, generateDataKey, MacBuilder, MacError, verifyMac } from '../../../src/index.js';
+import { MacError } from '../../../src/index.js';
+import { encryptMac, MacBuilder, verifyMac } from '../../../src/formats/sops/mac.js';
+import { generateDataKey } from '../../../src/crypto/datakey.js';
 
 describe('the SOPS MAC', () => {
   it('is the upper-case SHA-512 of the leaves concatenated in order', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeSelector, pathAad } from '../../../src/index.js';
+import { makeSelector, pathAad } from '../../../src/formats/sops/policy.js';
 
 describe('which leaves are encrypted', () => {
   it('encrypts everything by default except paths with an element ending in the unencrypted suffix', () => {

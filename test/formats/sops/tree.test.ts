@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from '../../../src/index.js';
+import { parseManifest } from '../../../src/manifest/parse.js';
 import { buildTree } from '../../../src/formats/sops/tree.js';
 
 describe('the SOPS tree of a manifest', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatGoFloat, leafToPlain, plainToValue, scalarLiteral } from '../../../src/index.js';
+import { formatGoFloat, leafToPlain, plainToValue, scalarLiteral } from '../../../src/formats/sops/values.js';
 
 describe('leaf serialization (sops ToBytes)', () => {
   it('formats floats like Go strconv.FormatFloat(f, "f", -1, 64)', () => {

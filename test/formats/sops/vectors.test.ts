@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decryptSopsDocuments, parseAgeIdentities, unsealSopsForEdit, formatGoFloat, MacError } from '../../../src/index.js';
+import { decryptSopsDocuments, parseAgeIdentities, unsealSopsForEdit, MacError } from '../../../src/index.js';
+import { formatGoFloat } from '../../../src/formats/sops/values.js';
 
 const DIR = join(import.meta.dirname, '../../vectors/sops');
 

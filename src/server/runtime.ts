@@ -6,19 +6,22 @@
  * abandoned at its next request (nothing half-written is left unrecorded: the inventory is
  * written before every write batch), the Lease is released so another replica takes over at
  * once, and everything is closed within `gracePeriodMs`.
+ *
+ * It lives with the server (not in src/agent) because it starts the health server: src/agent
+ * must not import a higher layer.
  */
 import type { Server } from 'node:http';
 import { describe } from '../errors.js';
-import { AgentMetrics, startHealthServer } from '../server/health.js';
-import { normalizeRepoUrl } from '../server/webhook.js';
-import { Controller, reconcileAllOnce, type ControllerOptions } from './controller.js';
-import { ensureClusterKeys, type PublicKeys } from './keys.js';
-import { LeaderElector } from './leader.js';
-import type { Logger } from './log.js';
-import type { ReconcileOutcome } from './reconcile.js';
+import { AgentMetrics, startHealthServer } from './health.js';
+import { normalizeRepoUrl } from './webhook.js';
+import { Controller, reconcileAllOnce, type ControllerOptions } from '../agent/controller.js';
+import { ensureClusterKeys, type PublicKeys } from '../agent/keys.js';
+import { LeaderElector } from '../agent/leader.js';
+import type { Logger } from '../agent/log.js';
+import type { ReconcileOutcome } from '../agent/reconcile.js';
 
 /** What both modes of the agent need: the controller's options without its hooks. */
-export type AgentBaseOptions = Pick<ControllerOptions, 'client' | 'log' | 'agentNamespace' | 'namespace' | 'workRoot' | 'concurrency'>;
+export type AgentBaseOptions = Pick<ControllerOptions, 'client' | 'log' | 'agentNamespace' | 'namespace' | 'workRoot' | 'concurrency' | 'labelSelector' | 'defaultServiceAccount' | 'kustomize'>;
 
 /** Options of {@link runAgent}. */
 export interface RunAgentOptions extends AgentBaseOptions {

@@ -1,0 +1,12 @@
+// The CLI run behind the entry point: the only place that touches process.exitCode and the
+// process's streams.
+import { EXIT_OK } from '../src/errors.js';
+import { exitQuietlyOnClosedPipe, printWarningsAsSealops } from './pipe.js';
+import { runCli } from './program.js';
+
+/** Runs sealops on `args` (argv without node and script) and sets the exit status. */
+export async function main(args: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe();
+  printWarningsAsSealops();
+  process.exitCode = await runCli(args, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), exitCode: EXIT_OK });
+}

@@ -1,0 +1,104 @@
+/**
+ * Files of the format layer: reading an input (a FILE, or bytes from stdin) as UTF-8 text under
+ * the size cap, and replacing files atomically, never leaving a half-written one.
+ */
+import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { chmod, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { InputError, IoError, describe } from '../errors.js';
+import { checkManifestSize, DEFAULT_MAX_MANIFEST_BYTES } from '../manifest/parse.js';
+import { mapLimit } from '../util/pool.js';
+
+/** One input: its text, how messages name it, and its absolute path (undefined for stdin). */
+export interface Input {
+  readonly text: string;
+  readonly bytes: Buffer;
+  readonly source: string;
+  readonly path?: string;
+}
+
+/** The name messages use for standard input. */
+export const STDIN_SOURCE = '<stdin>';
+
+/** An input from bytes already read (stdin): refused over the size cap or when not UTF-8. */
+export function inputFromBytes(bytes: Buffer, source = STDIN_SOURCE): Input {
+  if (bytes.length > DEFAULT_MAX_MANIFEST_BYTES) {
+    throw new InputError(`failed to read ${source}: ${bytes.length} bytes is over the ${DEFAULT_MAX_MANIFEST_BYTES}-byte cap`);
+  }
+  return { text: utf8Text(bytes, source), bytes, source };
+}
+
+/** Reads FILE (relative to `cwd`); refuses files over the size cap before reading them. */
+export function readInputFile(file: string, cwd: string): Input {
+  const path = resolve(cwd, file);
+  try {
+    // Synchronous on purpose: each async call is a thread-pool round trip (0.1-0.2 ms on a busy
+    // machine), more than reading a manifest takes.
+    const st = statSync(path);
+    if (!st.isFile()) throw new InputError(`failed to read ${file}: not a regular file`);
+    checkManifestSize(st.size, file);
+    const bytes = readFileSync(path);
+    return { text: utf8Text(bytes, file), bytes, source: file, path };
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new IoError(`failed to read ${file}: ${code === 'ENOENT' ? 'no such file' : describe(err)}`, { cause: err });
+  }
+}
+
+/**
+ * The input as text. Bytes that are not UTF-8 would decode to U+FFFD and be sealed (or written
+ * back in place) that way, losing the original for good, so they are refused.
+ */
+function utf8Text(bytes: Buffer, source: string): string {
+  if (!isUtf8(bytes)) {
+    throw new InputError(`failed to read ${source}: it is not UTF-8 text`, {
+      hint: 'sealops seals UTF-8 text only (also with --input-type binary); convert the file, or base64-encode it into a Secret data value',
+    });
+  }
+  return bytes.toString('utf8');
+}
+
+/**
+ * Replaces a file atomically: the new content goes to a temp file beside it (same mode), which
+ * is then renamed over the original, so a crash leaves the old file or the new one, never half.
+ */
+export async function replaceFile(file: string, content: string | Buffer): Promise<void> {
+  // A symlink is followed: renaming over the link itself would turn it into a regular file and
+  // leave the plaintext it pointed to where it was.
+  const path = await realpath(file).catch(() => file);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let mode = 0o644;
+  try {
+    mode = (await stat(path)).mode & 0o777;
+  } catch {
+    // a new file keeps the default mode
+  }
+  try {
+    await writeFile(tmp, content, { mode, flag: 'wx' });
+    await chmod(tmp, mode);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw new IoError(`failed to write ${path}: ${describe(err)}`, { cause: err });
+  }
+}
+
+/** One result of a bulk operation: the input and what replaces it. */
+export interface FileResult {
+  readonly input: Input;
+  readonly output: string | Buffer;
+}
+
+/**
+ * Writes every result back over its input (results without a path are skipped). Call it only
+ * after every input succeeded, so a failure leaves all files as they were.
+ */
+export async function writeInPlace(results: readonly FileResult[]): Promise<void> {
+  // Renaming over an existing file makes ext4 flush the new one first (~1 ms); eight at a time
+  // overlap those waits, which halves the time of 1,000 files.
+  const todo = results.filter((r) => r.input.path !== undefined);
+  await mapLimit(todo, 8, (r) => replaceFile(r.input.path!, r.output));
+}
