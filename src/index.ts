@@ -81,3 +81,8 @@ export { installObjects, uninstallObjects, type InstallResult } from './install/
 export { loadKubeConnection } from './kube/config.js';
 export { clearExecCredentials } from './kube/exec-credential.js';
 export { serviceAccountIdentity } from './kube/client.js';
+
+// `sealops diff`: revision diffs per object and per secret key, from ciphertext alone
+export { diffRevisions, DIFF_EXIT, type RevisionDiff, type RevisionDiffOptions, type DiffSide } from './diff/index.js';
+export { formatDiff, type DiffOutput } from './diff/report.js';
+export { type ChangeKind, type KeyStatus, type ObjectChange, type ObjectId, type SecretKeys } from './diff/compare.js';

@@ -23,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ register: Registe
   build: () => import('./build.js'),
   install: () => import('./install.js'),
   completion: () => import('./completion.js'),
+  diff: () => import('./diff.js'),
 };
 
 /**
