@@ -86,3 +86,5 @@ export { serviceAccountIdentity } from './kube/client.js';
 export { diffRevisions, DIFF_EXIT, type RevisionDiff, type RevisionDiffOptions, type DiffSide } from './diff/index.js';
 export { formatDiff, type DiffOutput } from './diff/report.js';
 export { type ChangeKind, type KeyStatus, type ObjectChange, type ObjectId, type SecretKeys } from './diff/compare.js';
+export { textconv, valueMarker } from './diff/textconv.js';
+export { installDiffDriver, uninstallDiffDriver, type DiffDriverResult } from './diff/driver.js';

@@ -24,6 +24,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ register: Registe
   install: () => import('./install.js'),
   completion: () => import('./completion.js'),
   diff: () => import('./diff.js'),
+  textconv: () => import('./textconv.js'),
 };
 
 /**

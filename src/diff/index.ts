@@ -22,6 +22,8 @@ export { viewObject, SEALED_VALUE, HIDDEN_VALUE, type ObjectView, type SealedFor
 export { unifiedDiff } from './unified.js';
 export { readCommitFiles, readWorkTreeFiles, resolveCommit, type RevisionFiles } from './revision.js';
 export { formatDiff, type DiffOutput } from './report.js';
+export { textconv } from './textconv.js';
+export { installDiffDriver, uninstallDiffDriver, type DiffDriverResult } from './driver.js';
 
 /** Exit statuses of `sealops diff`, as `kubectl diff` and `flux diff` use them. */
 export const DIFF_EXIT = Object.freeze({ NO_CHANGES: 0, CHANGES: 1, ERROR: 2 });
