@@ -12,8 +12,10 @@ import { posix, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { renderPath } from '../build/render.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
-import { findWorkTree, type GitContext } from '../git/local.js';
+import { execGit, findWorkTree, splitNul, type GitContext } from '../git/local.js';
 import { indexSealedSources } from '../agent/decrypt/sources.js';
+import { scanWorkTree } from '../scan/scan.js';
+import type { BuildInput } from '../build/index.js';
 import { compareBuilds, type ObjectChange } from './compare.js';
 import { readRevision } from './revision.js';
 
@@ -68,6 +70,7 @@ export async function diffRevisions(options: RevisionDiffOptions): Promise<Revis
   if (rel === '..' || rel.startsWith('../') || posix.isAbsolute(rel)) throw new InputError(`failed to diff ${options.path ?? '.'}: the path must be inside the repository`);
   const ctx = { ...options.git, cwd: top };
   const sides = await Promise.all([readRevision(ctx, top, options.from), readRevision(ctx, top, options.to)]);
+  if (options.to === undefined) await refusePlaintext(ctx, sides[1].files);
   const built = [];
   for (const side of sides) {
     try {
@@ -88,6 +91,27 @@ export async function diffRevisions(options: RevisionDiffOptions): Promise<Revis
     summary: { added: count('added'), removed: count('removed'), changed: count('changed') },
     ciphertexts: collectCiphertexts(built.flatMap((b) => b.manifests)),
   };
+}
+
+/**
+ * kustomize reads a temporary copy of the files. Committed files are already in git, but an
+ * uncommitted one (changed since HEAD, or untracked and not ignored) may hold plaintext: the
+ * guard judges each, and a finding stops the diff before anything is copied.
+ */
+async function refusePlaintext(ctx: GitContext, work: readonly BuildInput[]): Promise<void> {
+  const present = new Set(work.map((f) => f.path));
+  const changedSinceHead = await execGit(ctx, ['diff', '--name-only', '-z', '--no-renames', 'HEAD', '--'])
+    .then(splitNul)
+    .catch(() => [...present]); // no HEAD yet: every file is uncommitted
+  const untracked = splitNul(await execGit(ctx, ['ls-files', '-z', '--others', '--exclude-standard', '--full-name']));
+  const changed = [...new Set([...changedSinceHead, ...untracked])].filter((p) => present.has(p));
+  if (changed.length === 0) return;
+  const found = (await scanWorkTree(ctx, changed)).findings[0];
+  if (found) {
+    throw new InputError(`failed to diff the working tree: ${found.path}:${found.line} holds what the guard refuses (${found.rule}), and kustomize would read a copy of it`, {
+      hint: 'seal it (sealops seal -i FILE) or ignore it in .gitignore; sealops scan lists every finding',
+    });
+  }
 }
 
 const ENC_PREFIX = 'ENC[AES256_GCM,';

@@ -63,6 +63,20 @@ describe('sealops diff between revisions', () => {
     expect(r.status).toBe(0);
   });
 
+  it('refuses, exit 2, to copy an uncommitted plaintext Secret of the working tree for kustomize, naming it and not its value', async () => {
+    repo = makeRepo();
+    repo.write({ 'cm.yaml': cm('settings', 'info') });
+    repo.commit('base');
+    repo.write({ 'db.yaml': stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { password: 'Plain-Text-Pw-8841!' } }) });
+    const r = await diff(['--from', 'HEAD']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^sealops: error: failed to diff the working tree: db\.yaml:\d+ holds what the guard refuses \(secret-plaintext-stringdata\)/m);
+    expect(r.stderr).not.toContain('Plain-Text-Pw');
+    repo.commit('committed anyway');
+    expect((await diff(['--from', 'HEAD~1'])).status).toBe(1);
+  });
+
   it('follows a committed symlink inside the tree and refuses one that leaves it', async () => {
     repo = makeRepo();
     repo.write({ 'real/cm.yaml': cm('settings', 'info') });
