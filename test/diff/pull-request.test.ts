@@ -176,4 +176,29 @@ describe('sealops diff on a pull request', () => {
     expect(r.stdout).toMatch(/^ {2}key tls\.key {2}changed$/m);
     expectNoSecret(r.stdout);
   });
+
+  it('follows a secretGenerator over a sealed dotenv: the changed key, the new hash suffix and the references to it', async () => {
+    repo.git('checkout', '-q', '-b', 'rotate-dotenv', 'main');
+    const env = repo.git('show', 'main:base/db.env');
+    const { plaintext, context } = await unsealSopsForEdit(env, { identities: [ageKey()], source: 'db.env', format: 'dotenv' });
+    const edited = await sealSops(plaintext.replace(TEAM_PLAIN.dbPassword, 'dotenv-new-pw-4412'), { context, source: 'db.env', format: 'dotenv' });
+    repo.write({ 'base/db.env': edited });
+    sealedFiles.push(env, edited);
+    repo.commit('rotate the dotenv password');
+    repo.git('checkout', '-q', 'rotate-password');
+    const r = await diff(['--from', 'main', '--to', 'rotate-dotenv', 'overlays/staging', '-o', 'json']);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { objects: { action: string; object: { kind: string; name: string }; previousName?: string; diff: string; secret?: { formats: string[]; keys: unknown[] } }[] };
+    const secret = out.objects.find((o) => o.object.kind === 'Secret')!;
+    expect(secret.object.name).toMatch(/^staging-db-[a-z0-9]{10}$/);
+    expect(secret.previousName).toMatch(/^staging-db-[a-z0-9]{10}$/);
+    expect(secret.previousName).not.toBe(secret.object.name);
+    expect(secret.secret).toEqual({ formats: ['generated'], keys: [{ key: 'DB_PASSWORD', status: 'changed' }, { key: 'DB_USER', status: 'unchanged' }] });
+    // The Deployment's reference follows the new name: the agent will roll it, so the diff says so.
+    expect(out.objects.map((o) => o.object.kind).sort()).toEqual(['Deployment', 'Secret']);
+    const deploymentDiff = out.objects.find((o) => o.object.kind === 'Deployment')!.diff.split('\n');
+    expect(deploymentDiff.filter((l) => /^[-+] /.test(l)).map((l) => l.replace(/\s+/g, ' '))).toEqual([`- name: ${secret.previousName}`, `+ name: ${secret.object.name}`]);
+    expectNoSecret(r.stdout);
+    expect(r.stdout).not.toContain('dotenv-new-pw');
+  });
 });
