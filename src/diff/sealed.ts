@@ -106,6 +106,12 @@ function hideSecretValues(visible: Record<string, unknown>, obj: KubeObject, ind
       const bytes = field === 'data' ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
       const env = index.envValues.get(bytes.toString('utf8'));
       const whole = env ? undefined : index.wholeFiles.get(digestBytes(bytes));
+      if (text === '') {
+        // sops leaves empty strings unencrypted: nothing to hide, and not a sign of a missing seal.
+        keys.set(name, { format: rec(obj.sops) ? 'sops' : 'unsealed', fingerprint: '' });
+        masked[k] = '';
+        continue;
+      }
       if (env) {
         for (const [mk, mv] of env.env.meta) usedEnvMeta.set(mk, mv);
         keys.set(name, { format: 'generated', fingerprint: bytes.toString('utf8') });

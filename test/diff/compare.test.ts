@@ -53,6 +53,14 @@ describe('compareBuilds', () => {
     expect(compareBuilds(side({ 'db.yaml': sealed }), side({ 'db.yaml': again }))).toEqual([]);
   });
 
+  it('lists a value sops left empty (unencrypted) under the SOPS verdicts, not as an unsealed value', async () => {
+    const withEmpty = await sealSops(secretYaml({ ...PLAIN, note: '' }), { recipients: [keys.recipient], source: 'db.yaml' });
+    const edited = await reseal(withEmpty, (p) => p.replace(PLAIN.host, 'db2.internal:5432'));
+    const [c] = compareBuilds(side({ 'db.yaml': withEmpty }), side({ 'db.yaml': edited }));
+    expect(c!.secret!.formats).toEqual(['sops']);
+    expect(statuses([c!])).toMatchObject({ note: 'unchanged', host: 'changed' });
+  });
+
   it('calls every key changed when the file was sealed afresh instead of re-sealed, since each envelope is new', async () => {
     const fresh = await sealSops(secretYaml(PLAIN), { recipients: [keys.recipient], source: 'db.yaml' });
     const s = statuses(compareBuilds(side({ 'db.yaml': sealed }), side({ 'db.yaml': fresh })));
