@@ -4,8 +4,9 @@
  * statuses `kubectl diff` and `flux diff` use, so a CI step can tell them apart).
  */
 import type { Command } from 'commander';
-import { DIFF_EXIT, diffRevisions, formatDiff, SealopsError, UsageError, type DiffOutput } from '../../src/index.js';
+import { DIFF_EXIT, diffRevisions, formatDiff, formatError, UsageError, type DiffOutput } from '../../src/index.js';
 import type { CliIo } from '../io.js';
+import { paintError } from '../output.js';
 
 interface DiffOptions {
   from: string;
@@ -32,9 +33,7 @@ export function register(program: Command, io: CliIo): void {
         io.exitCode = diff.objects.length ? DIFF_EXIT.CHANGES : DIFF_EXIT.NO_CHANGES;
       } catch (err) {
         // 1 means "changes": every error, whatever its class, is 2 here.
-        const known = err instanceof SealopsError;
-        io.stderr.write(`sealops: error: ${known ? err.message : `internal error: ${err instanceof Error ? err.message : String(err)}`}\n`);
-        if (known && err.hint) io.stderr.write(`sealops: hint: ${err.hint}\n`);
+        io.stderr.write(paintError(io, formatError(err).text));
         io.exitCode = DIFF_EXIT.ERROR;
       }
     });
