@@ -297,8 +297,11 @@ describeWithCluster('running in a cluster, as the README says', () => {
       // Kubernetes mounts the projected token 0644 (defaultMode 420); the container runs as 65532.
       chmodSync(join(dir, 'sa', 'token'), 0o644);
       const work = join(dir, 'image-work');
-      mkdirSync(work);
-      chownSync(work, 65532, 65532);
+      const tmp = join(dir, 'image-tmp');
+      for (const d of [work, tmp]) {
+        mkdirSync(d);
+        chownSync(d, 65532, 65532);
+      }
       const password2 = secretValue('db-password-2');
       const plain = stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: apps }, stringData: { password: password2 } });
       const sealed = await run(['seal', '--cert', join(dir, 'cert.pem')], { cwd: dir, stdin: plain });
@@ -316,7 +319,7 @@ describeWithCluster('running in a cluster, as the README says', () => {
           'run', '--isolation', 'chroot', '--user', '65532:65532',
           // /var/run is a symlink to /run in the image; buildah mounts its own /run after
           // binds under /var/run, so the bind names the resolved path (the same files inside).
-          '-v', `${join(dir, 'sa')}:${SA_DIR.replace(/^\/var\/run\//, '/run/')}:ro`, '-v', `${work}:/work`, '-v', `${repo.bareDir}:${repo.bareDir}:ro`,
+          '-v', `${join(dir, 'sa')}:${SA_DIR.replace(/^\/var\/run\//, '/run/')}:ro`, '-v', `${work}:/work`, '-v', `${tmp}:/tmp`, '-v', `${repo.bareDir}:${repo.bareDir}:ro`,
           '--env', `KUBERNETES_SERVICE_HOST=${server.hostname}`, '--env', `KUBERNETES_SERVICE_PORT=${server.port}`, '--env', `SEALOPS_NAMESPACE=${NS}`, '--env', 'SEALOPS_WORK_DIR=/work',
           ctr, '--', ...(config.OCIv1.config.Entrypoint ?? []), 'agent', '--once', '--default-service-account', 'sealops-sync', '--namespace', apps,
         ],
@@ -326,6 +329,13 @@ describeWithCluster('running in a cluster, as the README says', () => {
       expect(res.stdout).toMatch(new RegExp(`^${apps}/apps\tReady\tReconciliationSucceeded\t`));
       expect(await secretValues(admin, apps, 'db')).toEqual({ password: password2 });
       expect(res.stdout + res.stderr).not.toContain(password2);
+      // deploy/ runs the container with readOnlyRootFilesystem and emptyDirs at /work and /tmp only,
+      // as mounted here: the agent (65532) must not have written anything into the image's own
+      // file system. buildah cannot mount the root read-only, so look for what it would have refused.
+      const root = buildah('mount', ctr);
+      const written = execFileSync('find', [root, '-xdev', '-user', '65532', '-print'], { encoding: 'utf8' }).trim();
+      buildah('umount', ctr);
+      expect(written).toBe('');
     } finally {
       if (ctr) buildah('rm', ctr);
       spawnSync('buildah', ['--root', join(imageCache, 'storage'), '--runroot', join(imageCache, 'run'), '--storage-driver', 'vfs', 'rmi', tag], { stdio: 'ignore' });
