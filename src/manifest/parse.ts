@@ -9,6 +9,7 @@
  */
 import { CST, Composer, Parser, visit, isAlias, isNode, type Document } from 'yaml';
 import { InputError } from '../errors.js';
+import { duplicateKeyOffset, LINEAR_COMPOSE_OPTIONS } from './unique-keys.js';
 
 /** The serializations sealops reads and writes byte-preservingly. */
 export type ManifestFormat = 'yaml' | 'json';
@@ -100,11 +101,29 @@ export function checkManifestDepth(text: string, source: string, max = MAX_MANIF
   }
 }
 
+/** Offsets where each line of a text starts, for line lookups in logarithmic time. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+// The last text looked up: every leaf of a file asks for its line, and counting newlines from
+// the start each time made reading a file quadratic in its size (20,000 keys took minutes).
+let lastLines: { text: string; starts: number[] } | undefined;
+
 /** Line (1-based) of a byte offset, for messages that must not quote the input. */
 export function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  if (lastLines?.text !== text) lastLines = { text, starts: lineStarts(text) };
+  const { starts } = lastLines;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] ?? 0) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
 }
 
 /** Guesses the format from a file name, then from the first non-blank character. */
@@ -134,14 +153,15 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Pa
   checkManifestSize(text, source, opts.maxBytes);
   const tokens = [...new Parser().parse(text)];
   checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
-  const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
+  const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, prettyErrors: false, ...LINEAR_COMPOSE_OPTIONS });
   // No forced empty document: a file of only comments has no document token to pair it with.
   const docs = [...composer.compose(tokens, false, text.length)];
   for (const doc of docs) {
     const err = doc.errors[0];
-    if (err) {
-      const what = CODE_TEXT[err.code] ?? 'invalid syntax';
-      throw new InputError(`failed to parse ${source}: ${what} at line ${lineOf(text, err.pos[0])}`, {
+    const dup = err ? undefined : duplicateKeyOffset(doc);
+    if (err || dup !== undefined) {
+      const what = err ? (CODE_TEXT[err.code] ?? 'invalid syntax') : CODE_TEXT.DUPLICATE_KEY;
+      throw new InputError(`failed to parse ${source}: ${what} at line ${lineOf(text, err?.pos[0] ?? dup ?? 0)}`, {
         hint: format === 'json' ? 'check the file is valid JSON' : 'check the file is valid YAML',
       });
     }

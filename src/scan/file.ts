@@ -5,6 +5,7 @@
  */
 import { LineCounter, Parser, parseAllDocuments } from 'yaml';
 import { MAX_MANIFEST_DEPTH, nestingOverflow } from '../manifest/parse.js';
+import { duplicateKeyOffset, LINEAR_COMPOSE_OPTIONS } from '../manifest/unique-keys.js';
 import { fingerprint, type Allowance, type Finding, type RawFinding } from './findings.js';
 import { checkKustomization, isKustomizationPath, type GeneratorRef } from './rules/kustomize.js';
 import { checkDocument } from './rules/manifest.js';
@@ -92,12 +93,13 @@ function parseStructured(path: string, text: string): { findings: RawFinding[]; 
   const deep = nestingOverflow([...new Parser().parse(text)]);
   if (deep !== undefined) return { findings: [parseError(deep, `nested deeper than ${MAX_MANIFEST_DEPTH} levels`)], refs: [] };
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, ...LINEAR_COMPOSE_OPTIONS });
   const list = Array.isArray(docs) ? docs : [docs];
   const findings: RawFinding[] = [];
   const refs: GeneratorRef[] = [];
   for (const doc of list) {
-    const first = doc.errors[0];
+    const dup = doc.errors.length === 0 ? duplicateKeyOffset(doc) : undefined;
+    const first = doc.errors[0] ?? (dup === undefined ? undefined : { pos: [dup], code: 'DUPLICATE_KEY' });
     if (first) {
       if (looksLikeTemplate(path, text)) return { findings: [], refs: [], note: TEMPLATE_NOTE };
       return { findings: [parseError(first.pos[0], `not valid ${isJson ? 'JSON' : 'YAML'} (${first.code.toLowerCase().replace(/_/g, ' ')})`)], refs: [] };

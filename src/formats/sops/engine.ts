@@ -6,6 +6,7 @@
 import { parseAllDocuments, isMap } from 'yaml';
 import { ageRecipientKind, ageRecipientOf, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
 import { InputError, KeyError, describe } from '../../errors.js';
+import { LINEAR_COMPOSE_OPTIONS } from '../../manifest/index.js';
 import { encryptMac, verifyMac } from './mac.js';
 import { metadataRecipients, nowLastModified, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
 import { makeSelector, type SelectionRules } from './policy.js';
@@ -157,7 +158,7 @@ export async function decryptSopsDocuments(
 ): Promise<unknown[]> {
   const plain = await unsealSops(text, opts);
   // Aliases were refused while unsealing, so none can expand here.
-  return parseAllDocuments(plain)
+  return parseAllDocuments(plain, LINEAR_COMPOSE_OPTIONS)
     .map((d) => d.toJS({ maxAliasCount: 0 }) as unknown)
     .filter((d) => d !== null && d !== undefined);
 }
