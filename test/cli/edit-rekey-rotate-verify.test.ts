@@ -115,3 +115,39 @@ describe('sealops rekey, rotate and verify', () => {
     expect(tampered.stdout).toMatch(/^ok s\.yaml\nFAIL t\.yaml: .*MAC mismatch/);
   });
 });
+
+describe('sealops verify with a key source that yields nothing', () => {
+  it('exits 3 for an empty or comment-only -k file and for key variables without an identity, never a keyless ok', async () => {
+    const sealed = await readFile(join(dir, 's.yaml'), 'utf8');
+    // A tampered file: a keyless check would pass it, since only the ciphertext changed.
+    await writeFile(join(dir, 't.yaml'), sealed.replace(/(password: ENC\[AES256_GCM,data:)(.)/, (_m, a: string, c: string) => a + (c === 'A' ? 'B' : 'A')));
+    await writeFile(join(dir, 'empty.txt'), '');
+    await writeFile(join(dir, 'comments.txt'), '# created: 2026-01-01T00:00:00Z\n');
+    const runs = [
+      await run(['verify', '-k', 'empty.txt', 't.yaml'], { cwd: dir }),
+      await run(['verify', '-k', 'comments.txt', 't.yaml'], { cwd: dir }),
+      await run(['verify', 't.yaml'], { cwd: dir, env: { SEALOPS_KEY_FILE: 'empty.txt' } }),
+      await run(['verify', 't.yaml'], { cwd: dir, env: { SOPS_AGE_KEY_FILE: join(dir, 'comments.txt') } }),
+      await run(['verify', 't.yaml'], { cwd: dir, env: { SOPS_AGE_KEY: '# nothing' } }),
+    ];
+    for (const r of runs) {
+      expect(r.status).toBe(EXIT_CODES.KEY);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/no identity in /);
+    }
+  });
+
+  it('names a recipient given with -k instead of an identity', async () => {
+    const r = await run(['verify', '-k', alice, 's.yaml'], { cwd: dir });
+    expect(r.status).toBe(EXIT_CODES.KEY);
+    expect(r.stderr).toContain(`failed to read key file ${alice}: it is an age recipient (a public key), given where an identity belongs`);
+  });
+
+  it('says a check without any key source is keyless', async () => {
+    const r = await run(['verify', 's.yaml'], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('ok s.yaml (no key given: structure and recipients only, values not opened)\n');
+    const keyed = await run(['verify', '-k', 'alice.txt', 's.yaml'], { cwd: dir });
+    expect(keyed.stdout).toBe('ok s.yaml\n');
+  });
+});
