@@ -151,3 +151,24 @@ describe('sealops verify with a key source that yields nothing', () => {
     expect(keyed.stdout).toBe('ok s.yaml\n');
   });
 });
+
+describe('configuration and batch errors', () => {
+  it('exits 6 naming the file and field when .sops.yaml is malformed, and leaves the file as it was', async () => {
+    await writeFile(join(dir, '.sops.yaml'), 'creation_rules: [null]\n');
+    await writeFile(join(dir, 'p.yaml'), SECRET_YAML);
+    const r = await run(['seal', '-i', 'p.yaml'], { cwd: dir });
+    expect(r.status).toBe(EXIT_CODES.CONFIG);
+    expect(r.stderr).toMatch(/\.sops\.yaml: creation_rules\[0\] is empty/);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(await readFile(join(dir, 'p.yaml'), 'utf8')).toBe(SECRET_YAML);
+  });
+
+  it('rekey announces nothing and rewrites nothing when a later file of the batch fails', async () => {
+    const before = await readFile(join(dir, 's.yaml'), 'utf8');
+    await writeFile(join(dir, 'broken.yaml'), before.replace(/mac: ENC\[[^\]]*\]/, 'mac: ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAA,type:str]'));
+    const r = await run(['rekey', '-k', 'alice.txt', '-r', alice, '-r', bob, 's.yaml', 'broken.yaml'], { cwd: dir });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).not.toMatch(/rekeyed/);
+    expect(await readFile(join(dir, 's.yaml'), 'utf8')).toBe(before);
+  });
+});
