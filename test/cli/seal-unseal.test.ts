@@ -41,7 +41,7 @@ describe('sealops seal and unseal', () => {
     const sealed = await run(['seal', '-r', recipient], { cwd: dir, stdin: SECRET_YAML });
     expect(sealed.status).toBe(0);
     expect(sealed.stdout).not.toContain('correct-horse-battery');
-    expect(sealed.stdout.startsWith('# credentials for the app\napiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n')).toBe(true);
+    expect(sealed.stdout).toMatch(/^# credentials for the app\napiVersion: v1\nkind: Secret\nmetadata:\n {2}annotations:\n {4}sealops\.dev\/scope: "ENC\[[^\]]*\]"\n {2}name: app\n/);
     const back = await run(['unseal', '-k', 'key.txt', '-'], { cwd: dir, stdin: sealed.stdout });
     expect(back.status).toBe(0);
     expect(back.stdout).toBe(SECRET_YAML);
@@ -85,7 +85,8 @@ describe('sealops seal and unseal', () => {
     await run(['keygen', '-o', 'wrong.txt'], { cwd: dir });
     const cases: [string, string, string[], number][] = [
       ['wrong key', sealed, ['-k', 'wrong.txt'], EXIT_CODES.KEY],
-      ['tampered mac', sealed.replace('namespace: prod', 'namespace: dev'), ['-k', 'key.txt'], EXIT_CODES.MAC],
+      ['tampered mac', sealed.replace(/(mac: ENC\[AES256_GCM,data:)(.)/, (_m, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')), ['-k', 'key.txt'], EXIT_CODES.MAC],
+      ['changed namespace', sealed.replace('namespace: prod', 'namespace: dev'), ['-k', 'key.txt'], EXIT_CODES.SCOPE],
       ['tampered value', sealed.replace(/(password: "ENC\[AES256_GCM,data:)(.)/, (_m, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')), ['-k', 'key.txt'], EXIT_CODES.DECRYPT],
       ['missing key file', sealed, ['-k', 'nope.txt'], EXIT_CODES.KEY],
       ['malformed yaml', 'a: "x\n', ['-k', 'key.txt'], EXIT_CODES.INPUT],

@@ -13,6 +13,7 @@ import { makeSelector, type SelectionRules } from './policy.js';
 import { loadStore, wellFormed, type SopsFormat, type SopsStore } from './store.js';
 import { ReuseIndex } from './yaml-store.js';
 import { planOf, unwrapKeys, wrapKeys, type KeyPlan } from './wrap.js';
+import { bindScopeText, checkScopes, readScopes, stripScopes, withScopeRule, type DocumentScope } from './scope.js';
 
 export { detectSopsFormat, SECRET_ENCRYPTED_REGEX, type SopsFormat } from './store.js';
 
@@ -29,6 +30,8 @@ export interface SealContext {
   dataKey: Uint8Array;
   reuse: ReuseIndex;
   metadata: SopsMetadata;
+  /** The file carried scope bindings (unsealing strips them; re-sealing writes them again). */
+  bound?: boolean;
 }
 
 /** Options of {@link sealSops}. */
@@ -55,14 +58,25 @@ function rulesOf(meta: SopsMetadata): SelectionRules {
  * envelope in the same style), then a `sops` block is appended to every document.
  */
 export async function sealSops(text: string, opts: SealSopsOptions): Promise<string> {
-  const store = loadStore(text, { ...opts, phase: 'plain' });
+  let store = loadStore(text, { ...opts, phase: 'plain' });
   if (store.isSealed()) {
     throw new InputError(`failed to seal ${store.source}: it is already sealed (it has sops metadata)`, {
       hint: 'use `sealops edit` to change it, `sealops rekey` to change recipients',
     });
   }
   const ctx = opts.context;
-  const rules = opts.rules ?? (ctx ? rulesOf(ctx.metadata) : store.defaultRules());
+  const base = opts.rules ?? (ctx ? rulesOf(ctx.metadata) : store.defaultRules());
+  // A re-seal after an edit keeps the file's own rules and binds only what was bound (an edited
+  // namespace moves its binding along): a file sops wrote stays as sops would write it, with
+  // no churn when a team switches tools; a fresh seal or a rotation binds it.
+  const rules = ctx ? base : withScopeRule(base);
+  // Twice at most: once to refresh existing bindings, once to add the missing ones.
+  for (let pass = 0; pass < 2; pass++) {
+    const view = store.view();
+    const bound = view && bindScopeText(view.parsed, view.tree, rules, { add: !ctx || ctx.bound === true });
+    if (bound === undefined) break;
+    store = loadStore(bound, { ...opts, phase: 'plain' });
+  }
   const dataKey = ctx?.dataKey ?? generateDataKey();
   const digest = store.seal(dataKey, makeSelector(rules), { macOnlyEncrypted: rules.mac_only_encrypted, reuse: ctx?.reuse });
   return store.renderSealed(await sealedMetadata(dataKey, digest, rules, opts));
@@ -83,6 +97,7 @@ interface Opened {
   meta: SopsMetadata;
   dataKey: Uint8Array;
   reuse: ReuseIndex;
+  scopes: DocumentScope[];
 }
 
 /** Reads the metadata of a sealed file; InputError when it carries none. */
@@ -118,6 +133,9 @@ async function open(text: string, identities: readonly string[], opts: SopsTextO
   const meta = store.metadata();
   const dataKey = await openDataKey(meta, identities, store.source);
   const reuse = new ReuseIndex();
+  const view = store.view();
+  const scopes = view ? readScopes(view.tree, dataKey, store.source) : [];
+  checkScopes(scopes, store.source);
   const digest = store.open(dataKey, makeSelector(meta), {
     macOnlyEncrypted: meta.mac_only_encrypted,
     write,
@@ -125,7 +143,7 @@ async function open(text: string, identities: readonly string[], opts: SopsTextO
     onStyle: (aad, plain) => reuse.addStyle(aad, plain),
   });
   verifyMac(dataKey, meta.mac, meta.lastmodified, digest, store.source);
-  return { store, meta, dataKey, reuse };
+  return { store, meta, dataKey, reuse, scopes };
 }
 
 /** Options of the functions that need keys. */
@@ -143,9 +161,12 @@ export async function unsealSops(text: string, opts: OpenSopsOptions): Promise<s
 }
 
 /** Unseals and also returns what re-sealing needs to keep unchanged envelopes ({@link sealSops} `context`). */
-export async function unsealSopsForEdit(text: string, opts: OpenSopsOptions): Promise<{ plaintext: string; context: SealContext }> {
+export async function unsealSopsForEdit(text: string, opts: OpenSopsOptions): Promise<{ plaintext: string; context: SealContext; scopes?: DocumentScope[] }> {
   const o = await open(text, opts.identities, opts, true);
-  return { plaintext: o.store.renderPlain(), context: { dataKey: o.dataKey, reuse: o.reuse, metadata: o.meta } };
+  const view = o.store.view();
+  if (view) stripScopes(view.tree);
+  const bound = o.scopes.some((s) => s.bound);
+  return { plaintext: o.store.renderPlain(), context: { dataKey: o.dataKey, reuse: o.reuse, metadata: o.meta, ...(bound ? { bound } : {}) }, scopes: o.scopes };
 }
 
 /**
@@ -156,11 +177,29 @@ export async function decryptSopsDocuments(
   text: string,
   opts: { identities: string[]; format?: 'yaml' | 'json'; source?: string },
 ): Promise<unknown[]> {
-  const plain = await unsealSops(text, opts);
+  return (await openSopsDocuments(text, opts)).documents;
+}
+
+/**
+ * {@link decryptSopsDocuments} with the scope of each returned document (same index): the
+ * binding it was sealed with, or none (`bound` undefined: sealed by plain sops), so a caller
+ * that moves documents (kustomize) can check the final object against it.
+ */
+export async function openSopsDocuments(
+  text: string,
+  opts: { identities: string[]; format?: 'yaml' | 'json'; source?: string },
+): Promise<{ documents: unknown[]; scopes: (DocumentScope | undefined)[] }> {
+  const { plaintext, scopes = [] } = await unsealSopsForEdit(text, opts);
+  const documents: unknown[] = [];
+  const aligned: (DocumentScope | undefined)[] = [];
   // Aliases were refused while unsealing, so none can expand here.
-  return parseAllDocuments(plain, LINEAR_COMPOSE_OPTIONS)
-    .map((d) => d.toJS({ maxAliasCount: 0 }) as unknown)
-    .filter((d) => d !== null && d !== undefined);
+  parseAllDocuments(plaintext, LINEAR_COMPOSE_OPTIONS).forEach((d, i) => {
+    const value = d.toJS({ maxAliasCount: 0 }) as unknown;
+    if (value === null || value === undefined) return;
+    documents.push(value);
+    aligned.push(scopes.find((s) => s.document === i));
+  });
+  return { documents, scopes: aligned };
 }
 
 /** True when a parsed document carries a `sops` metadata block. */
