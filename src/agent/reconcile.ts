@@ -171,7 +171,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
         memo = held.memo;
       }
     }
-    const decrypted = await decryptManifests(built, keys, unsealers, memo);
+    const decrypted = await decryptManifests(built, keys, unsealers, memo, { allowUnbound: spec.allowUnbound });
+    for (const w of decrypted.warnings ?? []) log.warn(w);
     secrets = [...secrets, ...decrypted.secrets];
     manifests = decrypted.manifests;
   } catch (err) {

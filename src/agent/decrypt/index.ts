@@ -6,7 +6,8 @@
  * applied. {@link assertNothingSealed} is the last check before the API server sees anything.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { DecryptError, InputError, SealopsError, describe, redact } from '../../errors.js';
+import { DecryptError, InputError, ScopeError, SealopsError, describe, redact } from '../../errors.js';
+import { checkScopes, SCOPE_ANNOTATION, type DocumentScope } from '../../formats/sops/index.js';
 import type { BuildResult, KubeObject, Manifest } from '../../build/index.js';
 import { defaultUnsealers } from './unsealers.js';
 
@@ -21,6 +22,8 @@ export interface DecryptionKeys {
 /** The format readers the stage uses; the default binds the sealops library's own. */
 export interface Unsealers {
   decryptSopsDocuments(text: string, options: { identities: string[]; format?: 'yaml' | 'json'; source?: string }): Promise<unknown[]>;
+  /** Like decryptSopsDocuments, with each document's bound scope (see the library's openSopsDocuments). */
+  openSopsDocuments?(text: string, options: { identities: string[]; format?: 'yaml' | 'json'; source?: string }): Promise<{ documents: unknown[]; scopes: (DocumentScope | undefined)[] }>;
   isSopsEncrypted(doc: unknown): boolean;
   unsealSealedSecret(obj: unknown, privateKeys: KeyObject[]): unknown;
   isSealedSecret(obj: unknown): boolean;
@@ -35,6 +38,14 @@ export interface DecryptResult {
   readonly secrets: string[];
   /** How many objects were unsealed. */
   readonly unsealed: number;
+  /** Things accepted by policy that an operator should know (unbound SOPS Secrets). */
+  readonly warnings?: string[];
+}
+
+/** What the stage accepts beyond the default. */
+export interface DecryptPolicy {
+  /** Accept SOPS Secrets without a scope binding (sealed by plain sops), with a warning. */
+  allowUnbound?: boolean;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -97,6 +108,7 @@ export async function decryptManifests(
   keys: DecryptionKeys,
   unsealers: Unsealers = defaultUnsealers(),
   memo?: DecryptMemo,
+  policy: DecryptPolicy = {},
 ): Promise<DecryptResult> {
   const fresh: Map<string, unknown> = new Map();
   const remember = async <T>(key: string, compute: () => Promise<T> | T): Promise<T> => {
@@ -106,7 +118,7 @@ export async function decryptManifests(
     return value;
   };
   try {
-    return await decryptWith(build, keys, unsealers, remember);
+    return await decryptWith(build, keys, unsealers, remember, policy);
   } finally {
     if (memo) memo.previous = fresh;
   }
@@ -133,18 +145,21 @@ async function decryptWith(
   keys: DecryptionKeys,
   unsealers: Unsealers,
   remember: <T>(key: string, compute: () => Promise<T> | T) => Promise<T>,
+  policy: DecryptPolicy,
 ): Promise<DecryptResult> {
   const secrets: string[] = [];
+  const warnings: string[] = [];
+  const openSops = unsealers.openSopsDocuments?.bind(unsealers) ?? (async (t: string, o: Parameters<Unsealers['decryptSopsDocuments']>[1]) => ({ documents: await unsealers.decryptSopsDocuments(t, o), scopes: [] }));
   const out: Manifest[] = [];
   let unsealed = 0;
   const sopsFiles = new Set(build.manifests.filter((m) => unsealers.isSopsEncrypted(m.object)).map((m) => m.file));
-  const decryptedDocs = new Map<string, unknown[]>();
+  const decryptedDocs = new Map<string, { documents: unknown[]; scopes: (DocumentScope | undefined)[] }>();
   for (const file of build.files) {
     if (!sopsFiles.has(file.path)) continue;
     if (keys.ageIdentities.length === 0) throw new DecryptError(`failed to decrypt ${file.path}: no age identity in the decryption keys`);
     try {
       const docs = await remember(digestOf('sops', file.path, file.text), () =>
-        unsealers.decryptSopsDocuments(file.text, { identities: [...keys.ageIdentities], format: file.format, source: file.path }),
+        openSops(file.text, { identities: [...keys.ageIdentities], format: file.format, source: file.path }),
       );
       decryptedDocs.set(file.path, docs);
     } catch (err) {
@@ -156,7 +171,8 @@ async function decryptWith(
   for (const m of build.manifests) {
     if (sopsFiles.has(m.file) && unsealers.isSopsEncrypted(m.object)) {
       // The reader drops empty documents, so match by identity rather than by position.
-      const doc = (decryptedDocs.get(m.file) ?? []).find(
+      const opened = decryptedDocs.get(m.file) ?? { documents: [], scopes: [] };
+      const at = opened.documents.findIndex(
         (d) =>
           isRecord(d) &&
           d.kind === m.object.kind &&
@@ -165,6 +181,7 @@ async function decryptWith(
           d.metadata.name === m.object.metadata.name &&
           d.metadata.namespace === m.object.metadata.namespace,
       );
+      const doc = opened.documents[at];
       if (!isRecord(doc)) throw new DecryptError(`failed to decrypt ${where(m)}: the document is missing after decryption`);
       const { sops: _meta, ...plain } = doc;
       const obj = plain as KubeObject;
@@ -175,6 +192,7 @@ async function decryptWith(
         // The MAC binds the namespace written in the file; without one the Secret could land anywhere.
         throw new DecryptError(`failed to decrypt ${where(m)}: a sealed Secret must name its metadata.namespace`);
       }
+      if (obj.kind === 'Secret') checkBinding(m, opened.scopes[at], policy, warnings);
       secretValues(obj, secrets);
       out.push({ ...m, object: normalizeSecret(obj) });
       unsealed++;
@@ -198,7 +216,25 @@ async function decryptWith(
     }
   }
   assertNothingSealed(out, unsealers);
-  return { manifests: out, secrets: [...new Set(secrets)].filter((s) => s.length >= 4), unsealed };
+  return { manifests: out, secrets: [...new Set(secrets)].filter((s) => s.length >= 4), unsealed, warnings };
+}
+
+/**
+ * The scope binding of a SOPS Secret against the object about to be applied (after the build,
+ * so an overlay cannot move a Secret sealed for `team-a/db` into `team-b`); an unbound Secret
+ * only where the Sync allows it.
+ */
+function checkBinding(m: Manifest, scope: DocumentScope | undefined, policy: DecryptPolicy, warnings: string[]): void {
+  if (scope?.bound) {
+    checkScopes([{ ...scope, namespace: m.object.metadata.namespace ?? '', name: m.object.metadata.name }], m.file, 'after the build');
+    return;
+  }
+  if (!policy.allowUnbound) {
+    throw new ScopeError(`failed to decrypt ${where(m)}: the Secret carries no ${SCOPE_ANNOTATION} binding (sealed by plain sops?), so its namespace and name are not authenticated`, {
+      hint: 'seal it again with `sealops edit` or `sealops seal`, or set spec.decryption.allowUnbound: true on the Sync',
+    });
+  }
+  warnings.push(`accepted unbound Secret ${where(m)}: spec.decryption.allowUnbound is set; its namespace and name are not authenticated`);
 }
 
 function hasEncValue(v: unknown): boolean {

@@ -1,13 +1,14 @@
 /**
  * Binds the decrypt stage to the sealops format readers (SOPS with age, SealedSecret).
  */
-import { decryptSopsDocuments, isSopsEncrypted } from '../../formats/sops/index.js';
+import { decryptSopsDocuments, isSopsEncrypted, openSopsDocuments } from '../../formats/sops/index.js';
 import { isSealedSecret, unsealSealedSecret } from '../../formats/sealedsecret/index.js';
 import { loadRsaPrivateKeys, parseAgeIdentities } from '../../keys/index.js';
 import type { Unsealers } from './index.js';
 
 const LIBRARY_UNSEALERS: Unsealers = Object.freeze({
   decryptSopsDocuments,
+  openSopsDocuments,
   isSopsEncrypted,
   unsealSealedSecret,
   isSealedSecret,

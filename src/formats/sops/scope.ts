@@ -189,8 +189,8 @@ function mapToken(tok: CST.Token | undefined): CST.BlockMap | CST.FlowCollection
 
 /**
  * Removes the scope annotation from the CST of every document (unsealing gives back the text
- * that was sealed), and the `annotations` map too when sealing created it for the binding. (An
- * empty `annotations: {}` that was the first key of metadata goes with it: the one restyle.)
+ * that was sealed), and the `annotations` map too when that leaves it empty (sealing created it
+ * for the binding; a user's own empty `annotations: {}` goes with it: the one restyle).
  */
 export function stripScopes(tree: readonly TreeDocument[]): void {
   for (const doc of tree) {
@@ -203,8 +203,8 @@ export function stripScopes(tree: readonly TreeDocument[]): void {
     const i = ann.items.findIndex((it) => itemKey(it) === SCOPE_ANNOTATION);
     if (i < 0) continue;
     removeItem(ann, i);
-    // Sealing creates `annotations` as the first key of metadata; an empty map elsewhere was
-    // the user's own and stays.
-    if (ann.items.length === 0 && annIndex === 0) removeItem(meta, annIndex);
+    // An emptied map goes too: sealing created it, and a block map without items would leave
+    // its indentation to swallow the next key.
+    if (ann.items.length === 0) removeItem(meta, annIndex);
   }
 }

@@ -367,3 +367,12 @@ describe('rekey, rotate and verify', () => {
     }
   });
 });
+
+describe('stripping the scope binding on unseal', () => {
+  it('removes an annotations map the binding alone filled, wherever sops put it in metadata', async () => {
+    const text = 'apiVersion: v1\nkind: Secret\nmetadata:\n    name: a\n    namespace: n\n    annotations:\n        sealops.dev/scope: n/a\nstringData:\n    k: v-secret\n';
+    const sealed = await sealSops(text, { recipients: [alice.recipient], rules: { encrypted_regex: '^(data|stringData|sealops\\.dev/scope)$' } });
+    expect(sealed).not.toContain('n/a');
+    expect(await unsealSops(sealed, { identities: [alice.identity] })).toBe('apiVersion: v1\nkind: Secret\nmetadata:\n    name: a\n    namespace: n\nstringData:\n    k: v-secret\n');
+  });
+});
