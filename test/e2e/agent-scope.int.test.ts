@@ -63,7 +63,7 @@ describeWithCluster('the agent and the scope binding of SOPS Secrets', () => {
     expect(await agentOnce(), JSON.stringify(await ready()) + logs.join('\n')).toBe(0);
     expect(await exists(client, `/api/v1/namespaces/${appNs}/secrets/payments`)).toBe(true);
     // The binding is an annotation of the file, not of the applied Secret.
-    const live = (await client.request('GET', `/api/v1/namespaces/${appNs}/secrets/payments`)) as { metadata: { annotations?: Record<string, string> } };
+    const live = await client.request<{ metadata: { annotations?: Record<string, string> } }>('GET', `/api/v1/namespaces/${appNs}/secrets/payments`);
     expect(live.metadata.annotations?.['sealops.dev/scope']).toBeUndefined();
   });
 
