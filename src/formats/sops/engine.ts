@@ -13,6 +13,7 @@ import { makeSelector, type SelectionRules } from './policy.js';
 import { loadStore, wellFormed, type SopsFormat, type SopsStore } from './store.js';
 import { ReuseIndex } from './yaml-store.js';
 import { planOf, unwrapKeys, wrapKeys, type KeyPlan } from './wrap.js';
+import { addForms, clearValueProblems, stripLeftovers } from './leftovers.js';
 import { bindScopeText, checkScopes, readScopes, stripScopes, withScopeRule, type DocumentScope } from './scope.js';
 
 export { detectSopsFormat, SECRET_ENCRYPTED_REGEX, type SopsFormat } from './store.js';
@@ -70,6 +71,9 @@ export async function sealSops(text: string, opts: SealSopsOptions): Promise<str
   // namespace moves its binding along): a file sops wrote stays as sops would write it, with
   // no churn when a team switches tools; a fresh seal or a rotation binds it.
   const rules = ctx ? base : withScopeRule(base);
+  const plain = store.view();
+  const cleaned = plain && stripLeftovers(plain.parsed, plain.tree);
+  if (cleaned !== undefined) store = loadStore(cleaned, { ...opts, phase: 'plain' });
   // Twice at most: once to refresh existing bindings, once to add the missing ones.
   for (let pass = 0; pass < 2; pass++) {
     const view = store.view();
@@ -98,6 +102,8 @@ interface Opened {
   dataKey: Uint8Array;
   reuse: ReuseIndex;
   scopes: DocumentScope[];
+  /** Every decrypted value in the forms it could show in clear (for {@link clearValueProblems}). */
+  values: Set<string>;
 }
 
 /** Reads the metadata of a sealed file; InputError when it carries none. */
@@ -133,17 +139,21 @@ async function open(text: string, identities: readonly string[], opts: SopsTextO
   const meta = store.metadata();
   const dataKey = await openDataKey(meta, identities, store.source);
   const reuse = new ReuseIndex();
+  const values = new Set<string>();
   const view = store.view();
   const scopes = view ? readScopes(view.tree, dataKey, store.source) : [];
   checkScopes(scopes, store.source);
   const digest = store.open(dataKey, makeSelector(meta), {
     macOnlyEncrypted: meta.mac_only_encrypted,
     write,
-    onValue: (aad, type, plaintext, enc) => reuse.add(aad, type, plaintext, enc),
+    onValue: (aad, type, plaintext, enc) => {
+      reuse.add(aad, type, plaintext, enc);
+      if (type !== 'comment' && !aad.startsWith('metadata:')) addForms(plaintext.toString('utf8'), aad.startsWith('data:'), values);
+    },
     onStyle: (aad, plain) => reuse.addStyle(aad, plain),
   });
   verifyMac(dataKey, meta.mac, meta.lastmodified, digest, store.source);
-  return { store, meta, dataKey, reuse, scopes };
+  return { store, meta, dataKey, reuse, scopes, values };
 }
 
 /** Options of the functions that need keys. */
@@ -261,6 +271,9 @@ export async function verifySops(text: string, opts: SopsTextOptions & { identit
     const store = loadStore(text, { ...opts, phase: 'sealed' });
     meta = store.metadata();
     problems.push(...store.problems(makeSelector(meta)));
+    // Without keys the values are unknown, but a last-applied annotation shows them all.
+    const view = store.view();
+    if (view) problems.push(...clearValueProblems(view.parsed, view.tree, makeSelector(meta), []));
   } catch (err) {
     return { ok: false, problems: [describe(err)], recipients: [] };
   }
@@ -282,7 +295,9 @@ export async function verifySops(text: string, opts: SopsTextOptions & { identit
   if (opts.identities && problems.length === 0) {
     try {
       // Opened without writing plaintext: a value that is not UTF-8 is intact, just not printable.
-      await open(text, opts.identities, opts, false);
+      const o = await open(text, opts.identities, opts, false);
+      const view = o.store.view();
+      if (view) problems.push(...clearValueProblems(view.parsed, view.tree, makeSelector(o.meta), [...o.values]));
     } catch (err) {
       problems.push(describe(err).split('\n')[0] ?? 'failed to open');
     }

@@ -16,6 +16,7 @@ import { ScopeError } from '../../errors.js';
 import type { ParsedManifest } from '../../manifest/index.js';
 import { makeSelector, type SelectionRules } from './policy.js';
 import type { TreeDocument } from './tree.js';
+import { removeMetadataItems } from './cst-edit.js';
 
 /** The annotation that carries a Secret's sealed scope. */
 export const SCOPE_ANNOTATION = 'sealops.dev/scope';
@@ -163,30 +164,6 @@ export function checkScopes(scopes: readonly DocumentScope[], source: string, wh
   }
 }
 
-function itemKey(item: CST.CollectionItem): string | undefined {
-  return item.key && CST.isScalar(item.key) ? CST.resolveAsScalar(item.key).value : undefined;
-}
-
-/** Removes `items[i]` so the text reads as if it had never been there. */
-function removeItem(coll: CST.BlockMap | CST.FlowCollection, i: number): void {
-  const [removed] = coll.items.splice(i, 1);
-  const next = coll.items[i];
-  if (!removed || !next) return;
-  if (coll.type === 'flow-collection') {
-    if (!removed.start.some((t) => t.type === 'comma')) {
-      const firstOther = next.start.findIndex((t) => t.type !== 'comma' && t.type !== 'space');
-      next.start = next.start.slice(firstOther < 0 ? next.start.length : firstOther);
-    }
-  } else if (i === 0 && next.start[0]?.type === 'space') {
-    // The first item's indentation sits in the parent's separator, not in the item.
-    next.start = next.start.slice(1);
-  }
-}
-
-function mapToken(tok: CST.Token | undefined): CST.BlockMap | CST.FlowCollection | undefined {
-  return tok && (tok.type === 'block-map' || (tok.type === 'flow-collection' && tok.start.source === '{')) ? tok : undefined;
-}
-
 /**
  * Removes the scope annotation from the CST of every document (unsealing gives back the text
  * that was sealed), and the `annotations` map too when that leaves it empty (sealing created it
@@ -194,17 +171,6 @@ function mapToken(tok: CST.Token | undefined): CST.BlockMap | CST.FlowCollection
  */
 export function stripScopes(tree: readonly TreeDocument[]): void {
   for (const doc of tree) {
-    if (!doc.leaves.some((l) => isScopeLeaf(l.path)) || !doc.rootToken) continue;
-    const metaItem = doc.rootToken.items.find((it) => itemKey(it) === 'metadata');
-    const meta = mapToken(metaItem?.value);
-    const annIndex = meta?.items.findIndex((it) => itemKey(it) === 'annotations') ?? -1;
-    const ann = mapToken(meta?.items[annIndex]?.value);
-    if (!meta || !ann) continue;
-    const i = ann.items.findIndex((it) => itemKey(it) === SCOPE_ANNOTATION);
-    if (i < 0) continue;
-    removeItem(ann, i);
-    // An emptied map goes too: sealing created it, and a block map without items would leave
-    // its indentation to swallow the next key.
-    if (ann.items.length === 0) removeItem(meta, annIndex);
+    if (doc.leaves.some((l) => isScopeLeaf(l.path))) removeMetadataItems(doc.rootToken, 'annotations', (key) => key === SCOPE_ANNOTATION);
   }
 }
