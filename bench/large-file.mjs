@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatAgeKeyFile, generateAgeKeyPair } from '../dist/src/index.js';
+import { formatAgeKeyFile, generateAgeKeyPair, sealSops } from '../dist/src/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist/cli/sealops.js');
@@ -34,7 +34,13 @@ const time = (cmd, args) => {
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, out };
 };
 const rows = [['node -e 0 (floor)', time('node', ['-e', '0']).ms]];
-rows.push(['sealops seal, 40,000 keys', time('node', [cli, 'seal', '-r', key.recipient, seal40k]).ms]);
+// 40,000 keys seal to ~5 MB, over the 4 MiB read cap: the CLI refuses to write that (nothing it
+// could read back), so the library seals it here with a raised cap.
+{
+  const t0 = process.hrtime.bigint();
+  await sealSops(secret(40000), { recipients: [key.recipient], source: 'k40000.yaml', maxBytes: 64 << 20 });
+  rows.push(['sealops seal (library), 40,000 keys', Number(process.hrtime.bigint() - t0) / 1e6]);
+}
 const sealed = time('node', [cli, 'seal', '-r', key.recipient, plain20k]);
 writeFileSync(sealed20k, sealed.out);
 rows.push(['sealops seal, 20,000 keys', sealed.ms]);

@@ -144,6 +144,20 @@ export function checkManifestSize(text: string | Uint8Array | number, source: st
 }
 
 /**
+ * Throws InputError when a sealed result would be larger than the cap every reader applies, so
+ * nothing is written that sealops could not open again (sealing grows a file: base64, envelopes,
+ * metadata). Call before writing.
+ */
+export function checkSealedSize(output: string | Uint8Array, source: string, maxBytes = DEFAULT_MAX_MANIFEST_BYTES): void {
+  const size = typeof output === 'string' ? Buffer.byteLength(output, 'utf8') : output.length;
+  if (size > maxBytes) {
+    throw new InputError(`failed to seal ${source}: the sealed form is ${size} bytes, over the ${maxBytes}-byte cap every sealops command reads`, {
+      hint: 'nothing was written; split the Secret into several (Kubernetes caps a Secret at 1 MiB anyway)',
+    });
+  }
+}
+
+/**
  * Parses `text` for byte-preserving edits. Throws InputError on anything the caller could not
  * safely edit or read; the message names `source` and a line, never the offending content.
  */

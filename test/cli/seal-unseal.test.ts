@@ -147,3 +147,27 @@ describe('sealops seal and unseal', () => {
     expect((await stat(join(dir, 'big.yaml'))).size).toBe(Buffer.byteLength(big));
   });
 });
+
+describe('caps that agree', () => {
+  it('refuses before writing when the sealed form would be over the read cap, and leaves the plaintext file as it was', async () => {
+    const { dir: d, cleanup: done, recipient: r } = await keyedTempDir();
+    try {
+      // 3.2 MB of plaintext seals to about 4.3 MB (base64 and envelope): over the 4 MiB cap.
+      const big = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: big\n  namespace: prod\nstringData:\n  blob: ${'x'.repeat(3_200_000)}\n`;
+      await writeFile(join(d, 'big.yaml'), big);
+      const res = await run(['seal', '-r', r, '-i', 'big.yaml'], { cwd: d });
+      expect(res.status).toBe(EXIT_CODES.INPUT);
+      expect(res.stderr).toMatch(/failed to seal big\.yaml: the sealed form is \d+ bytes, over the 4194304-byte cap/);
+      expect(res.stderr).toMatch(/hint: nothing was written; split the Secret/);
+      expect(await readFile(join(d, 'big.yaml'), 'utf8')).toBe(big);
+      // Just under the cap seals, and every command reads it back.
+      const fits = big.replace('x'.repeat(3_200_000), 'x'.repeat(3_000_000));
+      await writeFile(join(d, 'fits.yaml'), fits);
+      expect((await run(['seal', '-r', r, '-i', 'fits.yaml'], { cwd: d })).status).toBe(0);
+      expect((await run(['verify', '-k', 'key.txt', 'fits.yaml'], { cwd: d })).status).toBe(0);
+      expect((await run(['unseal', '-k', 'key.txt', 'fits.yaml'], { cwd: d })).stdout).toBe(fits);
+    } finally {
+      await done();
+    }
+  });
+});

@@ -6,7 +6,7 @@
 import { parseAllDocuments, isMap } from 'yaml';
 import { ageRecipientKind, ageRecipientOf, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
 import { InputError, KeyError, describe } from '../../errors.js';
-import { LINEAR_COMPOSE_OPTIONS } from '../../manifest/index.js';
+import { checkSealedSize, LINEAR_COMPOSE_OPTIONS } from '../../manifest/index.js';
 import { encryptMac, verifyMac } from './mac.js';
 import { metadataRecipients, nowLastModified, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
 import { makeSelector, type SelectionRules } from './policy.js';
@@ -83,7 +83,9 @@ export async function sealSops(text: string, opts: SealSopsOptions): Promise<str
   }
   const dataKey = ctx?.dataKey ?? generateDataKey();
   const digest = store.seal(dataKey, makeSelector(rules), { macOnlyEncrypted: rules.mac_only_encrypted, reuse: ctx?.reuse });
-  return store.renderSealed(await sealedMetadata(dataKey, digest, rules, opts));
+  const sealed = store.renderSealed(await sealedMetadata(dataKey, digest, rules, opts));
+  checkSealedSize(sealed, store.source, opts.maxBytes);
+  return sealed;
 }
 
 /** What a freshly sealed file records: its rules, wrapped keys, a new MAC and `lastmodified`. */
