@@ -31,7 +31,8 @@ export type RuleId =
   | 'google-api-key'
   | 'stripe-live-key'
   | 'jwt'
-  | 'parse-error';
+  | 'parse-error'
+  | 'file-too-large';
 
 /** Short title of each rule, used by the reporters and SARIF rule metadata. */
 export const RULES: Readonly<Record<RuleId, string>> = Object.freeze({
@@ -60,6 +61,7 @@ export const RULES: Readonly<Record<RuleId, string>> = Object.freeze({
   'stripe-live-key': 'Stripe live secret key',
   jwt: 'JSON Web Token',
   'parse-error': 'file cannot be parsed',
+  'file-too-large': 'file is over the size cap and was not judged',
 });
 
 /** How an exception was granted. */
