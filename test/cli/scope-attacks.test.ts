@@ -90,3 +90,4 @@ describe('attacks on the scope of a sealed Secret', () => {
     expect(r.stdout).toBe(PLAIN);
   });
 });
+

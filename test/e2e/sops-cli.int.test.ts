@@ -8,6 +8,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAgeKeyFile, generateAgeKeyPair, rekeySops, rotateSops, ScopeError, SCOPE_ANNOTATION, sealSops, unsealSops, unsealSopsForEdit, type AgeKeyPair } from '../../src/index.js';
 import { peerPath } from '../support/peers.js';
+import { run } from '../cli/helpers.js';
 
 const FIX = join(import.meta.dirname, '../formats/sops/fixtures');
 const dir = mkdtempSync(join(tmpdir(), 'sealops-sops-'));
@@ -60,6 +61,24 @@ describe('the scope binding under sops', () => {
     const opened = await unsealSopsForEdit(sealed, { identities: [key.identity], source: 'plain-sops.yaml' });
     expect(opened.plaintext).toMatch(/password: p4ss-w0rd-bound/);
     expect(opened.scopes).toEqual([{ document: 0, namespace: 'db', name: 'payments' }]);
+  });
+
+  it('sealops verify -k warns that a plain-sops Secret is unbound, and sealops edit binds it', async () => {
+    const file = join(dir, 'legacy.yaml');
+    writeFileSync(file, secret);
+    writeFileSync(file, sops(['-e', '--age', key.recipient, '--encrypted-regex', '^(data|stringData)$', file]));
+    const v = await run(['verify', '-k', keyFile, 'legacy.yaml'], { cwd: dir });
+    expect(v.status).toBe(0);
+    expect(v.stderr).toMatch(/warning: legacy\.yaml: Secret db\/payments has no sealops\.dev\/scope binding/);
+    expect(v.stderr + v.stdout).not.toContain('p4ss-w0rd-bound');
+    const editor = join(dir, 'editor.sh');
+    writeFileSync(editor, '#!/bin/sh\nsed -i "s/p4ss-w0rd-bound/p4ss-w0rd-rotated/" "$1"\n', { mode: 0o755 });
+    expect((await run(['edit', '-k', keyFile, 'legacy.yaml'], { cwd: dir, env: { EDITOR: editor } })).status).toBe(0);
+    const edited = readFileSync(file, 'utf8');
+    expect(edited).toMatch(/sealops\.dev\/scope: "?ENC\[AES256_GCM,/);
+    expect(sops(['-d', file])).toMatch(/sealops\.dev\/scope: db\/payments/);
+    const again = await run(['verify', '-k', keyFile, 'legacy.yaml'], { cwd: dir });
+    expect(again.stderr).toBe('');
   });
 });
 

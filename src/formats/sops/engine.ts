@@ -259,6 +259,8 @@ export interface SopsVerifyResult {
   ok: boolean;
   problems: string[];
   recipients: string[];
+  /** With keys: Secrets that carry no scope binding (sealed by plain sops), by `namespace/name`. */
+  unbound?: string[];
 }
 
 /**
@@ -294,17 +296,19 @@ export async function verifySops(text: string, opts: SopsTextOptions & { identit
     for (const r of want) if (!have.has(r)) problems.push(`not sealed for recipient ${r}`);
     for (const r of have) if (!want.has(r)) problems.push(`sealed for unexpected recipient ${r}`);
   }
+  let unbound: string[] | undefined;
   if (opts.identities && problems.length === 0) {
     try {
       // Opened without writing plaintext: a value that is not UTF-8 is intact, just not printable.
       const o = await open(text, opts.identities, opts, false);
       const view = o.store.view();
       if (view) problems.push(...clearValueProblems(view.parsed, view.tree, makeSelector(o.meta), [...o.values]));
+      unbound = o.scopes.filter((sc) => !sc.bound).map((sc) => `${sc.namespace}/${sc.name}`);
     } catch (err) {
       problems.push(describe(err).split('\n')[0] ?? 'failed to open');
     }
   }
-  return { ok: problems.length === 0, problems, recipients };
+  return { ok: problems.length === 0, problems, recipients, ...(unbound && unbound.length > 0 ? { unbound } : {}) };
 }
 
 /** Re-export for callers building age entries. */
