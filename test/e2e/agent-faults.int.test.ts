@@ -10,7 +10,7 @@ import { createRepo, serveHttp, serveSsh, type HttpGitServer, type SshGitServer,
 import { createNs, createSync, exists, getSync, makeClusterKeys, patchSyncSpec, publishedText, setUpAgent } from './agent-harness.js';
 import { configMap } from './agent-fixtures.js';
 import { run } from '../cli/helpers.js';
-import type { KubeClient } from '../../src/agent/index.js';
+import type { KubeClient } from '../../src/kube/client.js';
 
 let client: KubeClient;
 let agentNs: string;

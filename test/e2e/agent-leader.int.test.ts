@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithCluster } from '../support/kube.js';
 import { adminClient, createNs } from './agent-harness.js';
-import { LeaderElector, type KubeClient } from '../../src/agent/index.js';
+import { LeaderElector } from '../../src/agent/index.js';
+import type { KubeClient } from '../../src/kube/client.js';
 
 let client: KubeClient;
 let ns: string;

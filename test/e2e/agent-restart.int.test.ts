@@ -16,7 +16,7 @@ import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js'
 import { adminClient, createNs, createSync, getSync, installSyncCrd } from './agent-harness.js';
 import { configMap } from './agent-fixtures.js';
 import { run } from '../cli/helpers.js';
-import type { KubeClient } from '../../src/agent/index.js';
+import type { KubeClient } from '../../src/kube/client.js';
 
 const CLI = new URL('../../dist/cli/sealops.js', import.meta.url).pathname;
 const COUNT = 600;

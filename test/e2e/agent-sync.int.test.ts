@@ -21,7 +21,7 @@ import {
   type ClusterKeys,
 } from './agent-harness.js';
 import { configMap, deployment, makeFixture, sealedFile, sopsFile, type Fixture } from './agent-fixtures.js';
-import type { KubeClient } from '../../src/agent/index.js';
+import type { KubeClient } from '../../src/kube/client.js';
 
 type Transport = 'file' | 'http' | 'ssh';
 

@@ -11,7 +11,7 @@ import { describeWithCluster } from '../support/kube.js';
 import { createRepo, git, serveHttp, type HttpGitServer, type TestRepo } from '../support/git-servers.js';
 import { AgentRunner, createNs, createSync, exists, getSync, patchSyncSpec, setUpAgent } from './agent-harness.js';
 import { configMap } from './agent-fixtures.js';
-import type { KubeClient } from '../../src/agent/index.js';
+import type { KubeClient } from '../../src/kube/client.js';
 
 let client: KubeClient;
 let agentNs: string;
