@@ -119,8 +119,9 @@ export function bindScopeText(parsed: ParsedManifest, tree: readonly TreeDocumen
 
 /**
  * The scope of every Secret document, and of any document that carries a binding, with the
- * binding decrypted under `dataKey` (its AAD ties it to its path). Call after the values
- * authenticated; {@link checkScopes} then refuses a mismatch.
+ * binding decrypted under `dataKey` (AES-GCM under its path as AAD authenticates it on its
+ * own; the MAC, checked afterwards, proves it was not deleted). {@link checkScopes} then
+ * refuses a mismatch.
  */
 export function readScopes(tree: readonly TreeDocument[], dataKey: Uint8Array, source: string): DocumentScope[] {
   const out: DocumentScope[] = [];
