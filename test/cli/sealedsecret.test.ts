@@ -212,6 +212,13 @@ describe('sealops verify (SealedSecret)', () => {
     expect(run.stdout).toBe('ok sealed.yaml\n');
   });
 
+  it('exits 3, never a keyless ok, when the -k file holds no private key', async () => {
+    writeFileSync(join(dir, 'empty.pem'), '');
+    const run = await sealops(['verify', '-k', 'empty.pem', 'sealed.yaml'], { cwd: dir });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+  });
+
   it('exits 1 through the CLI when the RSA key given with -k opens no value', async () => {
     const run = await sealops(['verify', '-k', 'other.pem', 'sealed.yaml'], { cwd: dir });
     expect(run.code).toBe(1);

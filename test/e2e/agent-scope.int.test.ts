@@ -11,6 +11,7 @@ import { createRepo, type TestRepo } from '../support/git-servers.js';
 import { createNs, createSync, exists, getSync, makeClusterKeys, patchSyncSpec, setUpAgent, sopsSeal, type ClusterKeys } from './agent-harness.js';
 import { run } from '../cli/helpers.js';
 import type { KubeClient } from '../../src/kube/client.js';
+import { sealSops } from '../../src/formats/sops/index.js';
 
 const PASSWORD = 'scope-bound-password-0451';
 let client: KubeClient;
@@ -80,6 +81,22 @@ describeWithCluster('the agent and the scope binding of SOPS Secrets', () => {
       expect(logs.join('\n')).not.toContain(PASSWORD);
     });
   }
+
+  it('fails the reconcile when a writer moves the binding of one document of a file to another', async () => {
+    const two = ['orders', 'ledger'].map((name) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n  namespace: ${appNs}\nstringData:\n  password: ${PASSWORD}-${name}\n`).join('---\n');
+    const bound = await sealSops(two, { recipients: [keys.ageRecipient], source: 'two.yaml' });
+    const [first = '', second = ''] = bound.split('\n---\n');
+    const ann = / {2}annotations:\n {4}sealops\.dev\/scope: "ENC\[[^\]]*\]"\n/;
+    const moved = `${first.replace(ann, '')}\n---\n${second.replace(ann, ann.exec(first)?.[0] ?? '')}`;
+    expect(moved).not.toBe(bound);
+    repo.commitFiles({ 'deploy/db.yaml': sealed, 'deploy/two.yaml': moved }, 'moved binding');
+    expect(await agentOnce()).toBe(1);
+    const r = await ready();
+    expect(r, r.message).toMatchObject({ status: 'False', reason: 'DecryptionFailed' });
+    expect(await exists(client, `/api/v1/namespaces/${appNs}/secrets/ledger`)).toBe(false);
+    expect(logs.join('\n')).not.toContain(PASSWORD);
+    repo.commitFiles({ 'deploy/two.yaml': null }, 'drop it');
+  });
 
   it('refuses a Secret sealed by plain sops until the Sync allows unbound files, then applies it with a warning', async () => {
     const plain = sopsSeal({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'legacy', namespace: appNs }, stringData: { password: PASSWORD } }, keys.ageRecipient, { bind: false });
