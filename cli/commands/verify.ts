@@ -46,7 +46,7 @@ export function register(program: Command, io: CliIo): void {
               ...(expected.length > 0 ? { recipients: expected } : {}),
             });
             problems = result.problems;
-            for (const u of result.unbound ?? []) io.stderr.write(`sealops: warning: ${input.source}: Secret ${u} has no sealops.dev/scope binding (sealed by plain sops?): its namespace and name are not authenticated; \`sealops edit\` adds one\n`);
+            for (const u of result.unbound ?? []) io.stderr.write(`sealops: warning: ${input.source}: Secret ${u} has no sealops.dev/scope binding (sealed by plain sops?): its namespace and name are not authenticated; \`sealops rotate\` adds one\n`);
           }
         } catch (err) {
           // A key that cannot be read is an error of the command (exit 3), not a finding.

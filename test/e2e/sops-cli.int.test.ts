@@ -63,7 +63,7 @@ describe('the scope binding under sops', () => {
     expect(opened.scopes).toEqual([{ document: 0, namespace: 'db', name: 'payments' }]);
   });
 
-  it('sealops verify -k warns that a plain-sops Secret is unbound, and sealops edit binds it', async () => {
+  it('sealops verify -k warns that a plain-sops Secret is unbound; edit keeps it as sops wrote it, rotate binds it', async () => {
     const file = join(dir, 'legacy.yaml');
     writeFileSync(file, secret);
     writeFileSync(file, sops(['-e', '--age', key.recipient, '--encrypted-regex', '^(data|stringData)$', file]));
@@ -74,8 +74,10 @@ describe('the scope binding under sops', () => {
     const editor = join(dir, 'editor.sh');
     writeFileSync(editor, '#!/bin/sh\nsed -i "s/p4ss-w0rd-bound/p4ss-w0rd-rotated/" "$1"\n', { mode: 0o755 });
     expect((await run(['edit', '-k', keyFile, 'legacy.yaml'], { cwd: dir, env: { EDITOR: editor } })).status).toBe(0);
-    const edited = readFileSync(file, 'utf8');
-    expect(edited).toMatch(/sealops\.dev\/scope: "?ENC\[AES256_GCM,/);
+    expect(readFileSync(file, 'utf8')).not.toContain('sealops.dev/scope');
+    expect((await run(['rotate', '-k', keyFile, 'legacy.yaml'], { cwd: dir })).status).toBe(0);
+    const rotated = readFileSync(file, 'utf8');
+    expect(rotated).toMatch(/sealops\.dev\/scope: "?ENC\[AES256_GCM,/);
     expect(sops(['-d', file])).toMatch(/sealops\.dev\/scope: db\/payments/);
     const again = await run(['verify', '-k', keyFile, 'legacy.yaml'], { cwd: dir });
     expect(again.stderr).toBe('');

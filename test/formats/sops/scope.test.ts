@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkScopes, generateAgeKeyPair, openSopsDocuments, readSopsMetadata, ScopeError, sealSops, unsealSops, type AgeKeyPair } from '../../../src/index.js';
+import { checkScopes, generateAgeKeyPair, openSopsDocuments, readSopsMetadata, ScopeError, sealSops, unsealSops, unsealSopsForEdit, type AgeKeyPair } from '../../../src/index.js';
 import { withScopeRule } from '../../../src/formats/sops/scope.js';
 
 let key: AgeKeyPair;
@@ -52,5 +52,19 @@ describe('binding a Secret to its scope', () => {
     const sealed = await sealSops('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n', { recipients: [key.recipient] });
     expect(sealed).not.toContain('sealops.dev/scope');
     expect(readSopsMetadata(sealed).encrypted_regex).toBeUndefined();
+  });
+});
+
+describe('re-sealing after an edit', () => {
+  it('keeps the binding of a bound file, moves it with an edited namespace, and adds none to a file that had none', async () => {
+    const text = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: a\nstringData:\n  p: edit-secret-1\n';
+    const sealed = await sealSops(text, { recipients: [key.recipient] });
+    const opened = await unsealSopsForEdit(sealed, { identities: [key.identity] });
+    expect(opened.plaintext).toBe(text);
+    const resealed = await sealSops(opened.plaintext.replace('namespace: a', 'namespace: b'), { context: opened.context });
+    const { scopes } = await openSopsDocuments(resealed, { identities: [key.identity] });
+    expect(scopes[0]?.bound).toEqual({ namespace: 'b', name: 'db' });
+    const context = { ...opened.context, bound: false };
+    expect(await sealSops(text, { context })).not.toContain('sealops.dev/scope');
   });
 });
