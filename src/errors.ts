@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'IO' // a file could not be read or written
   | 'GIT' // a git operation failed
   | 'KUBE' // the Kubernetes API refused or could not be reached
-  | 'ENVIRONMENT'; // a required tool or binary is missing
+  | 'ENVIRONMENT' // a required tool or binary is missing
+  | 'SCOPE'; // a sealed Secret's bound namespace/name differs from where it now stands
 
 /**
  * Exit status for each error code. 0 is success and 1 means "the check found something"
@@ -34,6 +35,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
   GIT: 8,
   KUBE: 9,
   ENVIRONMENT: 10,
+  SCOPE: 11,
 });
 
 /** Exit status when a check (scan, verify) ran and found something. */
@@ -98,6 +100,16 @@ export class DecryptError extends SealopsError {
 export class ConfigError extends SealopsError {
   constructor(message: string, options?: { cause?: unknown; hint?: string }) {
     super('CONFIG', message, options);
+  }
+}
+
+/**
+ * A sealed Secret stands under another namespace or name than it was sealed for (its
+ * `sealops.dev/scope` binding, or a SealedSecret's label, says otherwise): refused unopened.
+ */
+export class ScopeError extends SealopsError {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super('SCOPE', message, options);
   }
 }
 

@@ -26,6 +26,7 @@ export function register(program: Command, io: CliIo): void {
       if (files.includes('-')) throw new UsageError('failed to parse arguments: rekey rewrites FILEs in place; stdin is not supported');
       const identities = await identitiesFor(opts.key, io);
       const results: { input: Input; output: string }[] = [];
+      const done: string[] = [];
       for (const file of files) {
         const input = await readInput(file, io);
         const format = detectSopsFormat(input.path, input.text);
@@ -42,8 +43,10 @@ export function register(program: Command, io: CliIo): void {
         const before = metadataRecipients(readSopsMetadata(input.text, { format, source: input.source }));
         const output = await rekeySops(input.text, { identities, recipients, ...groups, format, source: input.source });
         results.push({ input, output });
-        io.stderr.write(`sealops: rekeyed ${file}: ${before.length} → ${new Set(recipients).size} recipients\n`);
+        done.push(`sealops: rekeyed ${file}: ${before.length} → ${new Set(recipients).size} recipients\n`);
       }
+      // Announced only once every file is written: a batch that fails part-way rewrites nothing.
       await writeOutputs(results, true, io);
+      for (const line of done) io.stderr.write(line);
     });
 }

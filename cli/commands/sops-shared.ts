@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { chmod, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkManifestSize, DEFAULT_MAX_MANIFEST_BYTES, InputError, IoError, KeyError, UsageError, describe, loadAgeIdentities } from '../../src/index.js';
+import { checkManifestSize, checkSealedSize, DEFAULT_MAX_MANIFEST_BYTES, InputError, IoError, KeyError, UsageError, describe, loadAgeIdentities } from '../../src/index.js';
 import { readAll, type CliIo } from '../io.js';
 
 /** One input: its text, how messages name it, and its absolute path (undefined for stdin). */
@@ -92,6 +92,8 @@ export async function replaceFile(file: string, content: string | Buffer): Promi
 
 /** Writes results: all in place (only after every input succeeded), or the single one to stdout. */
 export async function writeOutputs(results: { input: Input; output: string | Buffer }[], inPlace: boolean | undefined, io: CliIo): Promise<void> {
+  // Every output must be readable again by every command: checked for all before writing any.
+  for (const r of results) checkSealedSize(r.output, r.input.source);
   if (inPlace) {
     // Renaming over an existing file makes ext4 flush the new one first (~1 ms); eight at a time
     // overlap those waits, which halves the time of 1,000 files. After a failure no further file

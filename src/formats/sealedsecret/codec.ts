@@ -5,7 +5,8 @@
  */
 import { Composer, Document, Parser } from 'yaml';
 import { InputError } from '../../errors.js';
-import { checkManifestDepth, MAX_MANIFEST_DEPTH } from '../../manifest/parse.js';
+import { checkManifestDepth, lineOf, MAX_MANIFEST_DEPTH } from '../../manifest/parse.js';
+import { duplicateKeyOffset, LINEAR_COMPOSE_OPTIONS } from '../../manifest/unique-keys.js';
 
 /**
  * Every document of a YAML or JSON text as plain JS values (empty documents dropped).
@@ -16,12 +17,14 @@ export function readSealedSecretDocuments(text: string, source = '<input>'): unk
   const tokens = [...new Parser().parse(text)];
   checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
   const out: unknown[] = [];
-  for (const doc of new Composer({ prettyErrors: false }).compose(tokens)) {
+  for (const doc of new Composer({ prettyErrors: false, ...LINEAR_COMPOSE_OPTIONS }).compose(tokens)) {
     const [err] = doc.errors;
     if (err) {
       const line = err.linePos?.[0]?.line;
       throw new InputError(`failed to parse ${source}: invalid YAML${line === undefined ? '' : ` at line ${line}`} (${err.code})`);
     }
+    const dup = duplicateKeyOffset(doc);
+    if (dup !== undefined) throw new InputError(`failed to parse ${source}: invalid YAML at line ${lineOf(text, dup)} (DUPLICATE_KEY)`);
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });
