@@ -32,7 +32,7 @@ export function register(program: Command, io: CliIo): void {
     .option('-r, --recipient <AGE_RECIPIENT>', 'age recipient (repeatable); default: from .sealops.yaml / .sops.yaml', collect)
     .option('--cert <CERT_FILE_OR_URL>', 'SealedSecret certificate (implies --format sealedsecret)')
     .option('--format <FORMAT>', 'sops or sealedsecret', 'sops')
-    .option('--scope <SCOPE>', 'SealedSecret scope: strict, namespace-wide or cluster-wide')
+    .option('--scope <SCOPE>', 'scope binding: strict (namespace/name), namespace-wide or cluster-wide')
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
     .option('--merge-into <FILE>', 'SealedSecret: merge the new keys into this existing SealedSecret')
     .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv, ini or binary (default: from the file name)')
@@ -72,7 +72,7 @@ async function planSeal(input: Input, opts: SealOptions, io: CliIo): Promise<str
       io,
     );
   }
-  if (opts.scope || opts.mergeInto) throw new UsageError('failed to parse arguments: --scope and --merge-into are for --format sealedsecret');
+  if (opts.mergeInto) throw new UsageError('failed to parse arguments: --merge-into is for --format sealedsecret');
   const recipients = explicit.length > 0 ? [...explicit, ...(resolved?.recipients ?? [])] : (resolved?.recipients ?? []);
   if (recipients.length === 0) {
     throw new ConfigError(`failed to choose recipients for ${input.source}: none given and none configured`, {
@@ -81,5 +81,5 @@ async function planSeal(input: Input, opts: SealOptions, io: CliIo): Promise<str
   }
   const format = (opts.inputType as SopsFormat | undefined) ?? detectSopsFormat(input.path, input.text);
   const groups = resolved?.keyGroups ? { keyGroups: resolved.keyGroups, shamirThreshold: resolved.shamirThreshold } : {};
-  return { recipients, ...groups, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) };
+  return { recipients, ...groups, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}), ...(opts.scope ? { scope: opts.scope as SealingScope } : {}) };
 }

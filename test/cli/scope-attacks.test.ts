@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/index.js';
+import { parse } from 'yaml';
 import { keyedTempDir, run } from './helpers.js';
+import { peerPath } from '../support/peers.js';
 
 // The attacks of issue #10 on a SOPS-sealed Secret, by someone who can write to the repository
 // but holds no key: each must be refused by unseal, verify -k and edit, with no value printed.
@@ -91,3 +94,46 @@ describe('attacks on the scope of a sealed Secret', () => {
   });
 });
 
+
+describe('seal --scope for a SOPS Secret', () => {
+  const ONE = PLAIN.slice(0, PLAIN.indexOf('---\n'));
+  const sealWith = async (file: string, text: string, args: string[]): Promise<string> => {
+    await writeFile(join(dir, file), text);
+    const recipient = /public key: (age1\S+)/.exec(await readFile(join(dir, 'key.txt'), 'utf8'))![1]!;
+    const r = await run(['seal', '-r', recipient, ...args, '-i', file], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    return readFile(join(dir, file), 'utf8');
+  };
+  // The binding as the real sops decrypts it (sealops unseal strips it).
+  const bindingOf = (file: string): unknown => {
+    const out = execFileSync(peerPath('sops'), ['-d', join(dir, file)], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, SOPS_AGE_KEY_FILE: join(dir, 'key.txt') } });
+    return (parse(out) as { metadata: { annotations?: Record<string, string> } }).metadata.annotations?.['sealops.dev/scope'];
+  };
+
+  it('binds namespace/name by default, namespace/ with namespace-wide and / with cluster-wide', async () => {
+    await sealWith('strict.yaml', ONE, []);
+    await sealWith('nsw.yaml', ONE, ['--scope', 'namespace-wide']);
+    await sealWith('cw.yaml', ONE, ['--scope', 'cluster-wide']);
+    expect([bindingOf('strict.yaml'), bindingOf('nsw.yaml'), bindingOf('cw.yaml')]).toEqual(['db/payments', 'db/', '/']);
+  });
+
+  it('binds /name for a Secret sealed without a namespace', async () => {
+    await sealWith('nons.yaml', ONE.replace('  namespace: db\n', ''), []);
+    expect(bindingOf('nons.yaml')).toBe('/payments');
+  });
+
+  it('keeps a hand-written binding that agrees with the metadata, replaces one that does not, and lets --scope win', async () => {
+    const withAnn = (v: string) => ONE.replace('  namespace: db\n', `  namespace: db\n  annotations:\n    sealops.dev/scope: "${v}"\n`);
+    await sealWith('hand.yaml', withAnn('db/'), []);
+    await sealWith('wrong.yaml', withAnn('other/'), []);
+    await sealWith('forced.yaml', withAnn('db/'), ['--scope', 'strict']);
+    expect([bindingOf('hand.yaml'), bindingOf('wrong.yaml'), bindingOf('forced.yaml')]).toEqual(['db/', 'db/payments', 'db/payments']);
+  });
+
+  it('refuses an unknown --scope', async () => {
+    await writeFile(join(dir, 'bad.yaml'), ONE);
+    const r = await run(['seal', '-r', 'age1x', '--scope', 'galaxy-wide', 'bad.yaml'], { cwd: dir });
+    expect(r.status).toBe(EXIT_CODES.USAGE);
+    expect(r.stderr).toContain('unknown --scope');
+  });
+});
