@@ -268,7 +268,8 @@ function keepGroups(meta: SopsMetadata, plan: KeyPlan, source: string): KeyPlan 
 export async function rotateSops(text: string, opts: OpenSopsOptions & KeyPlan & { now?: Date }): Promise<string> {
   const { plaintext, context } = await unsealSopsForEdit(text, opts);
   const plan = keepGroups(context.metadata, opts, opts.source ?? '<input>');
-  return sealSops(plaintext, { ...opts, ...plan, rules: rulesOf(context.metadata), context: undefined });
+  // A fresh seal (it binds a plain-sops file), in the mode the file was bound in.
+  return sealSops(plaintext, { ...opts, ...plan, rules: rulesOf(context.metadata), context: undefined, ...(context.scope ? { scope: context.scope } : {}) });
 }
 
 /** Result of {@link verifySops}: ok, or the problems found (names and paths only, never values). */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkScopes, generateAgeKeyPair, openSopsDocuments, readSopsMetadata, ScopeError, sealSops, unsealSops, unsealSopsForEdit, type AgeKeyPair } from '../../../src/index.js';
+import { checkScopes, generateAgeKeyPair, openSopsDocuments, readSopsMetadata, rotateSops, ScopeError, sealSops, unsealSops, unsealSopsForEdit, type AgeKeyPair } from '../../../src/index.js';
 import { withScopeRule } from '../../../src/formats/sops/scope.js';
 
 let key: AgeKeyPair;
@@ -66,5 +66,26 @@ describe('re-sealing after an edit', () => {
     expect(scopes[0]?.bound).toEqual({ namespace: 'b', name: 'db' });
     const context = { ...opened.context, bound: false };
     expect(await sealSops(text, { context })).not.toContain('sealops.dev/scope');
+  });
+});
+
+describe('the mode of a binding', () => {
+  const text = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: team-a\nstringData:\n  p: mode-secret-1\n';
+  const boundOf = async (sealed: string) => (await openSopsDocuments(sealed, { identities: [key.identity] })).scopes[0]?.bound;
+
+  it('binds namespace/name, namespace/ or / as sealed with strict, namespace-wide or cluster-wide', async () => {
+    const got = [];
+    for (const scope of ['strict', 'namespace-wide', 'cluster-wide'] as const) got.push(await boundOf(await sealSops(text, { recipients: [key.recipient], scope })));
+    expect(got).toEqual([{ namespace: 'team-a', name: 'db' }, { namespace: 'team-a', name: '' }, { namespace: '', name: '' }]);
+  });
+
+  it('keeps a namespace-wide binding through an edit and a rotation', async () => {
+    const sealed = await sealSops(text, { recipients: [key.recipient], scope: 'namespace-wide' });
+    const { plaintext, context } = await unsealSopsForEdit(sealed, { identities: [key.identity] });
+    const edited = await sealSops(plaintext.replace('mode-secret-1', 'mode-secret-2'), { context });
+    expect(await boundOf(edited)).toEqual({ namespace: 'team-a', name: '' });
+    const rotated = await rotateSops(edited, { identities: [key.identity] });
+    expect(await boundOf(rotated)).toEqual({ namespace: 'team-a', name: '' });
+    expect(await open(rotated)).toBe(text.replace('mode-secret-1', 'mode-secret-2'));
   });
 });
