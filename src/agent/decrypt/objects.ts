@@ -15,7 +15,7 @@ import type { KeyObject } from 'node:crypto';
 import { DecryptError, ScopeError } from '../../errors.js';
 import { unsealSealedSecret } from '../../formats/sealedsecret/index.js';
 // The annotation holding a SOPS Secret's sealed scope (`namespace/name`, either part may be empty).
-import { SCOPE_ANNOTATION } from '../../formats/sops/index.js';
+import { parseScope, SCOPE_ANNOTATION } from '../../formats/sops/index.js';
 import type { KubeObject, Manifest } from '../../build/index.js';
 import { digestBytes, type SealedEnv, type SealedIndex, type SourceOpener } from './sources.js';
 
@@ -93,10 +93,7 @@ function checkScope(m: Manifest, sealed: Record<string, unknown>, plain: Record<
     if (!plain) return;
     const scope = rec(rec(plain.metadata)?.annotations)?.[SCOPE_ANNOTATION];
     if (typeof scope !== 'string') throw new ScopeError(`failed to decrypt ${where(m)}: the ${SCOPE_ANNOTATION} binding of ${sourceFile} is missing after decryption`);
-    // Same reading as the format layer: `ns/name`, either part empty for "placed by the overlay"; no slash is a name.
-    const slash = scope.indexOf('/');
-    ns = slash < 0 ? '' : scope.slice(0, slash);
-    name = slash < 0 ? scope : scope.slice(slash + 1);
+    ({ namespace: ns, name } = parseScope(scope));
   } else if (m.object.kind === 'Secret' && plain) {
     if (!policy.allowUnbound) {
       throw new ScopeError(`failed to decrypt ${where(m)}: ${sourceFile} carries no ${SCOPE_ANNOTATION} binding (sealed by plain sops?), so its namespace and name are not authenticated`, {
