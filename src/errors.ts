@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'GIT' // a git operation failed
   | 'KUBE' // the Kubernetes API refused or could not be reached
   | 'ENVIRONMENT' // a required tool or binary is missing
+  | 'SCOPE' // a sealed Secret's bound namespace/name differs from where it now stands
   | 'INTERNAL'; // a bug: an error sealops did not throw on purpose
 
 /**
@@ -35,6 +36,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
   GIT: 8,
   KUBE: 9,
   ENVIRONMENT: 10,
+  SCOPE: 11,
   INTERNAL: 70,
 });
 
@@ -103,6 +105,16 @@ export class DecryptError extends SealopsError {
 export class ConfigError extends SealopsError {
   constructor(message: string, options?: { cause?: unknown; hint?: string }) {
     super('CONFIG', message, options);
+  }
+}
+
+/**
+ * A sealed Secret stands under another namespace or name than it was sealed for (its
+ * `sealops.dev/scope` binding, or a SealedSecret's label, says otherwise): refused unopened.
+ */
+export class ScopeError extends SealopsError {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super('SCOPE', message, options);
   }
 }
 

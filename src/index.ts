@@ -4,7 +4,7 @@
  */
 
 // Errors, the one exit-code table, redaction
-export { describe as describeError, SealopsError, UsageError, InputError, KeyError, MacError, DecryptError, ConfigError, IoError, GitError, KubeError, EnvironmentError, type ErrorCode, EXIT_CODES, EXIT_OK, EXIT_FINDINGS, formatError, redact, REDACTED } from './errors.js';
+export { describe as describeError, SealopsError, UsageError, InputError, KeyError, MacError, DecryptError, ConfigError, IoError, GitError, KubeError, EnvironmentError, ScopeError, type ErrorCode, EXIT_CODES, EXIT_OK, EXIT_FINDINGS, formatError, redact, REDACTED } from './errors.js';
 
 // The format layer: one interface per sealed-file format, and the one format decision
 export { detectFormat, formatFor, sealText, sealedRecipients, requireAgeIdentities, requireRsaKeys, type FileFormat, type FormatKind, type SealedText, type KeyRing, type FormatAdapter, type VerifyOptions, type SealTarget } from './formats/index.js';
@@ -15,8 +15,9 @@ export { inputFromBytes, readInputFile, replaceFile, writeInPlace, STDIN_SOURCE,
 export { planSeal, sealInputs, mergeInputs, unsealInputs, verifyInputs, rekeyInputs, rotateInputs, type OperationContext, type SealRequest, type Verdict, type VerifyRequest, type RewrapRequest, type RekeyResult } from './operations/index.js';
 
 // SOPS with age
-export { sealSops, unsealSops, unsealSopsForEdit, rekeySops, rotateSops, verifySops, readSopsMetadata, decryptSopsDocuments, detectSopsFormat, isSopsEncrypted, SECRET_ENCRYPTED_REGEX, type SopsFormat, type SealSopsOptions, type OpenSopsOptions, type SopsTextOptions, type SopsVerifyResult, type SealContext } from './formats/sops/engine.js';
+export { sealSops, unsealSops, unsealSopsForEdit, rekeySops, rotateSops, verifySops, readSopsMetadata, decryptSopsDocuments, openSopsDocuments, detectSopsFormat, isSopsEncrypted, SECRET_ENCRYPTED_REGEX, type SopsFormat, type SealSopsOptions, type OpenSopsOptions, type SopsTextOptions, type SopsVerifyResult, type SealContext } from './formats/sops/engine.js';
 export { metadataRecipients, type SopsMetadata } from './formats/sops/metadata.js';
+export { SCOPE_ANNOTATION, checkScopes, type DocumentScope } from './formats/sops/scope.js';
 export { type KeyPlan } from './formats/sops/wrap.js';
 
 // Bitnami SealedSecret

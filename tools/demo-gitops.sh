@@ -206,8 +206,8 @@ git -C "$repo" show --stat --format='commit %H%n%s' HEAD | indent
 for v in "${demo_values[@]}"; do
   if git -C "$repo" grep -qF -- "$v" HEAD; then fail "a plaintext value was committed"; fi
 done
-info "apps/db-secret.yaml as committed (first lines; metadata stays readable, values are ENC[...]):"
-git -C "$repo" show HEAD:apps/db-secret.yaml | sed -n '1,11p' | cut -c1-100 | indent
+info "apps/db-secret.yaml as committed (first lines; metadata stays readable, values and the scope binding are ENC[...]):"
+git -C "$repo" show HEAD:apps/db-secret.yaml | sed -n '1,13p' | cut -c1-100 | indent
 info "  ..."
 info "no demo value appears anywhere in the commit"
 

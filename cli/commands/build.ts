@@ -7,12 +7,13 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatManifests, IoError, renderLocal, UsageError } from '../../src/index.js';
-import { collect, type CliIo } from '../io.js';
+import { collect, warn, type CliIo } from '../io.js';
 
 interface BuildOptions {
   substitute?: string[];
   substituteFrom?: string[];
   key?: string[];
+  allowUnbound?: boolean;
 }
 
 async function readNamed(io: CliIo, files: readonly string[]): Promise<{ source: string; text: string }[]> {
@@ -36,6 +37,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--substitute <K=V>', 'post-build variable (repeatable)', collect)
     .option('--substitute-from <FILE>', 'ConfigMap or Secret manifest to read post-build variables from (repeatable)', collect)
     .option('-k, --key <KEY_FILE>', 'age identity or SealedSecret private key (repeatable); without it sealed values are redacted', collect)
+    .option('--allow-unbound', 'accept SOPS Secrets without a sealops.dev/scope binding, as a Sync with spec.decryption.allowUnbound (warns on stderr)')
     .action(async (path: string, opts: BuildOptions) => {
       const substitute: Record<string, string> = {};
       for (const pair of opts.substitute ?? []) {
@@ -48,6 +50,7 @@ export function register(program: Command, io: CliIo): void {
         ...(opts.substitute ? { substitute } : {}),
         ...(opts.substituteFrom ? { substituteFrom: await readNamed(io, opts.substituteFrom) } : {}),
         keyFiles: await readNamed(io, opts.key ?? []),
+        ...(opts.allowUnbound ? { allowUnbound: true, warn: (message: string) => warn(io, message) } : {}),
       });
       io.stdout.write(formatManifests(rendered.manifests));
     });

@@ -46,7 +46,7 @@ export function register(program: Command, io: CliIo): void {
     .option('-r, --recipient <AGE_RECIPIENT>', 'age recipient (repeatable); default: from .sealops.yaml / .sops.yaml', collect)
     .option('--cert <CERT_FILE_OR_URL>', 'SealedSecret certificate (implies --format sealedsecret)')
     .option('--format <FORMAT>', 'sops or sealedsecret', 'sops')
-    .option('--scope <SCOPE>', 'SealedSecret scope: strict, namespace-wide or cluster-wide')
+    .option('--scope <SCOPE>', 'scope binding: strict (namespace/name, the default), namespace-wide or cluster-wide')
     .option('--cluster <NAME>', 'seal for a cluster of .sealops.yaml (repeatable)', collect)
     .option('--merge-into <FILE>', 'SealedSecret: merge the Secrets of every input into this existing SealedSecret (the inputs stay as they are)')
     .option('--input-type <TYPE>', 'sops store: yaml, json, dotenv, ini or binary (default: from the file name)')

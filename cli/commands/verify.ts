@@ -32,7 +32,7 @@ export function register(program: Command, io: CliIo): void {
         bar.end();
       }
       for (const v of verdicts) {
-        if (v.problems.length === 0) io.stdout.write(`ok ${v.source}\n`);
+        if (v.problems.length === 0) io.stdout.write(`ok ${v.source}${v.keyless ? ' (no key given: structure and recipients only, values not opened)' : ''}\n`);
         else for (const p of v.problems) io.stdout.write(`FAIL ${v.source}: ${p}\n`);
       }
       const failed = verdicts.filter((v) => v.problems.length > 0).length;

@@ -67,6 +67,10 @@ export interface LocalRenderOptions {
   /** Key files (age identities, PEM RSA keys), as text: without any, sealed values are redacted. */
   readonly keyFiles?: readonly { readonly source: string; readonly text: string }[];
   readonly kustomize?: KustomizeOptions;
+  /** Accept SOPS Secrets without a scope binding, as a Sync with `spec.decryption.allowUnbound`. */
+  readonly allowUnbound?: boolean;
+  /** Told about each unbound Secret accepted. */
+  readonly warn?: (message: string) => void;
 }
 
 /**
@@ -95,7 +99,8 @@ export async function renderLocal(options: LocalRenderOptions): Promise<Rendered
   const postBuild = options.substitute || options.substituteFrom ? { vars, secret: secretNames } : undefined;
   const keyFiles = options.keyFiles ?? [];
   const keys = keyFiles.length === 0 ? ('redact' as const) : () => Promise.resolve(keysFromFiles(keyFiles));
-  return renderSync({ files, path: relative(root, options.path).split(sep).join('/'), kustomize: options.kustomize, ...(postBuild ? { postBuild } : {}) }, { keys });
+  const policy = { ...(options.allowUnbound ? { allowUnbound: true } : {}), ...(options.warn ? { warn: options.warn } : {}) };
+  return renderSync({ files, path: relative(root, options.path).split(sep).join('/'), kustomize: options.kustomize, ...(postBuild ? { postBuild } : {}) }, { keys, ...policy });
 }
 
 function keysFromFiles(files: readonly { source: string; text: string }[]): DecryptionKeys {

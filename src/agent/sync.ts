@@ -97,6 +97,8 @@ export interface SyncSpec {
   readonly suspend: boolean;
   /** Keys Secret; undefined means the agent's default. */
   readonly decryptionSecretRef?: string;
+  /** Accept SOPS Secrets without a `sealops.dev/scope` binding (sealed by plain sops), with a warning. */
+  readonly allowUnbound: boolean;
   /** Largest share of the inventory (percent) one reconcile may delete. */
   readonly maxDeletionPercent: number;
   /** Lifts {@link maxDeletionPercent}. */
@@ -235,6 +237,7 @@ export function parseSyncSpec(value: unknown): SyncSpec {
     prune: spec.prune === undefined ? true : spec.prune === true,
     suspend: spec.suspend === true,
     decryptionSecretRef: optString(rec(rec(spec.decryption)?.secretRef)?.name, 'spec.decryption.secretRef.name'),
+    allowUnbound: rec(spec.decryption)?.allowUnbound === true,
     maxDeletionPercent,
     allowMassDeletion: guard.allowMassDeletion === true,
   };

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../build/index.js';
 import { digestBytes, type SealedIndex } from '../agent/decrypt/sources.js';
+import { SCOPE_ANNOTATION } from '../formats/sops/scope.js';
 
 /** What replaces a sealed value in the visible object. */
 export const SEALED_VALUE = '<sealed>';
@@ -71,7 +72,12 @@ export function viewObject(obj: KubeObject, index: SealedIndex): ObjectView {
   let visible: Record<string, unknown> = { ...obj };
   if (rec(visible.sops)) {
     delete visible.sops;
-    visible = sealLeaves(visible, [], (path, enc) => keys.set(keyName(obj, path, keys), { format: 'sops', fingerprint: enc })) as Record<string, unknown>;
+    // The scope binding is metadata, not a secret key: it changes only with the namespace or name,
+    // which the object's own diff shows.
+    const isBinding = (path: readonly string[]): boolean => path.length === 3 && path[0] === 'metadata' && path[1] === 'annotations' && path[2] === SCOPE_ANNOTATION;
+    visible = sealLeaves(visible, [], (path, enc) => {
+      if (!isBinding(path)) keys.set(keyName(obj, path, keys), { format: 'sops', fingerprint: enc });
+    }) as Record<string, unknown>;
   }
   if (obj.kind === 'SealedSecret' && obj.apiVersion.startsWith('bitnami.com/')) {
     const spec = rec(visible.spec);

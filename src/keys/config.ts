@@ -81,30 +81,49 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** Parses the text of a `.sealops.yaml`. */
-export function parseSealopsConfig(text: string, file: string): SealopsConfig {
+/**
+ * The parsed top level of a configuration file: a map, or empty. Every shape error becomes a
+ * ConfigError (exit 6) naming the file and the field, never an internal error.
+ */
+function parseConfigYaml(text: string, file: string, maxAliasCount: number): Record<string, unknown> {
   refusePrivate(text, file);
   let raw: unknown;
   try {
-    raw = readDocuments(text, file, { maxAliasCount: 10 })[0];
+    raw = readDocuments(text, file, { maxAliasCount })[0];
   } catch (err) {
-    throw new ConfigError(`failed to parse ${file}: ${describe(err).split('\n')[0]}`, { cause: err });
+    throw new ConfigError(`failed to parse ${file}: ${describe(err).split('\n')[0]}`, { cause: err, hint: 'check the file is valid YAML' });
   }
-  const o = (raw ?? {}) as Record<string, unknown>;
+  if (raw === null || raw === undefined) return {};
+  return mapOf(raw, file, 'the top level');
+}
+
+function mapOf(v: unknown, file: string, field: string): Record<string, unknown> {
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`failed to read ${file}: ${field} must be a map`);
+  return v as Record<string, unknown>;
+}
+
+function listOf(v: unknown, file: string, field: string): unknown[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw new ConfigError(`failed to read ${file}: ${field} must be a list`);
+  return v;
+}
+
+/** Parses the text of a `.sealops.yaml`. */
+export function parseSealopsConfig(text: string, file: string): SealopsConfig {
+  const o = parseConfigYaml(text, file, 10);
   const clusters = new Map<string, ClusterConfig>();
-  const rawClusters = (o.clusters ?? {}) as Record<string, unknown>;
-  if (typeof rawClusters !== 'object' || Array.isArray(rawClusters)) throw new ConfigError(`failed to read ${file}: clusters must be a map`);
+  const rawClusters = mapOf(o.clusters, file, 'clusters');
   for (const [name, c] of Object.entries(rawClusters)) {
-    const cc = (c ?? {}) as Record<string, unknown>;
+    const cc = mapOf(c, file, `clusters.${name}`);
     const cluster: ClusterConfig = { name, recipients: list(cc.recipients ?? cc.age, `${file} clusters.${name}.recipients`) };
     if (typeof cc.certificate === 'string') cluster.certificate = cc.certificate;
     clusters.set(name, cluster);
   }
-  const teamRaw = o.team as Record<string, unknown> | string[] | undefined;
-  const team = Array.isArray(teamRaw) ? list(teamRaw, `${file} team`) : list(teamRaw?.recipients, `${file} team.recipients`);
+  const team = Array.isArray(o.team) ? list(o.team, `${file} team`) : list(mapOf(o.team, file, 'team').recipients, `${file} team.recipients`);
   const rules: PathRule[] = [];
-  for (const [i, r] of ((o.rules ?? []) as unknown[]).entries()) {
-    const rr = (r ?? {}) as Record<string, unknown>;
+  for (const [i, r] of listOf(o.rules, file, 'rules').entries()) {
+    const rr = mapOf(r, file, `rules[${i}]`);
     if (typeof rr.path !== 'string') throw new ConfigError(`failed to read ${file}: rules[${i}].path must be a glob string`);
     const names = list(rr.clusters, `${file} rules[${i}].clusters`);
     for (const n of names) if (!clusters.has(n)) throw new ConfigError(`failed to read ${file}: rules[${i}] names unknown cluster "${n}"`);
@@ -155,16 +174,18 @@ async function findUp(start: string, name: string, cache?: ConfigCache): Promise
 function sopsRules(text: string, file: string, target: string | undefined, cache: ConfigCache | undefined): ResolvedRecipients | undefined {
   let raw = cache?.sopsParsed.get(file);
   if (!raw) {
-    refusePrivate(text, file);
-    raw = (readDocuments(text, file)[0] ?? {}) as Record<string, unknown>;
+    raw = parseConfigYaml(text, file, 100);
     cache?.sopsParsed.set(file, raw);
   }
-  const rules = raw.creation_rules;
-  if (!Array.isArray(rules)) return undefined;
+  if (raw.creation_rules === undefined || raw.creation_rules === null) return undefined;
+  const rules = listOf(raw.creation_rules, file, 'creation_rules');
   const rel = target ? relative(dirname(file), target).split(sep).join('/') : undefined;
-  for (const r of rules as Record<string, unknown>[]) {
+  for (const [i, item] of rules.entries()) {
+    if (item === null || item === undefined) throw new ConfigError(`failed to read ${file}: creation_rules[${i}] is empty`);
+    const r = mapOf(item, file, `creation_rules[${i}]`);
     const pr = r.path_regex;
-    if (typeof pr === 'string' && pr !== '' && (rel === undefined || !new RegExp(pr).test(rel))) continue;
+    if (pr !== undefined && typeof pr !== 'string') throw new ConfigError(`failed to read ${file}: creation_rules[${i}].path_regex must be a string`);
+    if (typeof pr === 'string' && pr !== '' && (rel === undefined || !pathRegex(pr, file, i).test(rel))) continue;
     const sel: SelectionRules = {};
     for (const k of ['encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix'] as const) {
       if (typeof r[k] === 'string') sel[k] = r[k];
@@ -172,17 +193,17 @@ function sopsRules(text: string, file: string, target: string | undefined, cache
     if (r.mac_only_encrypted === true) sel.mac_only_encrypted = true;
     const recipients = list(r.age, `${file} creation_rules.age`);
     const out: ResolvedRecipients = { configFile: file, recipients, clusters: [], rules: Object.keys(sel).length > 0 ? sel : undefined };
-    if (r.key_groups !== undefined && r.key_groups !== null) Object.assign(out, keyGroupsOf(r, file, recipients));
+    if (r.key_groups !== undefined && r.key_groups !== null) Object.assign(out, keyGroupsOf(r, file, recipients, i));
     return out;
   }
   return undefined;
 }
 
-function keyGroupsOf(r: Record<string, unknown>, file: string, flat: string[]): Pick<ResolvedRecipients, 'recipients' | 'keyGroups' | 'shamirThreshold'> {
+function keyGroupsOf(r: Record<string, unknown>, file: string, flat: string[], rule: number): Pick<ResolvedRecipients, 'recipients' | 'keyGroups' | 'shamirThreshold'> {
   if (!Array.isArray(r.key_groups)) throw new ConfigError(`failed to read ${file}: creation_rules key_groups must be a list`);
   if (flat.length > 0) throw new ConfigError(`failed to read ${file}: a creation rule has both age and key_groups`, { hint: 'sops uses key_groups and ignores age there; put every recipient in a group' });
   const groups = (r.key_groups as unknown[]).map((g, i) => {
-    const group = (g ?? {}) as Record<string, unknown>;
+    const group = mapOf(g, file, `creation_rules[${rule}].key_groups[${i}]`);
     const others = Object.keys(group).filter((k) => k !== 'age' && (Array.isArray(group[k]) ? (group[k] as unknown[]).length > 0 : group[k] != null));
     // A group that also lists pgp or kms keys can be opened by them; sealing it to age alone
     // would change who can open it, so it is refused rather than narrowed.
@@ -196,6 +217,14 @@ function keyGroupsOf(r: Record<string, unknown>, file: string, flat: string[]): 
   }
   if (groups.length <= 1) return { recipients: groups[0] ?? [] };
   return { recipients: [...new Set(groups.flat())], keyGroups: groups, shamirThreshold: threshold };
+}
+
+function pathRegex(source: string, file: string, i: number): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    throw new ConfigError(`failed to read ${file}: creation_rules[${i}].path_regex is not a valid regular expression (${describe(err)})`, { cause: err });
+  }
 }
 
 /**

@@ -25,18 +25,45 @@ export interface LoadIdentitiesOptions {
   sopsDefault?: boolean;
 }
 
-async function readKeyFile(path: string, label: string): Promise<string[]> {
+const RECIPIENT_RE = /^age1[0-9a-z]+$/;
+
+async function readKeyFile(path: string, label: string, given: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && RECIPIENT_RE.test(given.trim())) throw recipientGiven(`key file ${label}`);
     throw new KeyError(`failed to read key file ${label}: ${code === 'ENOENT' ? 'no such file' : describe(err)}`, {
       cause: err,
       hint: 'create one with `sealops keygen -o FILE`',
     });
   }
-  return parseAgeIdentities(text, `key file ${label}`);
+  return identitiesOf(text, `key file ${label}`, given);
+}
+
+/** A public key where a private one belongs: said as such, since "no such file" misleads. */
+function recipientGiven(where: string): KeyError {
+  return new KeyError(`failed to read ${where}: it is an age recipient (a public key), given where an identity belongs`, {
+    hint: 'opening needs the private key: pass the identity file (AGE-SECRET-KEY-1…) with -k; recipients go to -r',
+  });
+}
+
+/**
+ * The identities of one key source. A source that was named but holds none (empty, only
+ * comments) is an error: falling back to fewer keys or to no key would turn a typo in a path
+ * into a check that quietly proves nothing.
+ */
+function identitiesOf(text: string, source: string, label: string): string[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (lines.length > 0 && lines.every((l) => RECIPIENT_RE.test(l))) throw recipientGiven(source);
+  const ids = parseAgeIdentities(text, source);
+  if (ids.length === 0) {
+    throw new KeyError(`failed to read ${source}: no identity in ${label}`, {
+      hint: 'the file holds no AGE-SECRET-KEY-1… line; point it at the identity file written by `sealops keygen` or age-keygen',
+    });
+  }
+  return ids;
 }
 
 /** Loads age identities from the command line or the environment; KeyError when a named file is missing. */
@@ -49,21 +76,22 @@ export async function loadAgeIdentities(opts: LoadIdentitiesOptions = {}): Promi
     out.sources.push(source);
   };
   if (opts.keyFiles && opts.keyFiles.length > 0) {
-    for (const f of opts.keyFiles) add(await readKeyFile(resolve(cwd, f), f), f);
+    for (const f of opts.keyFiles) add(await readKeyFile(resolve(cwd, f), f, f), f);
     return out;
   }
   for (const name of ['SEALOPS_KEY_FILE', 'SOPS_AGE_KEY_FILE'] as const) {
     const f = env[name];
-    if (f) add(await readKeyFile(resolve(cwd, f), `${f} (${name})`), name);
+    if (f) add(await readKeyFile(resolve(cwd, f), `${f} (${name})`, f), name);
   }
-  if (env.SOPS_AGE_KEY) add(parseAgeIdentities(env.SOPS_AGE_KEY, 'SOPS_AGE_KEY'), 'SOPS_AGE_KEY');
+  if (env.SOPS_AGE_KEY) add(identitiesOf(env.SOPS_AGE_KEY, 'SOPS_AGE_KEY', 'SOPS_AGE_KEY'), 'SOPS_AGE_KEY');
   if (opts.sopsDefault !== false && out.identities.length === 0) {
     const base = env.XDG_CONFIG_HOME ?? join(env.HOME ?? homedir(), '.config');
     const f = join(base, 'sops', 'age', 'keys.txt');
     try {
-      add(await readKeyFile(f, f), f);
+      add(await readKeyFile(f, f, f), f);
     } catch (err) {
-      if (!(err instanceof KeyError) || !/no such file/.test(err.message)) throw err;
+      // sops's default file is only looked for, never named: absent or empty is "no key".
+      if (!(err instanceof KeyError) || !/no such file|no identity in/.test(err.message)) throw err;
     }
   }
   return out;

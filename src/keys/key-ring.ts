@@ -54,7 +54,7 @@ function addKeySource(text: string, label: string, ring: { ageIdentities: string
         hint: '-k takes the cluster private key (KEY.pem); certificates go to seal --cert',
       });
     case 'empty':
-      throw new KeyError(`failed to read key file ${label}: it is empty`, { hint: 'create a key with sealops keygen -o FILE' });
+      throw new KeyError(`failed to read key file ${label}: no identity in it (it is empty or holds only comments)`, { hint: 'create a key with sealops keygen -o FILE' });
     case 'unknown':
       throw new KeyError(`failed to read key file ${label}: it is neither an age identity file nor an RSA private key`, {
         hint: '-k takes an age identity file (AGE-SECRET-KEY-1…) or a PEM RSA private key',
@@ -67,6 +67,12 @@ async function readSource(path: string, label: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    // `-k age1…`: a recipient typed where a key file belongs is named as such, not as a missing file.
+    if (code === 'ENOENT' && AGE_RECIPIENT.test(label.trim())) {
+      throw new KeyError(`failed to read key file ${label}: it is an age recipient (a public key), given where an identity belongs`, {
+        hint: '-k takes the private key file (AGE-SECRET-KEY-1…, from sealops keygen -o); recipients go to seal -r',
+      });
+    }
     throw new KeyError(`failed to read key file ${label}: ${code === 'ENOENT' ? 'no such file' : describe(err)}`, {
       cause: err,
       hint: 'create one with `sealops keygen -o FILE`',

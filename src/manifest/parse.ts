@@ -9,6 +9,7 @@
  */
 import { CST, Composer, Parser, visit, isAlias, isNode, type Document } from 'yaml';
 import { InputError } from '../errors.js';
+import { duplicateKeyOffset, LINEAR_COMPOSE_OPTIONS } from './unique-keys.js';
 
 /** The serializations sealops reads and writes byte-preservingly. */
 export type ManifestFormat = 'yaml' | 'json';
@@ -100,11 +101,29 @@ export function checkManifestDepth(text: string, source: string, max = MAX_MANIF
   }
 }
 
+/** Offsets where each line of a text starts, for line lookups in logarithmic time. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+// The last text looked up: every leaf of a file asks for its line, and counting newlines from
+// the start each time made reading a file quadratic in its size (20,000 keys took minutes).
+let lastLines: { text: string; starts: number[] } | undefined;
+
 /** Line (1-based) of a byte offset, for messages that must not quote the input. */
 export function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  if (lastLines?.text !== text) lastLines = { text, starts: lineStarts(text) };
+  const { starts } = lastLines;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] ?? 0) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
 }
 
 /** Guesses the format from a file name, then from the first non-blank character. */
@@ -125,6 +144,20 @@ export function checkManifestSize(text: string | Uint8Array | number, source: st
 }
 
 /**
+ * Throws InputError when a sealed result would be larger than the cap every reader applies, so
+ * nothing is written that sealops could not open again (sealing grows a file: base64, envelopes,
+ * metadata). Call before writing.
+ */
+export function checkSealedSize(output: string | Uint8Array, source: string, maxBytes = DEFAULT_MAX_MANIFEST_BYTES): void {
+  const size = typeof output === 'string' ? Buffer.byteLength(output, 'utf8') : output.length;
+  if (size > maxBytes) {
+    throw new InputError(`failed to seal ${source}: the sealed form is ${size} bytes, over the ${maxBytes}-byte cap every sealops command reads`, {
+      hint: 'nothing was written; split the Secret into several (Kubernetes caps a Secret at 1 MiB anyway)',
+    });
+  }
+}
+
+/**
  * Parses `text` for byte-preserving edits. Throws InputError on anything the caller could not
  * safely edit or read; the message names `source` and a line, never the offending content.
  */
@@ -134,14 +167,15 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Pa
   checkManifestSize(text, source, opts.maxBytes);
   const tokens = [...new Parser().parse(text)];
   checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
-  const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
+  const composer = new Composer({ keepSourceTokens: true, intAsBigInt: true, prettyErrors: false, logLevel: 'error', ...LINEAR_COMPOSE_OPTIONS });
   // No forced empty document: a file of only comments has no document token to pair it with.
   const docs = [...composer.compose(tokens, false, text.length)];
   for (const doc of docs) {
     const err = doc.errors[0];
-    if (err) {
-      const what = CODE_TEXT[err.code] ?? 'invalid syntax';
-      throw new InputError(`failed to parse ${source}: ${what} at line ${lineOf(text, err.pos[0])}`, {
+    const dup = err ? undefined : duplicateKeyOffset(doc);
+    if (err || dup !== undefined) {
+      const what = err ? (CODE_TEXT[err.code] ?? 'invalid syntax') : CODE_TEXT.DUPLICATE_KEY;
+      throw new InputError(`failed to parse ${source}: ${what} at line ${lineOf(text, err?.pos[0] ?? dup ?? 0)}`, {
         hint: format === 'json' ? 'check the file is valid JSON' : 'check the file is valid YAML',
       });
     }
@@ -194,12 +228,15 @@ export function readDocuments(text: string, source = '<input>', opts: ReadDocume
   const tokens = [...new Parser().parse(text)];
   checkManifestDepth(text, source, MAX_MANIFEST_DEPTH, tokens);
   const out: unknown[] = [];
-  for (const doc of new Composer({ prettyErrors: false, logLevel: 'error', uniqueKeys: opts.uniqueKeys === true }).compose(tokens)) {
+  for (const doc of new Composer({ prettyErrors: false, logLevel: 'error', ...LINEAR_COMPOSE_OPTIONS }).compose(tokens)) {
     const [err] = doc.errors;
     if (err) {
       const line = err.linePos?.[0]?.line ?? lineOf(text, err.pos[0]);
       throw new InputError(`failed to parse ${source}: invalid YAML at line ${line} (${err.code})`);
     }
+    // The duplicate check runs in linear time (see unique-keys.ts), only where the caller asks.
+    const dup = opts.uniqueKeys === true ? duplicateKeyOffset(doc) : undefined;
+    if (dup !== undefined) throw new InputError(`failed to parse ${source}: invalid YAML at line ${lineOf(text, dup)} (DUPLICATE_KEY)`);
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: opts.maxAliasCount ?? 100 });

@@ -16,3 +16,25 @@ export function manifestRef(doc: unknown): string {
   const name = typeof m.name === 'string' ? m.name : '?';
   return typeof m.namespace === 'string' ? `${m.namespace}/${name}` : name;
 }
+
+/** Annotations kubectl and kubecfg write with the whole object as last applied: a Secret's values included. */
+export const LAST_APPLIED_ANNOTATIONS: readonly string[] = ['kubectl.kubernetes.io/last-applied-configuration', 'kubecfg.ksonnet.io/last-applied-configuration'];
+
+/**
+ * True when a last-applied annotation's text holds Secret values in clear: a JSON object whose
+ * `data` or `stringData` has a non-empty value that is not a SOPS envelope. Text that is not
+ * JSON is judged as holding values (it cannot be shown not to).
+ */
+export function lastAppliedHoldsValues(text: string): boolean {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    return text.trim() !== '';
+  }
+  if (obj === null || typeof obj !== 'object') return false;
+  const o = obj as Record<string, unknown>;
+  return [o.data, o.stringData].some(
+    (m) => m !== null && typeof m === 'object' && Object.values(m).some((v) => typeof v === 'string' && v !== '' && !v.startsWith('ENC[')),
+  );
+}

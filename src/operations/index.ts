@@ -85,7 +85,6 @@ export async function planSeal(input: Pick<Input, 'path' | 'source'> & { text?: 
     for (const w of read.warnings) ctx.warn?.(w);
     return { kind: 'sealedsecret', publicKey: read.publicKey, ...(request.scope ? { scope: request.scope } : {}) };
   }
-  if (request.scope) throw new UsageError('failed to parse arguments: --scope and --merge-into are for --format sealedsecret');
   const recipients = [...explicit, ...(resolved?.recipients ?? [])];
   if (recipients.length === 0) {
     throw new ConfigError(`failed to choose recipients for ${input.source}: none given and none configured`, {
@@ -95,7 +94,11 @@ export async function planSeal(input: Pick<Input, 'path' | 'source'> & { text?: 
   const format = request.store ?? detectSopsFormat(input.path, input.text ?? '');
   // Key groups come only from the configuration, and only when no -r overrides it.
   const groups = explicit.length === 0 && resolved ? keyPlanOf(resolved) : {};
-  return { kind: 'sops', options: { recipients, ...groups, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}) } };
+  // --scope binds a SOPS Secret as the SealedSecret scope of the same name would (see scope.ts).
+  return {
+    kind: 'sops',
+    options: { recipients, ...groups, format, source: input.source, ...(resolved?.rules ? { rules: resolved.rules } : {}), ...(request.scope ? { scope: request.scope } : {}) },
+  };
 }
 
 /** Seals every input (none is written here): the results, in input order. */
@@ -141,6 +144,8 @@ export async function unsealInputs(inputs: readonly Input[], keys: KeyRing, ctx:
 export interface Verdict {
   readonly source: string;
   readonly problems: readonly string[];
+  /** No key was given for this file's format: only its structure and recipients were checked. */
+  readonly keyless?: boolean;
 }
 
 /** Options of {@link verifyInputs}. */
@@ -174,8 +179,18 @@ export async function verifyInputs(inputs: readonly Input[], options: VerifyRequ
       if (!(err instanceof SealopsError)) throw err;
       problems = [err.message.split('\n')[0] ?? err.message];
     }
-    return { source: input.source, problems };
+    const keyless = !options.keys || (file0(input).kind === 'sops' ? options.keys.ageIdentities.length === 0 : options.keys.rsaKeys.length === 0);
+    return { source: input.source, problems, ...(keyless ? { keyless } : {}) };
   });
+}
+
+/** The format of an input, or sops when it cannot be told (only used to say which keys applied). */
+function file0(input: Input): { kind: 'sops' | 'sealedsecret' } {
+  try {
+    return detectFormat(input);
+  } catch {
+    return { kind: 'sops' };
+  }
 }
 
 /** Options of {@link rekeyInputs} and {@link rotateInputs}. */

@@ -5,8 +5,10 @@
  */
 import { LineCounter, Parser, parseAllDocuments } from 'yaml';
 import { MAX_MANIFEST_DEPTH, nestingOverflow } from '../manifest/parse.js';
+import { duplicateKeyOffset, LINEAR_COMPOSE_OPTIONS } from '../manifest/unique-keys.js';
 import { fingerprint, type Allowance, type Finding, type RawFinding } from './findings.js';
 import { checkKustomization, isKustomizationPath, type GeneratorRef } from './rules/kustomize.js';
+import { checkTemplatedSecrets } from './rules/helm.js';
 import { checkDocument } from './rules/manifest.js';
 import { scanTokens } from './rules/tokens.js';
 
@@ -48,18 +50,44 @@ function decodeUtf16(content: Buffer): string | undefined {
   return undefined;
 }
 
+/**
+ * A Kubernetes Secret or SealedSecret in a file of any name (`secret.txt`, `db.conf`, no
+ * extension): `kind: Secret` on a line of its own, or `"kind": "Secret"` in JSON.
+ */
+const SECRET_SNIFF = /^\s*kind:\s*["']?(?:Secret|SealedSecret)["']?\s*(?:#.*)?$|"kind"\s*:\s*"(?:Secret|SealedSecret)"/m;
+
+/**
+ * A file over the size cap is not read, but it must not pass either: it blocks until its
+ * fingerprint is allowed in `.sealopsignore` (a padded plaintext Secret is still a Secret).
+ */
+export function oversizeFinding(path: string, commit?: string): Finding {
+  return {
+    rule: 'file-too-large',
+    path,
+    line: 1,
+    column: 1,
+    message: `larger than ${SCAN_MAX_FILE_BYTES} bytes, so the guard cannot judge it`,
+    severity: 'finding',
+    fingerprint: fingerprint('file-too-large', path, 'file-too-large'),
+    ...(commit ? { commit } : {}),
+  };
+}
+
 /** Judges `content` as the file at `path` (repository-relative, `/`-separated). */
 export function scanFile(path: string, content: Buffer, commit?: string): FileVerdict {
-  if (content.length > SCAN_MAX_FILE_BYTES) return { findings: [], refs: [], note: `skipped: larger than ${SCAN_MAX_FILE_BYTES} bytes` };
+  if (content.length > SCAN_MAX_FILE_BYTES) return { findings: [oversizeFinding(path, commit)], refs: [] };
   const utf16 = decodeUtf16(content);
   if (utf16 === undefined && isBinary(content)) return { findings: [], refs: [], note: 'skipped: binary file' };
   const text = utf16 ?? content.toString('utf8');
   const raw: RawFinding[] = [];
   let refs: GeneratorRef[] = [];
   let note: string | undefined;
-  if (STRUCTURED.test(path) || isKustomizationPath(path)) {
+  const structured = STRUCTURED.test(path) || isKustomizationPath(path);
+  if (structured || SECRET_SNIFF.test(text)) {
     const parsed = parseStructured(path, text);
-    raw.push(...parsed.findings);
+    // A file judged only by its content may be anything (notes, a script with a manifest in a
+    // heredoc): when it does not parse, its manifest rules are moot, not an error.
+    raw.push(...(structured ? parsed.findings : parsed.findings.filter((f) => f.rule !== 'parse-error')));
     refs = parsed.refs;
     note = parsed.note;
   }
@@ -71,7 +99,7 @@ export function scanFile(path: string, content: Buffer, commit?: string): FileVe
 }
 
 function parseStructured(path: string, text: string): { findings: RawFinding[]; refs: GeneratorRef[]; note?: string } {
-  const isJson = /\.json$/i.test(path);
+  const isJson = /\.json$/i.test(path) || (!STRUCTURED.test(path) && /^\s*\{/.test(text));
   const kustomization = isKustomizationPath(path);
   if (!kustomization && !MANIFEST_WORDS.test(text)) {
     // Nothing the manifest rules judge can be inside, so the full (slow) YAML composition is
@@ -86,20 +114,21 @@ function parseStructured(path: string, text: string): { findings: RawFinding[]; 
     }
     const at = cstErrorOffset(text);
     if (at === undefined) return { findings: [], refs: [] };
-    if (looksLikeTemplate(path, text)) return { findings: [], refs: [], note: TEMPLATE_NOTE };
+    if (looksLikeTemplate(path, text)) return { findings: checkTemplatedSecrets(text), refs: [], note: TEMPLATE_NOTE };
     return { findings: [parseError(at, 'not valid YAML')], refs: [] };
   }
   const deep = nestingOverflow([...new Parser().parse(text)]);
   if (deep !== undefined) return { findings: [parseError(deep, `nested deeper than ${MAX_MANIFEST_DEPTH} levels`)], refs: [] };
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: 'error' });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: 'error', ...LINEAR_COMPOSE_OPTIONS });
   const list = Array.isArray(docs) ? docs : [docs];
   const findings: RawFinding[] = [];
   const refs: GeneratorRef[] = [];
   for (const doc of list) {
-    const first = doc.errors[0];
+    const dup = doc.errors.length === 0 ? duplicateKeyOffset(doc) : undefined;
+    const first = doc.errors[0] ?? (dup === undefined ? undefined : { pos: [dup], code: 'DUPLICATE_KEY' });
     if (first) {
-      if (looksLikeTemplate(path, text)) return { findings: [], refs: [], note: TEMPLATE_NOTE };
+      if (looksLikeTemplate(path, text)) return { findings: checkTemplatedSecrets(text), refs: [], note: TEMPLATE_NOTE };
       return { findings: [parseError(first.pos[0], `not valid ${isJson ? 'JSON' : 'YAML'} (${first.code.toLowerCase().replace(/_/g, ' ')})`)], refs: [] };
     }
     findings.push(...checkDocument(doc));

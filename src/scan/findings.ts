@@ -14,6 +14,7 @@ export type RuleId =
   | 'secret-plaintext-data'
   | 'secret-plaintext-stringdata'
   | 'secret-invalid-data'
+  | 'secret-last-applied'
   | 'sops-unencrypted-value'
   | 'sops-malformed'
   | 'sops-mac'
@@ -34,13 +35,15 @@ export type RuleId =
   | 'google-api-key'
   | 'stripe-live-key'
   | 'jwt'
-  | 'parse-error';
+  | 'parse-error'
+  | 'file-too-large';
 
 /** Short title of each rule, used by the reporters and SARIF rule metadata. */
 export const RULES: Readonly<Record<RuleId, string>> = Object.freeze({
   'secret-plaintext-data': 'plaintext value in a Secret\'s data',
   'secret-plaintext-stringdata': 'plaintext value in a Secret\'s stringData',
   'secret-invalid-data': 'Secret data value is not base64 (plaintext written where base64 belongs)',
+  'secret-last-applied': 'last-applied-configuration annotation holds a Secret\'s values in clear',
   'sops-unencrypted-value': 'SOPS file leaves a data/stringData value unencrypted',
   'sops-malformed': 'SOPS file is malformed',
   'sops-mac': 'SOPS file has a missing or malformed MAC',
@@ -62,6 +65,7 @@ export const RULES: Readonly<Record<RuleId, string>> = Object.freeze({
   'stripe-live-key': 'Stripe live secret key',
   jwt: 'JSON Web Token',
   'parse-error': 'file cannot be parsed',
+  'file-too-large': 'file is over the size cap and was not judged',
 });
 
 /** How an exception was granted. */

@@ -11,7 +11,7 @@ import { findWorkTree, type GitContext } from '../git/local.js';
 import { listStagedFiles, readObjectSizes, readObjects } from '../git/staged.js';
 import { listHistoryFiles, listWorkTreeFiles, type CommitFile } from '../git/tree.js';
 import { type Finding, type Note } from './findings.js';
-import { LineIndex, SCAN_MAX_FILE_BYTES, locate, toPosix } from './file.js';
+import { LineIndex, SCAN_MAX_FILE_BYTES, locate, oversizeFinding, toPosix } from './file.js';
 import { scanFiles } from './parallel.js';
 import { IGNORE_FILE, applyIgnore, parseIgnoreFile } from './ignore.js';
 import { KUSTOMIZATION_NAMES, judgeGeneratorFile, type GeneratorRef } from './rules/kustomize.js';
@@ -56,7 +56,7 @@ async function judge(inputs: readonly Input[], source: Source, ignoreText: Buffe
   const jobs: (Input & { content: Buffer })[] = [];
   for (const input of inputs) {
     if (input.content === undefined) {
-      notes.push({ path: input.path, message: `skipped: larger than ${SCAN_MAX_FILE_BYTES} bytes`, ...(input.commit ? { commit: input.commit } : {}) });
+      findings.push(oversizeFinding(input.path, input.commit));
       continue;
     }
     bytes += input.content.length;

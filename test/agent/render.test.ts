@@ -8,8 +8,8 @@ import { renderSync } from '../../src/agent/render.js';
 import { loadDecryptionKeys, SEALED_MARKER, type DecryptionKeys } from '../../src/agent/decrypt/index.js';
 import { sealSops } from '../../src/formats/sops/index.js';
 import { sealSecret } from '../../src/formats/sealedsecret/index.js';
-import { DecryptError } from '../../src/errors.js';
-import { asInputs, kustomizeBuild, makeRepoKeys, PLAIN, teamRepository, type RepoKeys } from '../support/kustomize-repo.js';
+import { ScopeError } from '../../src/errors.js';
+import { asInputs, kustomizeBuild, makeRepoKeys, PLAIN, sopsEncrypt, teamRepository, type RepoKeys } from '../support/kustomize-repo.js';
 
 let repoKeys: RepoKeys;
 let keys: DecryptionKeys;
@@ -97,8 +97,9 @@ describe('renderSync on kustomize overlays with sealed inputs', () => {
 });
 
 describe('scope under transformers', () => {
+  // namespace-wide (bound `ns/`): an overlay may rename it, never move it.
   const sealedFor = async (ns: string) =>
-    sealSops(stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: ns }, stringData: { password: 'team-a-db-pw-1' } }), { recipients: [repoKeys.recipient] });
+    sealSops(stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: ns }, stringData: { password: 'team-a-db-pw-1' } }), { recipients: [repoKeys.recipient], scope: 'namespace-wide' });
 
   it('lets an overlay keep a Secret sealed for team-a in team-a, renamed by a prefix', async () => {
     const files = new Map([['base/db.yaml', await sealedFor('team-a')], ['base/kustomization.yaml', stringify({ resources: ['db.yaml'] })], ['ok/kustomization.yaml', stringify({ namespace: 'team-a', namePrefix: 'x-', resources: ['../base'] })]]);
@@ -109,22 +110,36 @@ describe('scope under transformers', () => {
   it('refuses an overlay that moves a Secret sealed for team-a into team-b, naming the file and the scope', async () => {
     const files = new Map([['base/db.yaml', await sealedFor('team-a')], ['base/kustomization.yaml', stringify({ resources: ['db.yaml'] })], ['steal/kustomization.yaml', stringify({ namespace: 'team-b', resources: ['../base'] })]]);
     const err = await renderSync({ files: asInputs(files), path: 'steal' }, withKeys()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DecryptError);
+    expect(err).toBeInstanceOf(ScopeError);
     expect((err as Error).message).toMatch(/base\/db\.yaml was sealed for namespace team-a and may not be moved to team-b \(scope\)/);
     expect((err as Error).message).not.toContain('team-a-db-pw-1');
   });
 
   it('binds the name too when the encrypted sealops.dev/scope annotation names one, and only the namespace when it does not', async () => {
-    const withScope = (scope: string) =>
-      sealSops(stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', annotations: { 'sealops.dev/scope': scope } }, stringData: { password: 'scoped-pw-77' } }), {
-        recipients: [repoKeys.recipient],
-        rules: { encrypted_regex: '^(data|stringData|sealops.dev/scope)$' },
-      });
-    const files = async (scope: string) => new Map([['db.yaml', await withScope(scope)], ['kustomization.yaml', stringify({ namespace: 'team-a', namePrefix: 'x-', resources: ['db.yaml'] })]]);
-    await expect(renderSync({ files: asInputs(await files('team-a/db')), path: '' }, withKeys())).rejects.toThrow(/db\.yaml was sealed for name db and may not be renamed \(scope\)/);
-    await expect(renderSync({ files: asInputs(await files('team-b/')), path: '' }, withKeys())).rejects.toThrow(/sealed for namespace team-b and may not be moved to team-a/);
-    const ok = await renderSync({ files: asInputs(await files('team-a/')), path: '' }, withKeys());
-    expect(ok.manifests[0]!.object).toMatchObject({ metadata: { name: 'x-db', namespace: 'team-a', annotations: { 'sealops.dev/scope': 'team-a/' } } });
+    const withScope = (ns: string, scope: 'strict' | 'namespace-wide') =>
+      sealSops(stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: ns }, stringData: { password: 'scoped-pw-77' } }), { recipients: [repoKeys.recipient], scope });
+    const files = async (ns: string, scope: 'strict' | 'namespace-wide') =>
+      new Map([['db.yaml', await withScope(ns, scope)], ['kustomization.yaml', stringify({ namespace: 'team-a', namePrefix: 'x-', resources: ['db.yaml'] })]]);
+    await expect(renderSync({ files: asInputs(await files('team-a', 'strict')), path: '' }, withKeys())).rejects.toThrow(/db\.yaml was sealed for name db and may not be renamed to x-db \(scope\)/);
+    await expect(renderSync({ files: asInputs(await files('team-b', 'namespace-wide')), path: '' }, withKeys())).rejects.toThrow(/sealed for namespace team-b and may not be moved to team-a/);
+    const ok = await renderSync({ files: asInputs(await files('team-a', 'namespace-wide')), path: '' }, withKeys());
+    expect(ok.manifests[0]!.object).toMatchObject({ metadata: { name: 'x-db', namespace: 'team-a' } });
+    // The binding served its purpose: the applied Secret does not carry it, and it is no secret to redact.
+    expect(ok.manifests[0]!.object.metadata).not.toHaveProperty('annotations');
+    expect(ok.secrets).not.toContain('team-a/');
+  });
+
+  it('refuses a Secret sealed by plain sops unless allowUnbound is set, and then warns', async () => {
+    const plain = sopsEncrypt(stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'team-a' }, stringData: { password: 'unbound-pw-31' } }), repoKeys.recipient);
+    const files = asInputs(new Map([['db.yaml', plain], ['kustomization.yaml', stringify({ resources: ['db.yaml'] })]]));
+    const err = await renderSync({ files, path: '' }, withKeys()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScopeError);
+    expect((err as Error).message).toMatch(/db\.yaml carries no sealops\.dev\/scope binding/);
+    const warnings: string[] = [];
+    const ok = await renderSync({ files, path: '' }, { ...withKeys(), allowUnbound: true, warn: (m) => warnings.push(m) });
+    expect(ok.unsealed).toBe(1);
+    expect(warnings).toEqual([expect.stringMatching(/accepted unbound Secret .*db\.yaml.*allowUnbound/)]);
+    expect(`${(err as Error).message}\n${warnings.join('\n')}`).not.toContain('unbound-pw-31');
   });
 
   it('refuses a strict SealedSecret renamed by a prefix, and accepts a namespace-wide one', async () => {

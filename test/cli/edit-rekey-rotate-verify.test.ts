@@ -140,7 +140,64 @@ describe('sealops rekey, rotate and verify', () => {
     await writeFile(join(dir, 't.yaml'), sealed.replace('name: app', 'name: other'));
     const tampered = await run(['verify', '-k', 'alice.txt', 's.yaml', 't.yaml'], { cwd: dir });
     expect(tampered.status).toBe(1);
-    expect(tampered.stdout).toMatch(/^ok s\.yaml\nFAIL t\.yaml: .*MAC mismatch/);
+    expect(tampered.stdout).toMatch(/^ok s\.yaml\nFAIL t\.yaml: .*sealed for prod\/app but stands as prod\/other/);
+  });
+});
+
+describe('sealops verify with a key source that yields nothing', () => {
+  it('exits 3 for an empty or comment-only -k file and for key variables without an identity, never a keyless ok', async () => {
+    const sealed = await readFile(join(dir, 's.yaml'), 'utf8');
+    // A tampered file: a keyless check would pass it, since only the ciphertext changed.
+    await writeFile(join(dir, 't.yaml'), sealed.replace(/(password: ENC\[AES256_GCM,data:)(.)/, (_m, a: string, c: string) => a + (c === 'A' ? 'B' : 'A')));
+    await writeFile(join(dir, 'empty.txt'), '');
+    await writeFile(join(dir, 'comments.txt'), '# created: 2026-01-01T00:00:00Z\n');
+    const runs = [
+      await run(['verify', '-k', 'empty.txt', 't.yaml'], { cwd: dir }),
+      await run(['verify', '-k', 'comments.txt', 't.yaml'], { cwd: dir }),
+      await run(['verify', 't.yaml'], { cwd: dir, env: { SEALOPS_KEY_FILE: 'empty.txt' } }),
+      await run(['verify', 't.yaml'], { cwd: dir, env: { SOPS_AGE_KEY_FILE: join(dir, 'comments.txt') } }),
+      await run(['verify', 't.yaml'], { cwd: dir, env: { SOPS_AGE_KEY: '# nothing' } }),
+    ];
+    for (const r of runs) {
+      expect(r.status).toBe(EXIT_CODES.KEY);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/no identity in /);
+    }
+  });
+
+  it('names a recipient given with -k instead of an identity', async () => {
+    const r = await run(['verify', '-k', alice, 's.yaml'], { cwd: dir });
+    expect(r.status).toBe(EXIT_CODES.KEY);
+    expect(r.stderr).toContain(`failed to read key file ${alice}: it is an age recipient (a public key), given where an identity belongs`);
+  });
+
+  it('says a check without any key source is keyless', async () => {
+    const r = await run(['verify', 's.yaml'], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('ok s.yaml (no key given: structure and recipients only, values not opened)\n');
+    const keyed = await run(['verify', '-k', 'alice.txt', 's.yaml'], { cwd: dir });
+    expect(keyed.stdout).toBe('ok s.yaml\n');
+  });
+});
+
+describe('configuration and batch errors', () => {
+  it('exits 6 naming the file and field when .sops.yaml is malformed, and leaves the file as it was', async () => {
+    await writeFile(join(dir, '.sops.yaml'), 'creation_rules: [null]\n');
+    await writeFile(join(dir, 'p.yaml'), SECRET_YAML);
+    const r = await run(['seal', '-i', 'p.yaml'], { cwd: dir });
+    expect(r.status).toBe(EXIT_CODES.CONFIG);
+    expect(r.stderr).toMatch(/\.sops\.yaml: creation_rules\[0\] is empty/);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(await readFile(join(dir, 'p.yaml'), 'utf8')).toBe(SECRET_YAML);
+  });
+
+  it('rekey announces nothing and rewrites nothing when a later file of the batch fails', async () => {
+    const before = await readFile(join(dir, 's.yaml'), 'utf8');
+    await writeFile(join(dir, 'broken.yaml'), before.replace(/mac: ENC\[[^\]]*\]/, 'mac: ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAA,type:str]'));
+    const r = await run(['rekey', '-k', 'alice.txt', '-r', alice, '-r', bob, 's.yaml', 'broken.yaml'], { cwd: dir });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).not.toMatch(/rekeyed/);
+    expect(await readFile(join(dir, 's.yaml'), 'utf8')).toBe(before);
   });
 
   it('verify with -k fails closed on a SOPS file when the keys hold no age identity, instead of checking structure only', async () => {

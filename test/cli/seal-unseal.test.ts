@@ -41,7 +41,7 @@ describe('sealops seal and unseal', () => {
     const sealed = await run(['seal', '-r', recipient], { cwd: dir, stdin: SECRET_YAML });
     expect(sealed.status).toBe(0);
     expect(sealed.stdout).not.toContain('correct-horse-battery');
-    expect(sealed.stdout.startsWith('# credentials for the app\napiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n')).toBe(true);
+    expect(sealed.stdout).toMatch(/^# credentials for the app\napiVersion: v1\nkind: Secret\nmetadata:\n {2}annotations:\n {4}sealops\.dev\/scope: "ENC\[[^\]]*\]"\n {2}name: app\n/);
     const back = await run(['unseal', '-k', 'key.txt', '-'], { cwd: dir, stdin: sealed.stdout });
     expect(back.status).toBe(0);
     expect(back.stdout).toBe(SECRET_YAML);
@@ -85,7 +85,8 @@ describe('sealops seal and unseal', () => {
     await run(['keygen', '-o', 'wrong.txt'], { cwd: dir });
     const cases: [string, string, string[], number][] = [
       ['wrong key', sealed, ['-k', 'wrong.txt'], EXIT_CODES.KEY],
-      ['tampered mac', sealed.replace('namespace: prod', 'namespace: dev'), ['-k', 'key.txt'], EXIT_CODES.MAC],
+      ['tampered mac', sealed.replace(/(mac: ENC\[AES256_GCM,data:)(.)/, (_m, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')), ['-k', 'key.txt'], EXIT_CODES.MAC],
+      ['changed namespace', sealed.replace('namespace: prod', 'namespace: dev'), ['-k', 'key.txt'], EXIT_CODES.SCOPE],
       ['tampered value', sealed.replace(/(password: "ENC\[AES256_GCM,data:)(.)/, (_m, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')), ['-k', 'key.txt'], EXIT_CODES.DECRYPT],
       ['missing key file', sealed, ['-k', 'nope.txt'], EXIT_CODES.KEY],
       ['malformed yaml', 'a: "x\n', ['-k', 'key.txt'], EXIT_CODES.INPUT],
@@ -144,5 +145,29 @@ describe('sealops seal and unseal', () => {
     expect(r.status).toBe(EXIT_CODES.INPUT);
     expect(r.stderr).toContain('cap');
     expect((await stat(join(dir, 'big.yaml'))).size).toBe(Buffer.byteLength(big));
+  });
+});
+
+describe('caps that agree', () => {
+  it('refuses before writing when the sealed form would be over the read cap, and leaves the plaintext file as it was', async () => {
+    const { dir: d, cleanup: done, recipient: r } = await keyedTempDir();
+    try {
+      // 3.2 MB of plaintext seals to about 4.3 MB (base64 and envelope): over the 4 MiB cap.
+      const big = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: big\n  namespace: prod\nstringData:\n  blob: ${'x'.repeat(3_200_000)}\n`;
+      await writeFile(join(d, 'big.yaml'), big);
+      const res = await run(['seal', '-r', r, '-i', 'big.yaml'], { cwd: d });
+      expect(res.status).toBe(EXIT_CODES.INPUT);
+      expect(res.stderr).toMatch(/failed to seal big\.yaml: the sealed form is \d+ bytes, over the 4194304-byte cap/);
+      expect(res.stderr).toMatch(/hint: nothing was written; split the Secret/);
+      expect(await readFile(join(d, 'big.yaml'), 'utf8')).toBe(big);
+      // Just under the cap seals, and every command reads it back.
+      const fits = big.replace('x'.repeat(3_200_000), 'x'.repeat(3_000_000));
+      await writeFile(join(d, 'fits.yaml'), fits);
+      expect((await run(['seal', '-r', r, '-i', 'fits.yaml'], { cwd: d })).status).toBe(0);
+      expect((await run(['verify', '-k', 'key.txt', 'fits.yaml'], { cwd: d })).status).toBe(0);
+      expect((await run(['unseal', '-k', 'key.txt', 'fits.yaml'], { cwd: d })).stdout).toBe(fits);
+    } finally {
+      await done();
+    }
   });
 });

@@ -255,7 +255,7 @@ describe('sealops verify (SealedSecret)', () => {
   it('passes a good SealedSecret without keys', async () => {
     const without = await sealops(['verify', 'sealed.yaml'], { cwd: dir });
     expect(without.code).toBe(0);
-    expect(without.stdout).toBe('ok sealed.yaml\n');
+    expect(without.stdout).toBe('ok sealed.yaml (no key given: structure and recipients only, values not opened)\n');
   });
 
   it('passes a good SealedSecret with the right key, opening every value', async () => {
@@ -263,6 +263,13 @@ describe('sealops verify (SealedSecret)', () => {
     const run = await sealops(['verify', '-k', 'key.pem', 'sealed.yaml'], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('ok sealed.yaml\n');
+  });
+
+  it('exits 3, never a keyless ok, when the -k file holds no private key', async () => {
+    writeFileSync(join(dir, 'empty.pem'), '');
+    const run = await sealops(['verify', '-k', 'empty.pem', 'sealed.yaml'], { cwd: dir });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
   });
 
   it('exits 1 through the CLI when the RSA key given with -k opens no value', async () => {

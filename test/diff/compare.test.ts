@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 // Per-object and per-key verdicts from ciphertext alone, on files sealed by sealops's own SOPS
 // and SealedSecret code (the same bytes `sealops seal` and `sealops edit` write).
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -77,7 +78,7 @@ describe('compareBuilds', () => {
 
   it('calls a re-sealed SealedSecret key changed (every seal encrypts afresh) and names the format', () => {
     const pub = makeRepoKeys().rsaPem;
-    const make = () => stringify(sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls', namespace: 'shop' }, stringData: { key: 'same-value-1234' } }, pub, {}));
+    const make = () => stringify(sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls', namespace: 'shop' }, stringData: { key: 'same-value-1234' } }, createPublicKey(pub), {}));
     const [c] = compareBuilds(side({ 's.yaml': make() }), side({ 's.yaml': make() }));
     expect(c!.secret).toEqual({ formats: ['sealedsecret'], keys: [{ key: 'key', status: 'changed' }] });
     expect(c!.diff).toBe('');

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 // The git diff driver: what `sealops textconv` prints for each sealed shape, and real `git diff`,
 // `git log -p` and `git show` through the driver that `sealops hook install` configures (the
 // built CLI, dist/cli/sealops.js: `npm run build` first).
@@ -70,7 +71,7 @@ describe('textconv', () => {
     const j = JSON.parse(textconv(json, 'j.json')) as { stringData: { token: string }; sops: Record<string, unknown> };
     expect(j.stringData.token).toMatch(/^<sealed:[0-9a-f]{12}>$/);
     expect(Object.keys(j.sops)).not.toContain('mac');
-    const ss = stringify(sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls', namespace: 'shop' }, stringData: { 'tls.key': PLAIN.host } }, keys.rsaPem, {}));
+    const ss = stringify(sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls', namespace: 'shop' }, stringData: { 'tls.key': PLAIN.host } }, createPublicKey(keys.rsaPem), {}));
     const enc = /tls\.key: (\S+)/.exec(ss)![1]!;
     const out = textconv(ss, 'tls.yaml');
     expect(out).toContain(`tls.key: ${valueMarker(enc)}`);

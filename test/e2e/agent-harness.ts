@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { KubeClient, Discovery, Logger, reconcileSync, type SyncObject, type ReconcileOutcome } from '../../src/index.js';
 import { sealSecret } from '../../src/formats/sealedsecret/index.js';
+import { SCOPE_ANNOTATION, SECRET_SCOPED_REGEX } from '../../src/formats/sops/index.js';
 import { adminKubeconfigPath } from '../support/kube.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
 import { peerPath } from '../support/peers.js';
@@ -93,12 +94,17 @@ export async function setUpAgent(keys?: ClusterKeys): Promise<{ client: KubeClie
 }
 
 /** A Secret manifest sealed by the real `sops` binary for the cluster's age recipient. */
-export function sopsSeal(secret: Record<string, unknown>, recipient: string): string {
+export function sopsSeal(secret: Record<string, unknown>, recipient: string, opts: { bind?: boolean } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'sealops-sops-'));
   try {
     const file = join(dir, 'secret.yaml');
-    writeFileSync(file, stringify(secret));
-    return execFileSync(peerPath('sops'), ['--encrypt', '--age', recipient, '--encrypted-regex', '^(data|stringData)$', file], {
+    // Bound the way sealops binds, but written by the real sops: the plaintext carries the scope
+    // annotation and encrypted_regex names it, so sops encrypts it under its path.
+    const meta = (secret.metadata ?? {}) as { name?: string; namespace?: string; annotations?: Record<string, string> };
+    const bound = opts.bind !== false && secret.kind === 'Secret';
+    const body = bound ? { ...secret, metadata: { ...meta, annotations: { ...meta.annotations, [SCOPE_ANNOTATION]: `${meta.namespace ?? ''}/${meta.name ?? ''}` } } } : secret;
+    writeFileSync(file, stringify(body));
+    return execFileSync(peerPath('sops'), ['--encrypt', '--age', recipient, '--encrypted-regex', bound ? SECRET_SCOPED_REGEX : '^(data|stringData)$', file], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, HOME: dir },
     });

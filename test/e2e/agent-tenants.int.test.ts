@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml';
 import { describeWithCluster, eventually } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { createNs, createSync, exists, getSync, makeClusterKeys, publishedText, secretValue, secretValues, setUpAgent, type ClusterKeys } from './agent-harness.js';
-import { configMap, sealedFile } from './agent-fixtures.js';
+import { configMap, sealedFile, sopsFile } from './agent-fixtures.js';
 import { Logger, reconcileSync, type ReconcileOutcome } from '../../src/agent/index.js';
 import { Discovery, type KubeClient } from '../../src/kube/index.js';
 
@@ -139,6 +139,21 @@ describeWithCluster('a Secret sealed for another namespace', () => {
     // (teamA's own api-token from the first test stays as it was.)
     expect((await secretValues(client, teamA, 'api-token'))?.token).not.toBe(token);
     expect(await publishedText(client, teamA, 'moved')).not.toContain(token);
+  });
+
+  it('does not unseal a SOPS Secret bound to another namespace that a tenant overlay moves into its own', async () => {
+    const password = secretValue('team-b-sops');
+    const url = repoWith({
+      'app/db.yaml': sopsFile(teamB, password, keys),
+      'app/kustomization.yaml': stringify({ namespace: teamA, resources: ['db.yaml'] }),
+    });
+    await createSync(client, teamA, 'moved-sops', { source: { url, ref: { branch: 'main' } }, path: 'app', serviceAccountName: 'deployer' });
+    const outcome = await reconcile(teamA, 'moved-sops');
+    expect(outcome).toMatchObject({ ok: false, reason: 'DecryptionFailed' });
+    expect(outcome.message).toContain(`app/db.yaml was sealed for namespace ${teamB} and may not be moved to ${teamA} (scope)`);
+    expect(await exists(client, `/api/v1/namespaces/${teamA}/secrets/db`)).toBe(false);
+    expect(await publishedText(client, teamA, 'moved-sops')).not.toContain(password);
+    expect(logs.join('\n')).not.toContain(password);
   });
 
   it('left in its own namespace, unseals but is refused writing there by the tenant account', async () => {

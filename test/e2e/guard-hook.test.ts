@@ -71,6 +71,9 @@ describe('the installed pre-commit hook', () => {
     { name: 'a Slack webhook in a ConfigMap', files: { 'cm.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  url: ${tokens['slack-webhook']}\n` }, blocked: true, rule: 'slack-webhook' },
     { name: 'a .yaml that is not YAML', files: { 'broken.yaml': 'a: [1, 2\nb: }\n' }, blocked: true, rule: 'parse-error' },
     { name: 'a Secret allowed by a sealops:allow comment', files: { 'db.yaml': plainSecret('db', 'password', randomChars(12)).replace('stringData:', '# sealops:allow reviewed test fixture\nstringData:').replace(/\n {2}password/, ' # sealops:allow\n  password') }, blocked: false },
+    { name: 'a Secret manifest in a file with no manifest extension', files: { 'deploy/secret.txt': plainSecret('db', 'password', randomChars(14)) }, blocked: true, rule: 'secret-plaintext-stringdata' },
+    { name: 'a literal value in a Secret of a Helm template', files: { 'chart/templates/secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}\nstringData:\n  password: ${randomChars(14)}\n` }, blocked: true, rule: 'secret-plaintext-stringdata' },
+    { name: 'a Helm template Secret whose values are template expressions', files: { 'chart/templates/secret.yaml': fixture('manifests/chart/templates/secret.yaml') }, blocked: false },
     { name: 'ordinary manifests and docs that say password', files: { 'deploy.yaml': fixture('manifests/deployment.yaml'), 'cm.yaml': fixture('manifests/configmap.yaml'), 'docs/ops.md': fixture('docs/operations.md') }, blocked: false },
   ];
 
@@ -88,6 +91,17 @@ describe('the installed pre-commit hook', () => {
       }
     });
   }
+
+  it('blocks a plaintext Secret padded past the size cap, naming the file and not the value', () => {
+    repo = guarded();
+    const value = randomChars(14);
+    repo.write('big.yaml', plainSecret('db', 'password', value) + `# ${'x'.repeat(10 * 1024 * 1024)}\n`);
+    repo.git(['add', '.']);
+    const res = commit(repo, []);
+    expect(res.ok).toBe(false);
+    expect(res.output).toMatch(/big\.yaml.*file-too-large|file-too-large.*big\.yaml/s);
+    expect(res.output.includes(value)).toBe(false);
+  });
 
   it('allows a finding whose fingerprint is listed in .sealopsignore, and blocks it again when the value changes', () => {
     repo = guarded();

@@ -81,7 +81,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sealops-incluster-'));
   const conn = loadKubeConnection(adminKubeconfigPath());
   server = new URL(conn.server);
-  const opts: { ca?: unknown } = {};
+  const opts: import('node:https').RequestOptions = {};
   await conn.apply(opts);
   mkdirSync(join(dir, 'sa'));
   writeFileSync(join(dir, 'sa', 'ca.crt'), String(opts.ca));

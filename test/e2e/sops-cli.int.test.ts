@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatAgeKeyFile, generateAgeKeyPair, rekeySops, rotateSops, sealSops, unsealSops, unsealSopsForEdit, type AgeKeyPair } from '../../src/index.js';
+import { formatAgeKeyFile, generateAgeKeyPair, rekeySops, rotateSops, ScopeError, SCOPE_ANNOTATION, sealSops, unsealSops, unsealSopsForEdit, type AgeKeyPair } from '../../src/index.js';
 import { peerPath } from '../support/peers.js';
+import { run } from '../cli/helpers.js';
 
 const FIX = join(import.meta.dirname, '../formats/sops/fixtures');
 const dir = mkdtempSync(join(tmpdir(), 'sealops-sops-'));
@@ -27,7 +28,61 @@ function sops(args: string[]): string {
     stdio: ['pipe', 'pipe', 'pipe'],
   }).toString('utf8');
 }
-const docs = (text: string): unknown[] => parseAllDocuments(text).map((d) => d.toJS() as unknown);
+/** A document as sops -d prints it, less the scope binding sealops adds (and strips when it unseals). */
+function withoutScope(doc: unknown): unknown {
+  const meta = (doc as { metadata?: { annotations?: Record<string, unknown> } } | null)?.metadata;
+  if (meta?.annotations && SCOPE_ANNOTATION in meta.annotations) {
+    delete meta.annotations[SCOPE_ANNOTATION];
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  }
+  return doc;
+}
+const docs = (text: string): unknown[] => parseAllDocuments(text).map((d) => withoutScope(d.toJS()));
+
+describe('the scope binding under sops', () => {
+  const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: payments\n  namespace: db\nstringData:\n  password: p4ss-w0rd-bound\n';
+
+  it('sops -d shows the binding as namespace/name, and sops set writes back a file sealops still opens bound', async () => {
+    const file = join(dir, 'bound.yaml');
+    writeFileSync(file, await sealSops(secret, { recipients: [key.recipient], source: 'bound.yaml' }));
+    const [shown] = parseAllDocuments(sops(['-d', file])).map((d) => d.toJS() as { metadata: { annotations: Record<string, string> } });
+    expect(shown?.metadata.annotations[SCOPE_ANNOTATION]).toBe('db/payments');
+    sops(['set', file, '["stringData"]["password"]', '"changed-by-sops"']);
+    const written = readFileSync(file, 'utf8');
+    expect(written).toMatch(/sealops\.dev\/scope: ENC\[AES256_GCM,/);
+    expect(await unsealSops(written, { identities: [key.identity], source: 'bound.yaml' })).toMatch(/password: changed-by-sops\n/);
+    await expect(unsealSops(written.replace('namespace: db', 'namespace: prod'), { identities: [key.identity] })).rejects.toBeInstanceOf(ScopeError);
+  });
+
+  it('opens a Secret sealed by plain sops as unbound, with no binding to check', async () => {
+    const file = join(dir, 'plain-sops.yaml');
+    writeFileSync(file, secret);
+    const sealed = sops(['-e', '--age', key.recipient, '--encrypted-regex', '^(data|stringData)$', file]);
+    const opened = await unsealSopsForEdit(sealed, { identities: [key.identity], source: 'plain-sops.yaml' });
+    expect(opened.plaintext).toMatch(/password: p4ss-w0rd-bound/);
+    expect(opened.scopes).toEqual([{ document: 0, namespace: 'db', name: 'payments' }]);
+  });
+
+  it('sealops verify -k warns that a plain-sops Secret is unbound; edit keeps it as sops wrote it, rotate binds it', async () => {
+    const file = join(dir, 'legacy.yaml');
+    writeFileSync(file, secret);
+    writeFileSync(file, sops(['-e', '--age', key.recipient, '--encrypted-regex', '^(data|stringData)$', file]));
+    const v = await run(['verify', '-k', keyFile, 'legacy.yaml'], { cwd: dir });
+    expect(v.status).toBe(0);
+    expect(v.stderr).toMatch(/warning: legacy\.yaml: Secret db\/payments has no sealops\.dev\/scope binding/);
+    expect(v.stderr + v.stdout).not.toContain('p4ss-w0rd-bound');
+    const editor = join(dir, 'editor.sh');
+    writeFileSync(editor, '#!/bin/sh\nsed -i "s/p4ss-w0rd-bound/p4ss-w0rd-rotated/" "$1"\n', { mode: 0o755 });
+    expect((await run(['edit', '-k', keyFile, 'legacy.yaml'], { cwd: dir, env: { EDITOR: editor } })).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).not.toContain('sealops.dev/scope');
+    expect((await run(['rotate', '-k', keyFile, 'legacy.yaml'], { cwd: dir })).status).toBe(0);
+    const rotated = readFileSync(file, 'utf8');
+    expect(rotated).toMatch(/sealops\.dev\/scope: "?ENC\[AES256_GCM,/);
+    expect(sops(['-d', file])).toMatch(/sealops\.dev\/scope: db\/payments/);
+    const again = await run(['verify', '-k', keyFile, 'legacy.yaml'], { cwd: dir });
+    expect(again.stderr).toBe('');
+  });
+});
 
 describe('sops decrypts what sealops writes', () => {
   for (const [name, type] of [['awkward.yaml', 'yaml'], ['multi.yaml', 'yaml'], ['crlf.yaml', 'yaml'], ['secret.json', 'json'], ['app.env', 'dotenv']] as const) {
@@ -38,7 +93,7 @@ describe('sops decrypts what sealops writes', () => {
       writeFileSync(file, sealed);
       const out = sops(['-d', '--input-type', type, '--output-type', type, file]);
       if (type === 'dotenv') expect(out).toBe(text.split('\n').filter((l) => l !== '' ).join('\n') + '\n');
-      else if (type === 'json') expect(JSON.parse(out)).toEqual(JSON.parse(text));
+      else if (type === 'json') expect(withoutScope(JSON.parse(out))).toEqual(JSON.parse(text));
       else expect(docs(out)).toEqual(docs(text));
     });
   }

@@ -59,7 +59,7 @@ describe('FormatAdapter.open', () => {
     expect(docs.map((d) => d.metadata.name)).toEqual(['one', 'two']);
     expect(Buffer.from(docs[1]!.data.password, 'base64').toString()).toBe('pw-two');
     await expect(adapter.open(file, { ageIdentities: [], rsaKeys: [] })).rejects.toMatchObject({ exitCode: EXIT_CODES.KEY });
-    await expect(adapter.rekey(file, { ageIdentities: [], rsaKeys: [] }, [])).rejects.toThrow(/a SealedSecret has no data key to re-wrap/);
+    await expect(adapter.rekey(file, { ageIdentities: [], rsaKeys: [] }, {})).rejects.toThrow(/a SealedSecret has no data key to re-wrap/);
   });
 });
 

@@ -102,3 +102,28 @@ describe('the per-command configuration cache', () => {
     expect((await resolveRecipients({ target: 'x.yaml', cwd: dir, cache })).recipients).toEqual([prod.recipient]);
   });
 });
+
+describe('malformed configuration files', () => {
+  const cases: [string, string, RegExp][] = [
+    ['.sops.yaml', 'creation_rules:\n  - age: [x\n', /^failed to parse .*\.sops\.yaml: /],
+    ['.sops.yaml', 'creation_rules:\n  - path_regex: "(unclosed"\n    age: age1x\n', /\.sops\.yaml: creation_rules\[0\]\.path_regex is not a valid regular expression/],
+    ['.sops.yaml', 'creation_rules: [null]\n', /\.sops\.yaml: creation_rules\[0\] is empty/],
+    ['.sops.yaml', 'creation_rules: {a: b}\n', /\.sops\.yaml: creation_rules must be a list/],
+    ['.sops.yaml', 'creation_rules:\n  - key_groups: [7]\n', /\.sops\.yaml: creation_rules\[0\]\.key_groups\[0\] must be a map/],
+    ['.sops.yaml', '- just a list\n', /\.sops\.yaml: the top level must be a map/],
+    ['.sealops.yaml', 'rules: {a: b}\n', /\.sealops\.yaml: rules must be a list/],
+    ['.sealops.yaml', 'rules: [null]\n', /\.sealops\.yaml: rules\[0\]\.path must be a glob string/],
+    ['.sealops.yaml', 'clusters:\n  prod: 5\n', /\.sealops\.yaml: clusters\.prod must be a map/],
+    ['.sealops.yaml', 'team: 5\n', /\.sealops\.yaml: team must be a map/],
+    ['.sealops.yaml', 'clusters: [\n', /^failed to parse .*\.sealops\.yaml: /],
+  ];
+  for (const [name, text, message] of cases) {
+    it(`refuses ${name} holding ${JSON.stringify(text)} with a ConfigError (exit 6) naming the file and field`, async () => {
+      await writeFile(join(dir, name), text);
+      const err = await resolveRecipients({ target: 's.yaml', cwd: dir }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).exitCode).toBe(6);
+      expect((err as ConfigError).message).toMatch(message);
+    });
+  }
+});

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,6 +30,43 @@ describe('loading identities', () => {
   it('fails with a KeyError naming a missing key file', async () => {
     await expect(loadAgeIdentities({ keyFiles: ['missing.txt'], cwd: dir })).rejects.toThrow(KeyError);
     await expect(loadAgeIdentities({ cwd: dir, env: { SOPS_AGE_KEY_FILE: 'gone.txt' } })).rejects.toThrow(/gone\.txt.*no such file/);
+  });
+});
+
+describe('key sources that yield no identity', () => {
+  it('refuses an empty or comment-only -k file, saying there is no identity in it', async () => {
+    await writeFile(join(dir, 'empty.txt'), '');
+    await writeFile(join(dir, 'comments.txt'), '# created: 2026-01-01\n\n# nothing else\n');
+    for (const f of ['empty.txt', 'comments.txt']) {
+      const err = await loadAgeIdentities({ keyFiles: [f], cwd: dir }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KeyError);
+      expect((err as KeyError).message).toBe(`failed to read key file ${f}: no identity in ${f}`);
+      expect((err as KeyError).exitCode).toBe(3);
+    }
+  });
+
+  it('refuses SEALOPS_KEY_FILE, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY when they hold no identity, even next to one that does', async () => {
+    const a = await generateAgeKeyPair();
+    await writeFile(join(dir, 'empty.txt'), '\n');
+    await writeFile(join(dir, 'a.txt'), a.identity);
+    await expect(loadAgeIdentities({ cwd: dir, env: { SEALOPS_KEY_FILE: 'empty.txt', HOME: dir } })).rejects.toThrow(/no identity in empty\.txt/);
+    await expect(loadAgeIdentities({ cwd: dir, env: { SOPS_AGE_KEY_FILE: 'empty.txt', SEALOPS_KEY_FILE: 'a.txt', HOME: dir } })).rejects.toThrow(/SOPS_AGE_KEY_FILE.*no identity in empty\.txt/);
+    await expect(loadAgeIdentities({ cwd: dir, env: { SOPS_AGE_KEY: '# only a comment', HOME: dir } })).rejects.toThrow(/no identity in SOPS_AGE_KEY/);
+  });
+
+  it('names a recipient passed where an identity belongs, as a -k argument or inside the file', async () => {
+    const a = await generateAgeKeyPair();
+    const given = await loadAgeIdentities({ keyFiles: [a.recipient], cwd: dir }).catch((e: unknown) => e);
+    expect(given).toBeInstanceOf(KeyError);
+    expect((given as KeyError).message).toMatch(/is an age recipient \(a public key\), given where an identity belongs/);
+    await writeFile(join(dir, 'pub.txt'), `# public\n${a.recipient}\n`);
+    await expect(loadAgeIdentities({ keyFiles: ['pub.txt'], cwd: dir })).rejects.toThrow(/key file pub\.txt: it is an age recipient/);
+  });
+
+  it('treats an empty default sops key file as no key, since nobody named it', async () => {
+    await mkdir(join(dir, '.config', 'sops', 'age'), { recursive: true });
+    await writeFile(join(dir, '.config', 'sops', 'age', 'keys.txt'), '');
+    expect((await loadAgeIdentities({ cwd: dir, env: { HOME: dir } })).identities).toEqual([]);
   });
 });
 

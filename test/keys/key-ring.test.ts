@@ -45,7 +45,7 @@ describe('loadKeyRing', () => {
     await expect(loadKeyRing({ keyFiles: ['recipient.txt'], cwd: dir })).rejects.toThrow(
       'failed to read key file recipient.txt: it holds an age recipient (a public key), not an identity',
     );
-    await expect(loadKeyRing({ keyFiles: ['empty.txt'], cwd: dir })).rejects.toThrow('failed to read key file empty.txt: it is empty');
+    await expect(loadKeyRing({ keyFiles: ['empty.txt'], cwd: dir })).rejects.toThrow('failed to read key file empty.txt: no identity in it');
     await expect(loadKeyRing({ keyFiles: ['cert.pem'], cwd: dir })).rejects.toThrow(KeyError);
     await expect(loadKeyRing({ keyFiles: ['cert.pem'], cwd: dir })).rejects.toThrow(/holds a certificate or public key, not a private key/);
   });

@@ -13,10 +13,28 @@ describe('scanFile', () => {
     expect(v.findings.map((f) => [f.rule, f.line])).toEqual([['parse-error', 3]]);
   });
 
-  it('skips binary files and files over the size cap with a note', () => {
+  it('skips binary files with a note, and reports a file over the size cap as a finding that blocks', () => {
     expect(scanFile('img.png', Buffer.from([0x89, 0x50, 0, 1, 2]))).toMatchObject({ findings: [], note: 'skipped: binary file' });
     const big = Buffer.alloc(SCAN_MAX_FILE_BYTES + 1, 0x61);
-    expect(scanFile('big.txt', big).note).toMatch(/larger than/);
+    expect(scanFile('big.txt', big).findings.map((f) => [f.rule, f.severity])).toEqual([['file-too-large', 'finding']]);
+  });
+
+  it('judges a Secret manifest in a file of any extension, and stays quiet on prose that merely mentions one', () => {
+    const text = plainSecret('db', 'password', randomChars(14));
+    for (const name of ['secret.txt', 'db.conf', 'deploy/SECRET', 'notes.md']) {
+      expect(scanFile(name, Buffer.from(text)).findings.map((f) => f.rule), name).toEqual(['secret-plaintext-stringdata']);
+    }
+    const json = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { password: randomChars(14) } });
+    expect(scanFile('db.out', Buffer.from(json)).findings.map((f) => f.rule)).toEqual(['secret-plaintext-stringdata']);
+    const prose = '# Secrets\n\nWrite a manifest with\n\n    kind: Secret\n\nand seal it: it must never hold a: "value: here".\n';
+    expect(scanFile('README.md', Buffer.from(prose)).findings).toEqual([]);
+  });
+
+  it('flags literal data/stringData values of a Secret in a Helm template, not template expressions', () => {
+    const v = randomChars(16);
+    const tpl = `{{- if .Values.db.create }}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ include "chart.fullname" . }}\ntype: Opaque\nstringData:\n  user: {{ .Values.db.user | quote }}\n  password: "${v}"\n  {{- range $k, $val := .Values.extra }}\n  {{ $k }}: {{ $val | quote }}\n  {{- end }}\ndata:\n  token: ${Buffer.from(v).toString('base64')}\n  ref: {{ .Values.token | b64enc }}\n{{- end }}\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n  plain: value-is-fine\n`;
+    const found = scanFile('chart/templates/secret.yaml', Buffer.from(tpl)).findings.map((f) => [f.rule, f.line]);
+    expect(found).toEqual([['secret-plaintext-stringdata', 9], ['secret-plaintext-data', 14]]);
   });
 
   it('judges a UTF-16 file with a byte order mark as text, since YAML parsers (and kubectl) read it', () => {

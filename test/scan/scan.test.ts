@@ -42,14 +42,20 @@ describe('scanStaged', () => {
     expect(scanExitStatus(report)).toBe(0);
   });
 
-  it('notes a staged file over the size cap without reading it, and still judges the others', async () => {
+  it('blocks a staged file over the size cap without reading it, still judges the others, and lets an allowed one pass', async () => {
     repo = tempRepo();
     repo.write('big.yaml', Buffer.alloc(SCAN_MAX_FILE_BYTES + 1, 0x61));
     repo.write('db.yaml', plainSecret('db', 'password', randomChars(12)));
     repo.git(['add', '.']);
     const report = await scanStaged(ctx(repo));
-    expect(report.notes.map((n) => n.path)).toEqual(['big.yaml']);
-    expect(report.findings.map((f) => f.path)).toEqual(['db.yaml']);
+    expect(report.findings.map((f) => [f.path, f.rule])).toEqual([['big.yaml', 'file-too-large'], ['db.yaml', 'secret-plaintext-stringdata']]);
+    expect(scanExitStatus(report)).toBe(1);
+    repo.write('.sealopsignore', `${report.findings[0]?.fingerprint ?? ''} reviewed: generated fixture\n`);
+    repo.git(['rm', '--cached', '-q', 'db.yaml']);
+    repo.git(['add', '.sealopsignore']);
+    const allowed = await scanStaged(ctx(repo));
+    expect(allowed.findings.map((f) => [f.path, f.allowed])).toEqual([['big.yaml', 'ignore-file']]);
+    expect(scanExitStatus(allowed)).toBe(0);
   });
 
   it('reads .sealopsignore from the index and refuses a malformed one', async () => {

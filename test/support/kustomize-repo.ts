@@ -61,8 +61,11 @@ export async function teamRepository(keys: RepoKeys, overlays: Readonly<Record<s
   files.set('base/deployment.yaml', stringify(deployment));
   files.set('base/service.yaml', stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } }));
   files.set('base/db.env', await sealSops(`DB_PASSWORD=${dbPassword}\nDB_USER=${PLAIN.dbUser}\n`, { recipients, format: 'dotenv', source: 'base/db.env' }));
-  // Sealed without a namespace: the overlay places it.
-  files.set('base/api-secret.yaml', await sealSops(stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'api' }, stringData: { token: PLAIN.apiToken } }), { recipients, source: 'base/api-secret.yaml' }));
+  // Sealed cluster-wide (bound `/`): each overlay places it and renames it with its prefix.
+  files.set(
+    'base/api-secret.yaml',
+    await sealSops(stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'api' }, stringData: { token: PLAIN.apiToken } }), { recipients, source: 'base/api-secret.yaml', scope: 'cluster-wide' }),
+  );
   files.set(
     'base/kustomization.yaml',
     stringify({
@@ -114,6 +117,17 @@ export function kustomizeBuild(files: ReadonlyMap<string, string>, folder: strin
     }
     const out = execFileSync(peerPath('kustomize'), ['build', join(dir, folder)], { encoding: 'utf8' });
     return parseAllDocuments(out).map((d) => d.toJS() as Record<string, unknown>);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `text` sealed by the real sops binary for `recipient`: no scope binding, as a team using plain sops writes it. */
+export function sopsEncrypt(text: string, recipient: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sealops-kz-sops-'));
+  try {
+    writeFileSync(join(dir, 'secret.yaml'), text);
+    return execFileSync(peerPath('sops'), ['--encrypt', '--age', recipient, '--encrypted-regex', '^(data|stringData)$', join(dir, 'secret.yaml')], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

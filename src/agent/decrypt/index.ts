@@ -8,7 +8,7 @@
  * sealed file once, and collects every decrypted value, whatever its field, for redaction.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { DecryptError, InputError, SealopsError, describe, redact } from '../../errors.js';
+import { DecryptError, InputError, ScopeError, SealopsError, describe, redact } from '../../errors.js';
 import type { BuildResult, KubeObject, Manifest } from '../../build/index.js';
 import { isSealedSecret } from '../../formats/sealedsecret/index.js';
 import { loadRsaPrivateKeys, parseAgeIdentities } from '../../keys/index.js';
@@ -49,6 +49,10 @@ export interface DecryptOptions {
   readonly keys: (() => Promise<DecryptionKeys>) | 'redact';
   /** Read after the keys are loaded (the memo belongs to one key set). */
   readonly memo?: () => DecryptMemo | undefined;
+  /** Accept SOPS Secrets without a `sealops.dev/scope` binding (sealed by plain sops), each reported to {@link warn}. */
+  readonly allowUnbound?: boolean;
+  /** Told what policy accepted that an operator should know (an unbound Secret); no secret byte. */
+  readonly warn?: (message: string) => void;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -122,11 +126,11 @@ export async function decryptManifests(build: BuildResult, options: DecryptOptio
       if (keys && kind !== 'sealed' && keys.ageIdentities.length === 0) throw new DecryptError(`failed to decrypt ${where(m)}: no age identity in the decryption keys`);
       let obj: KubeObject;
       try {
-        if (kind === 'sops') obj = await openSopsObject(m, index, opener, secrets);
+        if (kind === 'sops') obj = await openSopsObject(m, index, opener, secrets, { allowUnbound: options.allowUnbound === true, warn: options.warn });
         else if (kind === 'sealed') obj = openSealedSecret(m, keys ? keys.rsaKeys : null, secrets);
         else obj = await openGeneratedSecret(m, index, opener, secrets);
       } catch (err) {
-        if (err instanceof DecryptError) throw err;
+        if (err instanceof DecryptError || err instanceof ScopeError) throw err;
         throw new DecryptError(`failed to decrypt ${where(m)}: ${redact(describe(err), secrets)}`, { cause: err });
       }
       if (obj.kind === 'Secret' && !obj.metadata.namespace) {

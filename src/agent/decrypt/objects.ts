@@ -12,13 +12,14 @@
  * metadata, so their Secret lands where the overlay puts it.
  */
 import type { KeyObject } from 'node:crypto';
-import { DecryptError } from '../../errors.js';
+import { DecryptError, ScopeError } from '../../errors.js';
 import { unsealSealedSecret } from '../../formats/sealedsecret/index.js';
+// The annotation holding a SOPS Secret's sealed scope (`namespace/name`, either part may be empty).
+import { parseScope, SCOPE_ANNOTATION } from '../../formats/sops/index.js';
 import type { KubeObject, Manifest } from '../../build/index.js';
 import { digestBytes, type SealedEnv, type SealedIndex, type SourceOpener } from './sources.js';
 
-/** The annotation holding a SOPS Secret's sealed scope (`namespace/name`, either part may be empty). */
-export const SCOPE_ANNOTATION = 'sealops.dev/scope';
+export { SCOPE_ANNOTATION };
 /** What `sealops build` shows instead of a sealed value when it has no key. */
 export const SEALED_MARKER = '<sealed>';
 
@@ -50,6 +51,10 @@ function encLeaves(value: unknown, path: string[] = [], out = new Map<string, { 
   return out;
 }
 
+function isScopeLeaf(path: readonly string[]): boolean {
+  return path.length === 3 && path[0] === 'metadata' && path[1] === 'annotations' && path[2] === SCOPE_ANNOTATION;
+}
+
 function at(value: unknown, path: readonly string[]): unknown {
   let cur = value;
   for (const p of path) cur = Array.isArray(cur) ? cur[Number(p)] : rec(cur)?.[p];
@@ -64,22 +69,58 @@ function setAt(root: Record<string, unknown>, path: readonly string[], v: unknow
   else rec(cur)![last] = v;
 }
 
-/** Throws unless the final namespace/name satisfy the scope the verified source was sealed for. */
-function checkScope(m: Manifest, source: Record<string, unknown>, sourceFile: string): void {
-  const meta = rec(source.metadata) ?? {};
-  const scope = rec(meta.annotations)?.[SCOPE_ANNOTATION];
+/** What the stage accepts beyond the default scope rule. */
+export interface ScopePolicy {
+  /** Accept a SOPS Secret without a scope binding (sealed by plain sops), reported to `warn`. */
+  readonly allowUnbound: boolean;
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * Throws unless the final namespace/name satisfy the scope the verified source was sealed for.
+ * Only an encrypted annotation binds (its AAD is its path and the MAC covers it); its plaintext
+ * comes from `plain`. A Secret without one is refused unless the Sync allows unbound Secrets;
+ * then the namespace its source names (not authenticated: sops's MAC does not cover key names)
+ * still holds as a guard against mistakes.
+ */
+function checkScope(m: Manifest, sealed: Record<string, unknown>, plain: Record<string, unknown> | undefined, sourceFile: string, policy: ScopePolicy): void {
+  const sealedScope = rec(rec(sealed.metadata)?.annotations)?.[SCOPE_ANNOTATION];
+  const bound = typeof sealedScope === 'string' && sealedScope.startsWith(ENC_PREFIX);
   let ns: string | undefined;
   let name: string | undefined;
-  if (typeof scope === 'string' && !scope.startsWith(ENC_PREFIX)) {
-    const slash = scope.indexOf('/');
-    ns = slash < 0 ? scope : scope.slice(0, slash);
-    name = slash < 0 ? '' : scope.slice(slash + 1);
-  } else if (typeof meta.namespace === 'string') ns = meta.namespace;
+  if (bound) {
+    // Without keys (`sealops build` redacting) the binding cannot be read; nothing is unsealed either.
+    if (!plain) return;
+    const scope = rec(rec(plain.metadata)?.annotations)?.[SCOPE_ANNOTATION];
+    if (typeof scope !== 'string') throw new ScopeError(`failed to decrypt ${where(m)}: the ${SCOPE_ANNOTATION} binding of ${sourceFile} is missing after decryption`);
+    ({ namespace: ns, name } = parseScope(scope));
+  } else if (m.object.kind === 'Secret' && plain) {
+    if (!policy.allowUnbound) {
+      throw new ScopeError(`failed to decrypt ${where(m)}: ${sourceFile} carries no ${SCOPE_ANNOTATION} binding (sealed by plain sops?), so its namespace and name are not authenticated`, {
+        hint: 'seal it again with `sealops seal` or `sealops rotate`, or set spec.decryption.allowUnbound: true on the Sync',
+      });
+    }
+    policy.warn?.(`accepted unbound Secret ${where(m)} from ${sourceFile}: spec.decryption.allowUnbound is set; its namespace and name are not authenticated`);
+  }
+  if (!bound) {
+    const meta = rec((plain ?? sealed).metadata) ?? {};
+    if (typeof meta.namespace === 'string') ns = meta.namespace;
+  }
   const final = m.object.metadata;
   if (ns && final.namespace !== ns) {
-    throw new DecryptError(`failed to decrypt ${where(m)}: ${sourceFile} was sealed for namespace ${ns} and may not be moved to ${final.namespace ?? 'no namespace'} (scope)`);
+    throw new ScopeError(`failed to decrypt ${where(m)}: ${sourceFile} was sealed for namespace ${ns} and may not be moved to ${final.namespace ?? 'no namespace'} (scope)`);
   }
-  if (name && final.name !== name) throw new DecryptError(`failed to decrypt ${where(m)}: ${sourceFile} was sealed for name ${name} and may not be renamed (scope)`);
+  if (name && final.name !== name) throw new ScopeError(`failed to decrypt ${where(m)}: ${sourceFile} was sealed for name ${name} and may not be renamed to ${final.name} (scope)`);
+}
+
+/** The applied object does not carry the binding (as `sealops unseal` shows it): it served its purpose here. */
+function dropBinding(obj: Record<string, unknown>): void {
+  const meta = rec(obj.metadata);
+  const ann = rec(meta?.annotations);
+  if (!meta || !ann || !(SCOPE_ANNOTATION in ann)) return;
+  const { [SCOPE_ANNOTATION]: _scope, ...others } = ann;
+  if (Object.keys(others).length > 0) meta.annotations = others;
+  else delete meta.annotations;
 }
 
 /**
@@ -87,7 +128,7 @@ function checkScope(m: Manifest, source: Record<string, unknown>, sourceFile: st
  * where it was sealed; each is replaced with its plaintext from the verified source, and the
  * rest of the object keeps what the transformers made of it. `opener` null redacts instead.
  */
-export async function openSopsObject(m: Manifest, index: SealedIndex, opener: SourceOpener | null, secrets: string[]): Promise<KubeObject> {
+export async function openSopsObject(m: Manifest, index: SealedIndex, opener: SourceOpener | null, secrets: string[], policy: ScopePolicy = { allowUnbound: false }): Promise<KubeObject> {
   const mac = rec((m.object as Record<string, unknown>).sops)?.mac;
   const src = typeof mac === 'string' ? index.docs.get(mac) : undefined;
   if (!src) throw new DecryptError(`failed to decrypt ${where(m)}: it does not come unchanged from a sealed file of the repository`);
@@ -101,13 +142,15 @@ export async function openSopsObject(m: Manifest, index: SealedIndex, opener: So
   }
   const plainDoc = opener ? rec((await opener.docs(index.files.get(src.file)!))[src.index]) : undefined;
   if (opener && !plainDoc) throw new DecryptError(`failed to decrypt ${where(m)}: the document is missing from ${src.file} after decryption`);
+  checkScope(m, src.sealed, plainDoc, src.file, policy);
   const { sops: _drop, ...rest } = structuredClone(m.object) as Record<string, unknown>;
   for (const leaf of sealedLeaves.values()) {
     const plain = plainDoc ? at(plainDoc, leaf.path) : SEALED_MARKER;
-    if (plainDoc) collect(plain, secrets, leaf.path[0] === 'data');
+    // The binding is a namespace/name, not a secret: redacting it would blank every message naming the Secret.
+    if (plainDoc && !isScopeLeaf(leaf.path)) collect(plain, secrets, leaf.path[0] === 'data');
     setAt(rest, leaf.path, plain);
   }
-  checkScope(m, plainDoc ?? src.sealed, src.file);
+  dropBinding(rest);
   return rest as KubeObject;
 }
 

@@ -11,7 +11,7 @@ import { readDocuments } from '../../manifest/parse.js';
  * Parse errors become {@link InputError}s naming the line, never quoting the text.
  */
 export function readSealedSecretDocuments(text: string, source = '<input>'): unknown[] {
-  return readDocuments(text, source);
+  return readDocuments(text, source, { uniqueKeys: true });
 }
 
 /** One object as kubeseal prints it with `-o yaml`, `---` line included. */

@@ -92,6 +92,7 @@ export function sealSecret(secret: unknown, publicKey: KeyObject, options: SealS
     throw new InputError(`failed to seal ${where}: data and stringData are empty`);
   }
   const template = templateMetadata(metadata, where);
+  dropLeakingMetadata(template, entries);
   if (options.scope !== undefined) template.annotations = withScopeAnnotations(template.annotations, options.scope);
   if (template.annotations && Object.keys(template.annotations).length === 0) delete template.annotations;
   const scope = scopeFromAnnotations(template.annotations);
@@ -137,6 +138,17 @@ function templateMetadata(metadata: Record<string, unknown>, where: string): Sea
     throw new InputError(`failed to seal ${where}: metadata.namespace must be a string`);
   }
   return copy;
+}
+
+/** Drops template labels and annotations whose value holds one of the Secret's values (≥ 4 bytes): they stay readable. */
+function dropLeakingMetadata(template: SealedSecretMeta, entries: ReadonlyMap<string, Uint8Array>): void {
+  const values = [...entries.values()].map((v) => Buffer.from(v).toString('utf8')).filter((v) => v.length >= 4);
+  for (const field of ['labels', 'annotations'] as const) {
+    const map = template[field];
+    if (!map) continue;
+    for (const [k, v] of Object.entries(map)) if (typeof v === 'string' && values.some((s) => v.includes(s))) delete map[k];
+    if (Object.keys(map).length === 0) delete template[field];
+  }
 }
 
 function checkKeyName(key: string, source: string): void {

@@ -61,7 +61,10 @@ export function unsealSealedSecret(obj: unknown, privateKeys: KeyObject[]): Secr
       // Executed as the controller executes it: a Go template over the decrypted values.
       data[key] = Buffer.from(renderTemplateValue(value, plain, `${where} spec.template.data.${key}`), 'utf8').toString('base64');
     } else {
-      data[key] = Buffer.from(value, 'utf8').toString('base64');
+      // A literal beside sealed values is plaintext anyone could have written into git.
+      throw new InputError(`failed to unseal ${where}: spec.template.data.${key} is a plaintext value, not sealed`, {
+        hint: 'seal the value into spec.encryptedData (sealops seal --format sealedsecret --merge-into), or use a template that references sealed keys',
+      });
     }
   }
 

@@ -2,6 +2,7 @@
  * Structural checks of a SealedSecret without keys (shape, scope, every value a well-formed
  * envelope) and, given keys, a full check that every value opens.
  */
+import { literalTemplateKeys } from './template-data.js';
 import type { KeyObject } from 'node:crypto';
 import { hybridDecrypt, parseHybridEnvelope, scopeLabel } from '../../crypto/rsa-oaep.js';
 import { InputError, describe } from '../../errors.js';
@@ -128,6 +129,7 @@ export function verifySealedSecret(obj: unknown, privateKeys: readonly KeyObject
       problems.push(`spec.encryptedData.${key}: ${describe(err).replace(/^failed to [a-z ]+: /, '')}`);
     }
   }
+  for (const key of literalTemplateKeys(sealed.spec.template.data)) problems.push(`spec.template.data.${key} is a plaintext value beside sealed ones`);
   return { ok: problems.length === 0, problems, opened };
 }
 

@@ -6,12 +6,16 @@
 import { parseAllDocuments, isMap } from 'yaml';
 import { ageRecipientKind, ageRecipientOf, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
 import { InputError, KeyError, describe } from '../../errors.js';
+import { checkSealedSize, LINEAR_COMPOSE_OPTIONS } from '../../manifest/index.js';
 import { encryptMac, verifyMac } from './mac.js';
 import { metadataRecipients, nowLastModified, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
 import { makeSelector, type SelectionRules } from './policy.js';
 import { loadStore, wellFormed, type SopsFormat, type SopsStore } from './store.js';
 import { ReuseIndex } from './yaml-store.js';
 import { planOf, unwrapKeys, wrapKeys, type KeyPlan } from './wrap.js';
+import { addForms, clearValueProblems, stripLeftovers } from './leftovers.js';
+import { bindScopeText, checkScopes, readScopes, scopeModeOf, stripScopes, withScopeRule, type DocumentScope } from './scope.js';
+import type { SealingScope } from '../../crypto/rsa-oaep.js';
 
 export { detectSopsFormat, SECRET_ENCRYPTED_REGEX, type SopsFormat } from './store.js';
 
@@ -28,6 +32,10 @@ export interface SealContext {
   dataKey: Uint8Array;
   reuse: ReuseIndex;
   metadata: SopsMetadata;
+  /** The file carried scope bindings (unsealing strips them; re-sealing writes them again). */
+  bound?: boolean;
+  /** The mode those bindings were sealed in (kept by the re-seal). */
+  scope?: SealingScope;
 }
 
 /** Options of {@link sealSops}. */
@@ -41,6 +49,12 @@ export interface SealSopsOptions extends SopsTextOptions, KeyPlan {
   rules?: SelectionRules;
   /** Re-seal with a previous data key, keeping the envelopes of unchanged values. */
   context?: SealContext;
+  /**
+   * How a Secret is bound, as SealedSecret scopes: `strict` (default) binds `namespace/name`,
+   * `namespace-wide` `namespace/` (an overlay may rename it), `cluster-wide` `/` (the overlay
+   * places it). A re-seal with `context` keeps the file's mode unless this is given.
+   */
+  scope?: SealingScope;
   now?: Date;
 }
 
@@ -54,17 +68,33 @@ function rulesOf(meta: SopsMetadata): SelectionRules {
  * envelope in the same style), then a `sops` block is appended to every document.
  */
 export async function sealSops(text: string, opts: SealSopsOptions): Promise<string> {
-  const store = loadStore(text, { ...opts, phase: 'plain' });
+  let store = loadStore(text, { ...opts, phase: 'plain' });
   if (store.isSealed()) {
     throw new InputError(`failed to seal ${store.source}: it is already sealed (it has sops metadata)`, {
       hint: 'use `sealops edit` to change it, `sealops rekey` to change recipients',
     });
   }
   const ctx = opts.context;
-  const rules = opts.rules ?? (ctx ? rulesOf(ctx.metadata) : store.defaultRules());
+  const base = opts.rules ?? (ctx ? rulesOf(ctx.metadata) : store.defaultRules());
+  // A re-seal after an edit keeps the file's own rules and binds only what was bound (an edited
+  // namespace moves its binding along): a file sops wrote stays as sops would write it, with
+  // no churn when a team switches tools; a fresh seal or a rotation binds it.
+  const rules = ctx ? base : withScopeRule(base);
+  const plain = store.view();
+  const cleaned = plain && stripLeftovers(plain.parsed, plain.tree);
+  if (cleaned !== undefined) store = loadStore(cleaned, { ...opts, phase: 'plain' });
+  // Twice at most: once to refresh existing bindings, once to add the missing ones.
+  for (let pass = 0; pass < 2; pass++) {
+    const view = store.view();
+    const bound = view && bindScopeText(view.parsed, view.tree, rules, { add: !ctx || ctx.bound === true, scope: opts.scope ?? ctx?.scope, force: opts.scope !== undefined });
+    if (bound === undefined) break;
+    store = loadStore(bound, { ...opts, phase: 'plain' });
+  }
   const dataKey = ctx?.dataKey ?? generateDataKey();
   const digest = store.seal(dataKey, makeSelector(rules), { macOnlyEncrypted: rules.mac_only_encrypted, reuse: ctx?.reuse });
-  return store.renderSealed(await sealedMetadata(dataKey, digest, rules, opts));
+  const sealed = store.renderSealed(await sealedMetadata(dataKey, digest, rules, opts));
+  checkSealedSize(sealed, store.source, opts.maxBytes);
+  return sealed;
 }
 
 /** What a freshly sealed file records: its rules, wrapped keys, a new MAC and `lastmodified`. */
@@ -82,6 +112,9 @@ interface Opened {
   meta: SopsMetadata;
   dataKey: Uint8Array;
   reuse: ReuseIndex;
+  scopes: DocumentScope[];
+  /** Every decrypted value in the forms it could show in clear (for {@link clearValueProblems}). */
+  values: Set<string>;
 }
 
 /** Reads the metadata of a sealed file; InputError when it carries none. */
@@ -117,14 +150,21 @@ async function open(text: string, identities: readonly string[], opts: SopsTextO
   const meta = store.metadata();
   const dataKey = await openDataKey(meta, identities, store.source);
   const reuse = new ReuseIndex();
+  const values = new Set<string>();
+  const view = store.view();
+  const scopes = view ? readScopes(view.tree, dataKey, store.source) : [];
+  checkScopes(scopes, store.source);
   const digest = store.open(dataKey, makeSelector(meta), {
     macOnlyEncrypted: meta.mac_only_encrypted,
     write,
-    onValue: (aad, type, plaintext, enc) => reuse.add(aad, type, plaintext, enc),
+    onValue: (aad, type, plaintext, enc) => {
+      reuse.add(aad, type, plaintext, enc);
+      if (type !== 'comment' && !aad.startsWith('metadata:')) addForms(plaintext.toString('utf8'), aad.startsWith('data:'), values);
+    },
     onStyle: (aad, plain) => reuse.addStyle(aad, plain),
   });
   verifyMac(dataKey, meta.mac, meta.lastmodified, digest, store.source);
-  return { store, meta, dataKey, reuse };
+  return { store, meta, dataKey, reuse, scopes, values };
 }
 
 /** Options of the functions that need keys. */
@@ -142,24 +182,53 @@ export async function unsealSops(text: string, opts: OpenSopsOptions): Promise<s
 }
 
 /** Unseals and also returns what re-sealing needs to keep unchanged envelopes ({@link sealSops} `context`). */
-export async function unsealSopsForEdit(text: string, opts: OpenSopsOptions): Promise<{ plaintext: string; context: SealContext }> {
+export async function unsealSopsForEdit(text: string, opts: OpenSopsOptions): Promise<{ plaintext: string; context: SealContext; scopes?: DocumentScope[] }> {
+  return openPlain(text, opts, true);
+}
+
+/** Opens `text` for its plaintext; `strip` drops the scope bindings from it (they are returned as `scopes` either way). */
+async function openPlain(text: string, opts: OpenSopsOptions, strip: boolean): Promise<{ plaintext: string; context: SealContext; scopes: DocumentScope[] }> {
   const o = await open(text, opts.identities, opts, true);
-  return { plaintext: o.store.renderPlain(), context: { dataKey: o.dataKey, reuse: o.reuse, metadata: o.meta } };
+  const view = o.store.view();
+  if (view && strip) stripScopes(view.tree);
+  const bound = o.scopes.some((s) => s.bound);
+  const scope = scopeModeOf(o.scopes);
+  return { plaintext: o.store.renderPlain(), context: { dataKey: o.dataKey, reuse: o.reuse, metadata: o.meta, ...(bound ? { bound } : {}), ...(scope ? { scope } : {}) }, scopes: o.scopes };
 }
 
 /**
  * Decrypts a whole SOPS file (MAC always verified) into plain JavaScript documents without the
- * `sops` key. Empty documents are dropped.
+ * `sops` key. Empty documents are dropped. A bound Secret keeps its `sealops.dev/scope`
+ * annotation, decrypted, so a caller that moves documents (the agent, after kustomize) can
+ * check the final object against it.
  */
 export async function decryptSopsDocuments(
   text: string,
   opts: { identities: string[]; format?: 'yaml' | 'json'; source?: string },
 ): Promise<unknown[]> {
-  const plain = await unsealSops(text, opts);
+  return (await openSopsDocuments(text, opts)).documents;
+}
+
+/**
+ * {@link decryptSopsDocuments} with the scope of each returned document (same index): the
+ * binding it was sealed with, or none (`bound` undefined: sealed by plain sops), so a caller
+ * that moves documents (kustomize) can check the final object against it.
+ */
+export async function openSopsDocuments(
+  text: string,
+  opts: { identities: string[]; format?: 'yaml' | 'json'; source?: string },
+): Promise<{ documents: unknown[]; scopes: (DocumentScope | undefined)[] }> {
+  const { plaintext, scopes } = await openPlain(text, opts, false);
+  const documents: unknown[] = [];
+  const aligned: (DocumentScope | undefined)[] = [];
   // Aliases were refused while unsealing, so none can expand here.
-  return parseAllDocuments(plain, { logLevel: 'error' })
-    .map((d) => d.toJS({ maxAliasCount: 0 }) as unknown)
-    .filter((d) => d !== null && d !== undefined);
+  parseAllDocuments(plaintext, { logLevel: 'error', ...LINEAR_COMPOSE_OPTIONS }).forEach((d, i) => {
+    const value = d.toJS({ maxAliasCount: 0 }) as unknown;
+    if (value === null || value === undefined) return;
+    documents.push(value);
+    aligned.push(scopes.find((s) => s.document === i));
+  });
+  return { documents, scopes: aligned };
 }
 
 /** True when a parsed document carries a `sops` metadata block. */
@@ -199,7 +268,8 @@ function keepGroups(meta: SopsMetadata, plan: KeyPlan, source: string): KeyPlan 
 export async function rotateSops(text: string, opts: OpenSopsOptions & KeyPlan & { now?: Date }): Promise<string> {
   const { plaintext, context } = await unsealSopsForEdit(text, opts);
   const plan = keepGroups(context.metadata, opts, opts.source ?? '<input>');
-  return sealSops(plaintext, { ...opts, ...plan, rules: rulesOf(context.metadata), context: undefined });
+  // A fresh seal (it binds a plain-sops file), in the mode the file was bound in.
+  return sealSops(plaintext, { ...opts, ...plan, rules: rulesOf(context.metadata), context: undefined, ...(context.scope ? { scope: context.scope } : {}) });
 }
 
 /** Result of {@link verifySops}: ok, or the problems found (names and paths only, never values). */
@@ -207,6 +277,8 @@ export interface SopsVerifyResult {
   ok: boolean;
   problems: string[];
   recipients: string[];
+  /** With keys: Secrets that carry no scope binding (sealed by plain sops), by `namespace/name`. */
+  unbound?: string[];
 }
 
 /**
@@ -221,6 +293,9 @@ export async function verifySops(text: string, opts: SopsTextOptions & { identit
     const store = loadStore(text, { ...opts, phase: 'sealed' });
     meta = store.metadata();
     problems.push(...store.problems(makeSelector(meta)));
+    // Without keys the values are unknown, but a last-applied annotation shows them all.
+    const view = store.view();
+    if (view) problems.push(...clearValueProblems(view.parsed, view.tree, makeSelector(meta), []));
   } catch (err) {
     return { ok: false, problems: [describe(err)], recipients: [] };
   }
@@ -239,15 +314,19 @@ export async function verifySops(text: string, opts: SopsTextOptions & { identit
     for (const r of want) if (!have.has(r)) problems.push(`not sealed for recipient ${r}`);
     for (const r of have) if (!want.has(r)) problems.push(`sealed for unexpected recipient ${r}`);
   }
+  let unbound: string[] | undefined;
   if (opts.identities && problems.length === 0) {
     try {
       // Opened without writing plaintext: a value that is not UTF-8 is intact, just not printable.
-      await open(text, opts.identities, opts, false);
+      const o = await open(text, opts.identities, opts, false);
+      const view = o.store.view();
+      if (view) problems.push(...clearValueProblems(view.parsed, view.tree, makeSelector(o.meta), [...o.values]));
+      unbound = o.scopes.filter((sc) => !sc.bound).map((sc) => `${sc.namespace}/${sc.name}`);
     } catch (err) {
       problems.push(describe(err).split('\n')[0] ?? 'failed to open');
     }
   }
-  return { ok: problems.length === 0, problems, recipients };
+  return { ok: problems.length === 0, problems, recipients, ...(unbound && unbound.length > 0 ? { unbound } : {}) };
 }
 
 /** Re-export for callers building age entries. */

@@ -69,6 +69,11 @@ export interface SopsStore {
   renderSealed(meta: SopsMetadata): string;
   /** The text without metadata (the plaintext after `open` with `write`). */
   renderPlain(): string;
+  /**
+   * The parsed text and tree of a YAML/JSON store, where Secrets live (scope binding and the
+   * plaintext checks read and edit them); undefined for the other stores.
+   */
+  view(): { parsed: ParsedManifest; tree: TreeDocument[] } | undefined;
 }
 
 /** True when `value` parses as an `ENC[…]` envelope (its parts present and well-formed). */
@@ -153,6 +158,10 @@ class TreeStore implements SopsStore {
     removeMetadata(this.tree);
     return renderPlain(this.parsed);
   }
+
+  view(): { parsed: ParsedManifest; tree: TreeDocument[] } | undefined {
+    return { parsed: this.parsed, tree: this.tree };
+  }
 }
 
 class FlatStore implements SopsStore {
@@ -198,6 +207,10 @@ class FlatStore implements SopsStore {
   renderPlain(): string {
     return renderFlat(this.file, null);
   }
+
+  view(): undefined {
+    return undefined;
+  }
 }
 
 /** sops's binary store: the bytes are the `data` value of a JSON document. */
@@ -210,6 +223,11 @@ class BinaryStore extends TreeStore {
     const data = (JSON.parse(super.renderPlain()) as { data?: unknown }).data;
     if (typeof data !== 'string') throw new InputError(`failed to read ${this.source}: a binary sops file needs a data value`);
     return data;
+  }
+
+  // Bytes, not a manifest: nothing to bind or to search.
+  override view(): undefined {
+    return undefined;
   }
 }
 

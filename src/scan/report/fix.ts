@@ -24,6 +24,10 @@ export function fixFor(f: Finding): string {
       return 'move the literal into an env file, seal it (sops --encrypt --in-place FILE; Flux decrypts it before the build), and list it under envs:';
     case 'kustomize-unsealed-file':
       return 'seal the named file (sops --encrypt --in-place FILE; Flux decrypts it before the build)';
+    case 'secret-last-applied':
+      return `delete the kubectl.kubernetes.io/last-applied-configuration annotation from ${file} (sealops seal removes it), and rotate the values it exposed`;
+    case 'file-too-large':
+      return `keep large files out of the repository (git LFS), or allow this one by adding its fingerprint to .sealopsignore after review`;
     case 'parse-error':
       return `fix the syntax of ${file}; if it is meant to be that way, add its fingerprint to .sealopsignore`;
     default:

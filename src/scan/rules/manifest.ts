@@ -6,6 +6,8 @@
  */
 import { isMap, isScalar, type Document, type YAMLMap } from 'yaml';
 import type { RawFinding } from '../findings.js';
+import { isTemplateExpression } from '../../formats/sealedsecret/template-data.js';
+import { LAST_APPLIED_ANNOTATIONS, lastAppliedHoldsValues } from '../../manifest/secret.js';
 import { isPlaceholder } from './placeholder.js';
 import { checkSopsDocument, hasSopsBlock } from './sops.js';
 import { keyText, mapOf, pairOf, scalarText, seqOf, spanOf, stringOf } from './yaml-nodes.js';
@@ -47,6 +49,7 @@ function checkObject(obj: YAMLMap, doc: Document.Parsed, sealed: boolean, out: R
 
 function checkSecret(obj: YAMLMap, doc: Document.Parsed, sealed: boolean, out: RawFinding[]): void {
   const name = stringOf(mapOf(obj, 'metadata', doc) ?? obj, 'name', doc) ?? '(unnamed)';
+  checkLastApplied(mapOf(obj, 'metadata', doc), doc, `Secret ${name}`, out);
   for (const field of ['data', 'stringData'] as const) {
     const values = mapOf(obj, field, doc);
     if (!values) continue;
@@ -73,6 +76,20 @@ function checkSecret(obj: YAMLMap, doc: Document.Parsed, sealed: boolean, out: R
       else if (field === 'data') out.push({ rule: 'secret-plaintext-data', offset: span[0], message: `${where} holds a plaintext value (base64 is an encoding, not encryption)`, subject: plain, span });
       else out.push({ rule: 'secret-plaintext-stringdata', offset: span[0], message: `${where} holds a plaintext value`, subject: plain, span });
     }
+  }
+}
+
+/**
+ * `kubectl get -o yaml` exports the last-applied annotation with the whole object in it: sealing
+ * the values leaves them readable there, so the annotation is judged on its own.
+ */
+function checkLastApplied(metadata: YAMLMap | undefined, doc: Document.Parsed, what: string, out: RawFinding[]): void {
+  const annotations = metadata && mapOf(metadata, 'annotations', doc);
+  for (const pair of annotations?.items ?? []) {
+    const text = scalarText(pair.value);
+    if (text === undefined || !LAST_APPLIED_ANNOTATIONS.includes(keyText(pair)) || !lastAppliedHoldsValues(text)) continue;
+    const span = spanOf(pair, pair.value);
+    out.push({ rule: 'secret-last-applied', offset: span[0], message: `${what}: annotation ${keyText(pair)} holds the Secret's values in clear`, subject: text, span });
   }
 }
 
@@ -119,7 +136,7 @@ function checkSealedSecret(obj: YAMLMap, doc: Document.Parsed, out: RawFinding[]
   const template = mapOf(spec, 'template', doc);
   for (const pair of (template && mapOf(template, 'data', doc))?.items ?? []) {
     const text = scalarText(pair.value);
-    if (text === undefined || isPlaceholder(text) || text.includes('{{')) continue;
+    if (text === undefined || isPlaceholder(text) || isTemplateExpression(text)) continue;
     const span = spanOf(pair, pair.value);
     out.push({ rule: 'sealedsecret-plaintext-template', offset: span[0], message: `SealedSecret ${name}: template.data.${keyText(pair)} is plaintext next to sealed values`, subject: text, span });
   }

@@ -7,6 +7,7 @@
 import { isMap, isScalar, isSeq, Parser, parseAllDocuments, visit, type Document, type Node, type YAMLMap } from 'yaml';
 import { isWellFormedEncValue } from '../../crypto/envelope.js';
 import { nestingOverflow } from '../../manifest/parse.js';
+import { LINEAR_COMPOSE_OPTIONS } from '../../manifest/unique-keys.js';
 import type { RawFinding } from '../findings.js';
 import { mapOf, pairOf, valueOf } from './yaml-nodes.js';
 
@@ -107,7 +108,7 @@ export function sealedState(text: string): 'sealed' | 'partly' | 'plain' {
     try {
       // Too deep to compose safely: judged as plaintext, which fails closed.
       if (nestingOverflow([...new Parser().parse(text)]) !== undefined) return 'plain';
-      const docs = parseAllDocuments(text, { logLevel: 'error' });
+      const docs = parseAllDocuments(text, { logLevel: 'error', ...LINEAR_COMPOSE_OPTIONS });
       const list = Array.isArray(docs) ? docs : [docs];
       const values = list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
       if (!values.every((v) => typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>).sops === 'object')) return 'plain';

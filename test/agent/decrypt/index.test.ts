@@ -10,7 +10,8 @@ import { stringify } from 'yaml';
 import { buildManifests } from '../../../src/build/index.js';
 import { assertNothingSealed, decryptManifests, loadDecryptionKeys, type DecryptionKeys } from '../../../src/agent/decrypt/index.js';
 import { sealSecret } from '../../../src/formats/sealedsecret/index.js';
-import { DecryptError } from '../../../src/errors.js';
+import { DecryptError, ScopeError } from '../../../src/errors.js';
+import { sealSops } from '../../../src/formats/sops/index.js';
 import { peerPath } from '../../support/peers.js';
 
 let keys: DecryptionKeys;
@@ -30,6 +31,8 @@ function sops(doc: Record<string, unknown>): string {
 
 const secret = (ns?: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', ...(ns ? { namespace: ns } : {}) }, stringData: { password } });
 const with_ = (k: DecryptionKeys) => () => Promise.resolve(k);
+// Files written by plain sops carry no scope binding: the stage takes them only when allowed.
+const unbound = (k: DecryptionKeys, warn?: (m: string) => void) => ({ keys: with_(k), allowUnbound: true, ...(warn ? { warn } : {}) });
 const files = (entries: Record<string, string>) => Object.entries(entries).map(([path, text]) => ({ path, content: Buffer.from(text) }));
 
 beforeAll(() => {
@@ -46,7 +49,7 @@ describe('decryptManifests', () => {
   it('opens a SOPS Secret and a SealedSecret into plain Secrets with base64 data, and lists the values to redact', async () => {
     const sealed = sealSecret({ ...secret('apps'), metadata: { name: 'tok', namespace: 'apps' }, stringData: { token: 'tok-value-123' } }, createPublicKey(rsaPem));
     const built = buildManifests(files({ 'db.yaml': sops(secret('apps')), 'tok.yaml': stringify(sealed) }));
-    const out = await decryptManifests(built, { keys: with_(keys) });
+    const out = await decryptManifests(built, unbound(keys));
     expect(out.unsealed).toBe(2);
     const [db, tok] = out.manifests.map((m) => m.object as unknown as { kind: string; data: Record<string, string>; stringData?: unknown; sops?: unknown; metadata: { name: string; namespace: string } });
     expect(db).toMatchObject({ kind: 'Secret', metadata: { name: 'db', namespace: 'apps' }, data: { password: Buffer.from(password).toString('base64') } });
@@ -59,14 +62,14 @@ describe('decryptManifests', () => {
   it('matches each decrypted document to its manifest when the file has empty documents before it', async () => {
     const a = sops(secret('apps'));
     const text = `---\n---\n${a}`;
-    const out = await decryptManifests(buildManifests(files({ 'db.yaml': text })), { keys: with_(keys) });
+    const out = await decryptManifests(buildManifests(files({ 'db.yaml': text })), unbound(keys));
     expect(out.manifests).toHaveLength(1);
     expect((out.manifests[0]!.object as unknown as { data: Record<string, string> }).data.password).toBe(Buffer.from(password).toString('base64'));
   });
 
   it('refuses a SOPS Secret without a namespace', async () => {
     const built = buildManifests(files({ 'db.yaml': sops(secret()) }));
-    await expect(decryptManifests(built, { keys: with_(keys) })).rejects.toThrow(/db\.yaml.*must land in a namespace/);
+    await expect(decryptManifests(built, unbound(keys))).rejects.toThrow(/db\.yaml.*must land in a namespace/);
   });
 
   it('fails naming the file when a SOPS value was tampered with, without printing any value', async () => {
@@ -92,10 +95,10 @@ describe('decryptManifests', () => {
   it('reuses an earlier result for unchanged input when given a memo', async () => {
     const built = buildManifests(files({ 'db.yaml': sops(secret('apps')) }));
     const memo = { previous: new Map<string, unknown>() };
-    await decryptManifests(built, { keys: with_(keys), memo: () => memo });
+    await decryptManifests(built, { ...unbound(keys), memo: () => memo });
     expect(memo.previous.size).toBe(1);
     // With no key at all, only the memo can produce the result.
-    const again = await decryptManifests(built, { keys: with_({ ageIdentities: ['AGE-SECRET-KEY-1QQQ'], rsaKeys: [] }), memo: () => memo });
+    const again = await decryptManifests(built, { ...unbound({ ageIdentities: ['AGE-SECRET-KEY-1QQQ'], rsaKeys: [] }), memo: () => memo });
     expect(again.unsealed).toBe(1);
   });
 });
@@ -107,5 +110,37 @@ describe('assertNothingSealed', () => {
     expect(() => assertNothingSealed(m({ sops: {} }))).toThrow(/still sealed/);
     expect(() => assertNothingSealed(m({ data: { a: 'ENC[AES256_GCM,data:xx,iv:yy,tag:zz,type:str]' } }))).toThrow(/still sealed/);
     expect(() => assertNothingSealed(m({ data: { a: 'plain' } }))).not.toThrow();
+  });
+});
+
+describe('the scope binding in the decrypt stage', () => {
+  const bound = async (doc: Record<string, unknown>): Promise<string> => sealSops(stringify(doc), { recipients: [recipient], source: 'db.yaml' });
+
+  it('refuses a Secret sealed by plain sops unless the Sync allows unbound files, then warns', async () => {
+    const built = buildManifests(files({ 'db.yaml': sops(secret('apps')) }));
+    const err = await decryptManifests(built, { keys: with_(keys) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScopeError);
+    expect((err as Error).message).toMatch(/db\.yaml .*carries no sealops\.dev\/scope binding/);
+    expect((err as Error).message).not.toContain(password);
+    const warnings: string[] = [];
+    const allowed = await decryptManifests(built, unbound(keys, (m) => warnings.push(m)));
+    expect(allowed.unsealed).toBe(1);
+    expect(warnings).toEqual([expect.stringMatching(/accepted unbound Secret db\.yaml .*allowUnbound/)]);
+    expect(warnings.join('\n')).not.toContain(password);
+  });
+
+  it('opens a Secret sealed by sealops with no warning and without its binding, and refuses it once its file places it elsewhere', async () => {
+    const text = await bound(secret('apps'));
+    const warnings: string[] = [];
+    const out = await decryptManifests(buildManifests(files({ 'db.yaml': text })), { keys: with_(keys), warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([]);
+    expect(out.manifests[0]?.object.metadata).toEqual({ name: 'db', namespace: 'apps' });
+    // The binding is a name, not a secret: messages naming the Secret stay readable.
+    expect(out.secrets).not.toContain('apps/db');
+    const moved = text.replace('namespace: apps', 'namespace: kube-system');
+    const err = await decryptManifests(buildManifests(files({ 'db.yaml': moved })), { keys: with_(keys) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScopeError);
+    expect((err as Error).message).toMatch(/sealed for apps\/db but stands as kube-system\/db/);
+    expect((err as Error).message).not.toContain(password);
   });
 });

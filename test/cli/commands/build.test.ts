@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { renderSync } from '../../../src/agent/render.js';
 import { loadDecryptionKeys, SEALED_MARKER } from '../../../src/agent/decrypt/index.js';
-import { asInputs, makeRepoKeys, PLAIN, teamRepository, type RepoKeys } from '../../support/kustomize-repo.js';
+import { asInputs, makeRepoKeys, PLAIN, sopsEncrypt, teamRepository, type RepoKeys } from '../../support/kustomize-repo.js';
 import { run, tempDir } from '../helpers.js';
 
 let dir: string;
@@ -23,6 +23,8 @@ beforeAll(async () => {
   repo.set('vars/cm.yaml', stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'greeting', annotations: { note: 'hello ${who} in ${place:=nowhere}' } } }));
   repo.set('vars/kustomization.yaml', stringify({ namespace: 'v', resources: ['cm.yaml'] }));
   repo.set('bad/kustomization.yaml', stringify({ helmCharts: [{ name: 'x' }] }));
+  repo.set('legacy/db.yaml', sopsEncrypt(stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'legacy', namespace: 'old' }, stringData: { password: 'legacy-pw-4410' } }), keys.recipient));
+  repo.set('legacy/kustomization.yaml', stringify({ resources: ['db.yaml'] }));
   for (const [p, text] of repo) {
     mkdirSync(dirname(join(dir, 'repo', p)), { recursive: true });
     writeFileSync(join(dir, 'repo', p), text);
@@ -75,5 +77,17 @@ describe('sealops build', () => {
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('failed to build bad/kustomization.yaml: Helm chart inflation (helmCharts) is not supported');
+  });
+
+  it('refuses a Secret sealed by plain sops as the agent does, and with --allow-unbound prints it with a warning', async () => {
+    const refused = await run(['build', '-k', 'key.txt', 'repo/legacy'], { cwd: dir });
+    expect(refused.status).toBe(11);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/legacy\/db\.yaml carries no sealops\.dev\/scope binding/);
+    const allowed = await run(['build', '-k', 'key.txt', '--allow-unbound', 'repo/legacy'], { cwd: dir });
+    expect(allowed.status, allowed.stderr).toBe(0);
+    expect(docs(allowed.stdout)[0]?.data?.password).toBe(Buffer.from('legacy-pw-4410').toString('base64'));
+    expect(allowed.stderr).toMatch(/sealops: warning: accepted unbound Secret .*\(Secret old\/legacy\) from legacy\/db\.yaml/);
+    expect(refused.stderr + allowed.stderr).not.toContain('legacy-pw-4410');
   });
 });

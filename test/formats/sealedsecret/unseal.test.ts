@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isSealedSecret, sealSecret, unsealSealedSecret, type SealedSecret } from '../../../src/index.js';
+import { isSealedSecret, sealSecret, unsealSealedSecret, verifySealedSecret, type SealedSecret } from '../../../src/index.js';
 import { DecryptError, InputError, KeyError } from '../../../src/errors.js';
 
 let publicKey: KeyObject;
@@ -127,16 +127,28 @@ describe('unsealSealedSecret', () => {
     expect(() => unsealSealedSecret(v1, [privateKey])).toThrow(/spec.data/);
   });
 
-  it('applies spec.template.data entries, renders Go templates and refuses the constructs it cannot render', () => {
+  it('refuses a plaintext spec.template.data entry (a value anyone could inject), ignores one shadowed by a sealed key, renders Go templates and refuses the constructs it cannot render', () => {
     const s = sealed();
-    s.spec.template.data = { 'config.ini': 'host=db', password: 'ignored: sealed values win' };
-    const out = unsealSealedSecret(s, [privateKey]);
-    expect(Buffer.from(out.data!['config.ini']!, 'base64').toString()).toBe('host=db');
-    expect(Buffer.from(out.data!.password!, 'base64').toString()).toBe('correct horse');
+    s.spec.template.data = { password: 'ignored: sealed values win' };
+    expect(Buffer.from(unsealSealedSecret(s, [privateKey]).data!.password!, 'base64').toString()).toBe('correct horse');
+    s.spec.template.data = { 'config.ini': 'injected-host=evil' };
+    const err = (() => {
+      try {
+        unsealSealedSecret(s, [privateKey]);
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(InputError);
+    expect(err?.message).toMatch(/spec\.template\.data\.config\.ini is a plaintext value, not sealed/);
+    expect(err?.message).not.toContain('injected-host');
+    expect(verifySealedSecret(s, [privateKey]).problems).toEqual(['spec.template.data.config.ini is a plaintext value beside sealed ones']);
     s.spec.template.data = { url: 'postgres://{{ .username }}@db' };
     expect(Buffer.from(unsealSealedSecret(s, [privateKey]).data!.url!, 'base64').toString()).toBe('postgres://admin@db');
     s.spec.template.data = { url: '{{ range . }}x{{ end }}' };
     expect(() => unsealSealedSecret(s, [privateKey])).toThrow(/does not render range, end in a Go template/);
+    expect(verifySealedSecret(s, []).ok).toBe(true);
   });
 });
 

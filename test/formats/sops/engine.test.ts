@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DecryptError, InputError, KeyError, MacError, decryptSopsDocuments, generateAgeKeyPair, isSopsEncrypted, readSopsMetadata, rekeySops, rotateSops, sealSops, unsealSops, unsealSopsForEdit, verifySops, type AgeKeyPair } from '../../../src/index.js';
+import { DecryptError, InputError, KeyError, MacError, ScopeError, decryptSopsDocuments, generateAgeKeyPair, isSopsEncrypted, readSopsMetadata, rekeySops, rotateSops, sealSops, unsealSops, unsealSopsForEdit, verifySops, type AgeKeyPair } from '../../../src/index.js';
 import { MacBuilder, encryptMac } from '../../../src/formats/sops/mac.js';
 import { SOPS_FORMAT_VERSION, nowLastModified, renderMetadataJson } from '../../../src/formats/sops/metadata.js';
 import { encryptValue } from '../../../src/crypto/aesgcm.js';
@@ -27,14 +27,17 @@ describe('sealing a Kubernetes Secret', () => {
       expect(sealed).not.toContain(secret);
     }
     // Everything before stringData is byte for byte the same, and so is everything after the values.
-    const body = sealed.slice(0, sealed.indexOf('\nsops:\n') + 1);
+    // The scope binding is the one insertion: the first key of metadata.
+    const binding = /^ {2}annotations:\n {4}sealops\.dev\/scope: "ENC\[AES256_GCM,[^\]]*\]"\n {2}/m;
+    expect(sealed).toMatch(binding);
+    const body = sealed.slice(0, sealed.indexOf('\nsops:\n') + 1).replace(binding, '  ');
     const head = text.slice(0, text.indexOf('stringData:'));
     expect(body.startsWith(head)).toBe(true);
     for (const keep of ['# Database credentials for the orders service.', '  name: orders-db   # the name the Deployment mounts', '  labels: {app: orders, tier: "db"}', '\n\ntype: Opaque', '  empty: ""', '  nothing: null', '# trailing comment']) {
       expect(body).toContain(keep);
     }
     const meta = readSopsMetadata(sealed, { source: 'x.yaml' });
-    expect(meta.encrypted_regex).toBe('^(data|stringData)$');
+    expect(meta.encrypted_regex).toBe('^(data|stringData|sealops\\.dev/scope)$');
     expect(meta.age.map((e) => e.recipient)).toEqual([alice.recipient]);
     expect(meta.mac).toMatch(/^ENC\[AES256_GCM,/);
   });
@@ -72,20 +75,23 @@ describe('sealing a Kubernetes Secret', () => {
     expect(blocks).toHaveLength(3);
     const macs = [...sealed.matchAll(/^ {2}mac: (.*)$/gm)].map((m) => m[1]);
     expect(new Set(macs).size).toBe(1);
-    // A change in the third document's plain metadata breaks the MAC of the whole file.
-    await expect(unsealSops(sealed.replace('namespace: b', 'namespace: c'), { identities: [alice.identity] })).rejects.toBeInstanceOf(MacError);
+    // A change in the third document's namespace is refused by its scope binding.
+    await expect(unsealSops(sealed.replace('namespace: b', 'namespace: c'), { identities: [alice.identity] })).rejects.toBeInstanceOf(ScopeError);
     // The regex applies to every document, as in sops: the ConfigMap's data is sealed too.
     expect(sealed).not.toContain('visible');
   });
 
-  it('returns the documents as plain objects without the sops key', async () => {
+  it('returns the documents as plain objects without the sops key, each Secret with its decrypted binding for the agent to check', async () => {
     const sealed = await sealSops(fixture('multi.yaml'), { recipients: [alice.recipient] });
     const docs = await decryptSopsDocuments(sealed, { identities: [alice.identity], source: 'multi.yaml' });
+    const bound = (scope: string) => ({ annotations: { 'sealops.dev/scope': scope } });
     expect(docs).toEqual([
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'first', namespace: 'a' }, stringData: { key: 'value-one' } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'first', namespace: 'a', ...bound('a/first') }, stringData: { key: 'value-one' } },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' }, data: { setting: 'visible' } },
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'second', namespace: 'b' }, data: { key: 'dmFsdWUtdHdv' } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'second', namespace: 'b', ...bound('b/second') }, data: { key: 'dmFsdWUtdHdv' } },
     ]);
+    // The user-facing plaintext is what was sealed: no binding.
+    expect(await unsealSops(sealed, { identities: [alice.identity], source: 'multi.yaml' })).not.toContain('sealops.dev/scope');
   });
 
   it('keeps the types of numbers and booleans in JSON', async () => {
@@ -138,8 +144,11 @@ describe('selection rules from the metadata', () => {
     const text = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\nstringData:\n  k: v-secret\n';
     const sealed = await sealSops(text, { recipients: [alice.recipient], rules: { encrypted_regex: '^stringData$', mac_only_encrypted: true } });
     expect(sealed).toContain('  mac_only_encrypted: true\n');
+    // The name itself is outside the MAC, but the encrypted scope binding still holds it.
+    expect(sealed).toContain('encrypted_regex: (?:^stringData$)|^sealops\\.dev/scope$');
     const renamed = sealed.replace('name: a', 'name: b');
-    expect(await unsealSops(renamed, { identities: [alice.identity] })).toBe(text.replace('name: a', 'name: b'));
+    await expect(unsealSops(renamed, { identities: [alice.identity] })).rejects.toBeInstanceOf(ScopeError);
+    expect(await unsealSops(sealed, { identities: [alice.identity] })).toBe(text);
   });
 
   it('with unencrypted_suffix keeps those keys readable but inside the MAC', async () => {
@@ -243,7 +252,8 @@ describe('refusing bad input', () => {
 
   it('refuses a value swapped between two keys', async () => {
     const sealed = await sealSops(secret, { recipients: [alice.recipient] });
-    const [encA, encB] = sealed.match(ENC_RE) ?? [];
+    const encA = / {2}a: (ENC\[[^\]]*\])/.exec(sealed)?.[1];
+    const encB = / {2}b: (ENC\[[^\]]*\])/.exec(sealed)?.[1];
     const swapped = sealed.replace(`a: ${encA}`, 'a: SWAP').replace(`b: ${encB}`, `b: ${encA}`).replace('a: SWAP', `a: ${encB}`);
     expect(swapped).not.toBe(sealed);
     await expect(unsealSops(swapped, { identities: [alice.identity] })).rejects.toBeInstanceOf(DecryptError);
@@ -257,9 +267,9 @@ describe('refusing bad input', () => {
     await expect(unsealSops(redated, { identities: [alice.identity] })).rejects.toBeInstanceOf(MacError);
   });
 
-  it('refuses a changed namespace (scope binding through the MAC)', async () => {
+  it('refuses a changed namespace (scope binding through the encrypted annotation)', async () => {
     const sealed = await sealSops(secret, { recipients: [alice.recipient] });
-    await expect(unsealSops(sealed.replace('namespace: n', 'namespace: other'), { identities: [alice.identity] })).rejects.toBeInstanceOf(MacError);
+    await expect(unsealSops(sealed.replace('namespace: n', 'namespace: other'), { identities: [alice.identity] })).rejects.toBeInstanceOf(ScopeError);
   });
 
   it('refuses a plaintext value slipped into a sealed section', async () => {
@@ -313,9 +323,9 @@ describe('rekey, rotate and verify', () => {
     expect(wrong.ok).toBe(false);
     expect(wrong.problems.join('\n')).toContain(`not sealed for recipient ${bob.recipient}`);
     const plain = await verifySops(sealed.replace(/ {2}a: ENC\[[^\]]*\]/, '  a: leaked'), {});
-    expect(plain.problems).toEqual(['stringData.a (line 6) is not encrypted']);
+    expect(plain.problems).toEqual(['stringData.a (line 8) is not encrypted']);
     const tampered = await verifySops(sealed.replace('name: s', 'name: t'), { identities: [alice.identity] });
-    expect(tampered.problems[0]).toMatch(/MAC mismatch/);
+    expect(tampered.problems[0]).toMatch(/sealed for \*\/s but stands as \*\/t/);
     expect((await verifySops(secret, {})).ok).toBe(false);
   });
 
@@ -323,7 +333,7 @@ describe('rekey, rotate and verify', () => {
     // CI runs verify without keys; a file cut by a bad merge must not pass there and fail in the cluster.
     const sealed = await sealSops(secret, { recipients: [alice.recipient] });
     const cut = sealed.replace(/( {2}a: ENC\[AES256_GCM,data:[^,]*,iv:)[^,]*/, '$1AAAA');
-    expect((await verifySops(cut, {})).problems).toEqual(['stringData.a (line 6) is not a well-formed encrypted value']);
+    expect((await verifySops(cut, {})).problems).toEqual(['stringData.a (line 8) is not a well-formed encrypted value']);
     const mac = sealed.replace(/ {2}mac: ENC\[[^\]]*\]/, '  mac: ENC[AES256_GCM,data:x]');
     expect((await verifySops(mac, {})).problems).toEqual(['sops.mac is not a well-formed encrypted value']);
     const stanza = sealed.replace(/(-----BEGIN AGE ENCRYPTED FILE-----\n)\s*\S+\n/, '$1        AAAA\n');
@@ -336,7 +346,16 @@ describe('rekey, rotate and verify', () => {
     const sealed = await sealSops(secret, { recipients: [alice.recipient] });
     for (const rules of ['encrypted_regex: ^nothing$', 'encrypted_regex: ^(data|stringData)$\n  unencrypted_suffix: a']) {
       const edited = sealed.replace(/ {2}a: ENC\[[^\]]*\]/, '  a: leaked').replace('encrypted_regex: ^(data|stringData)$', rules);
-      expect((await verifySops(edited, {})).problems).toEqual(['stringData.a (line 6) is not encrypted']);
+      expect((await verifySops(edited, {})).problems).toEqual(['stringData.a (line 8) is not encrypted']);
     }
+  });
+});
+
+describe('stripping the scope binding on unseal', () => {
+  it('removes an annotations map the binding alone filled, wherever sops put it in metadata', async () => {
+    const text = 'apiVersion: v1\nkind: Secret\nmetadata:\n    name: a\n    namespace: n\n    annotations:\n        sealops.dev/scope: n/a\nstringData:\n    k: v-secret\n';
+    const sealed = await sealSops(text, { recipients: [alice.recipient], rules: { encrypted_regex: '^(data|stringData|sealops\\.dev/scope)$' } });
+    expect(sealed).not.toContain('n/a');
+    expect(await unsealSops(sealed, { identities: [alice.identity] })).toBe('apiVersion: v1\nkind: Secret\nmetadata:\n    name: a\n    namespace: n\nstringData:\n    k: v-secret\n');
   });
 });
