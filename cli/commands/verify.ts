@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { EXIT_FINDINGS, verifyInputs } from '../../src/index.js';
 import { collect, readInputs, type CliIo } from '../io.js';
 import { keysFor } from '../keys.js';
-import { progress, summary } from '../output.js';
+import { progress, summary, warn } from '../output.js';
 
 interface VerifyOptions {
   key?: string[];
@@ -27,7 +27,7 @@ export function register(program: Command, io: CliIo): void {
       const bar = progress(io, 'verifying');
       let verdicts;
       try {
-        verdicts = await verifyInputs(inputs, { keys, requireKeys: opts.key !== undefined, ...(opts.recipient ? { recipients: opts.recipient } : {}) }, { cwd: io.cwd, progress: bar.tick });
+        verdicts = await verifyInputs(inputs, { keys, requireKeys: opts.key !== undefined, ...(opts.recipient ? { recipients: opts.recipient } : {}) }, { cwd: io.cwd, progress: bar.tick, warn: (m) => warn(io, m) });
       } finally {
         bar.end();
       }

@@ -15,6 +15,7 @@ import type { SealingScope } from '../crypto/rsa-oaep.js';
 import { InputError, KeyError } from '../errors.js';
 import { detectManifestFormat, readDocuments } from '../manifest/parse.js';
 import { detectSopsFormat, metadataRecipients, readSopsMetadata, rekeySops, rotateSops, sealSops, unsealSops, verifySops, type KeyPlan, type SealSopsOptions, type SopsFormat } from './sops/index.js';
+import { SCOPE_ANNOTATION } from './sops/scope.js';
 import { isSealedSecretText, openSealedSecretDocuments, sealSecretText, unsealSealedSecretText, verifySealedSecretText } from './sealedsecret/files.js';
 
 /** The formats sealops reads and writes. */
@@ -59,6 +60,8 @@ export interface VerifyOptions {
   readonly keys?: KeyRing;
   /** SOPS: the recipients the file must be sealed for, exactly. */
   readonly recipients?: readonly string[];
+  /** Told what passes but deserves a look (a Secret sealed by plain sops carries no scope binding). */
+  readonly warn?: (message: string) => void;
 }
 
 /** What every format can do to a sealed file. */
@@ -121,7 +124,11 @@ const SOPS: FormatAdapter = Object.freeze({
   async verify(file: SealedText, options: VerifyOptions = {}): Promise<string[]> {
     const identities = options.keys && options.keys.ageIdentities.length > 0 ? [...options.keys.ageIdentities] : undefined;
     const recipients = options.recipients && options.recipients.length > 0 ? [...options.recipients] : undefined;
-    return (await verifySops(file.text, { ...sopsOptions(file), ...(identities ? { identities } : {}), ...(recipients ? { recipients } : {}) })).problems;
+    const result = await verifySops(file.text, { ...sopsOptions(file), ...(identities ? { identities } : {}), ...(recipients ? { recipients } : {}) });
+    for (const u of result.unbound ?? []) {
+      options.warn?.(`${file.source}: Secret ${u} has no ${SCOPE_ANNOTATION} binding (sealed by plain sops?): its namespace and name are not authenticated; \`sealops rotate\` adds one`);
+    }
+    return result.problems;
   },
   rekey: (file: SealedText, keys: KeyRing, to: KeyPlan) => rekeySops(file.text, { ...sopsOptions(file), identities: requireAgeIdentities(keys), ...to }),
   rotate: (file: SealedText, keys: KeyRing, to?: KeyPlan) => rotateSops(file.text, { ...sopsOptions(file), identities: requireAgeIdentities(keys), ...to }),

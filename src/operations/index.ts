@@ -174,7 +174,7 @@ export async function verifyInputs(inputs: readonly Input[], options: VerifyRequ
       }
       const recipients =
         file.format.kind === 'sops' ? (options.recipients ?? (await resolveRecipients({ target: input.path, cwd: ctx.cwd, cache: configCache })).recipients) : undefined;
-      problems = await formatFor(file.format).verify(file, { ...(options.keys ? { keys: options.keys } : {}), ...(recipients ? { recipients } : {}) });
+      problems = await formatFor(file.format).verify(file, { ...(options.keys ? { keys: options.keys } : {}), ...(recipients ? { recipients } : {}), ...(ctx.warn ? { warn: ctx.warn } : {}) });
     } catch (err) {
       if (!(err instanceof SealopsError)) throw err;
       problems = [err.message.split('\n')[0] ?? err.message];
