@@ -176,9 +176,15 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
   });
 
   it('shows Ready, Revision and Age in the kubectl table view of Syncs', async () => {
-    const table = await admin.request<{ columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] }>('GET', `/apis/sealops.dev/v1alpha1/namespaces/${syncNs}/syncs`, {
-      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
-    });
+    type Table = { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
+    const get = (): Promise<Table> => admin.request<Table>('GET', `/apis/sealops.dev/v1alpha1/namespaces/${syncNs}/syncs`, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    // The drift test before this one starts a resync: while it applies, Ready is Unknown (as it
+    // should be); the table is read once that reconcile has finished.
+    const table = await eventually('the resync to finish', async () => {
+      const t = await get();
+      const ready = t.rows[0]?.cells[t.columnDefinitions.findIndex((c) => c.name === 'Ready')];
+      return ready === 'Unknown' ? undefined : t;
+    }, 10_000);
     const names = table.columnDefinitions.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['Name', 'Ready', 'Revision', 'Age']));
     const row = table.rows[0]!.cells;
