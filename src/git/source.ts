@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { GitError, redact } from '../errors.js';
 import { hardeningConfig, privateTempDir, runGit, type GitRun } from './source-exec.js';
+import { blobFilterArg, forgetPromisor, missingObjects } from './source-filter.js';
 import { CommitSignatureError, verifyCommitSignature, type SignatureKeys } from './verify.js';
 
 /** Why a fetch failed, for the Sync's status reason. */
@@ -224,8 +225,14 @@ export async function fetchSnapshot(options: FetchOptions): Promise<Snapshot> {
       env.GIT_SSH_COMMAND = files.command;
     }
     const target = 'refs/sealops/target';
-    const fetchArgs = [...cfg, 'fetch', '--quiet', '--depth', '1', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--force', '--', options.url];
+    // The per-file cap rides along as a partial-clone filter: a server that allows filters
+    // never sends a blob over it. One that ignores the filter sends everything, and the size
+    // check after the fetch refuses instead.
+    const maxFile = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const fetchArgs = [...cfg, 'fetch', '--quiet', '--depth', '1', blobFilterArg(maxFile), '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--force', '--', options.url];
     const run = await runGit([...fetchArgs, spec.commit ? spec.commit : `+${spec.src}:${target}`], { cwd: options.workDir, env, timeoutMs: remaining() });
+    // Before any other git command runs, so none of them can fetch a left-out blob on demand.
+    await guarded(() => forgetPromisor(options.workDir, options.url, remaining()), secrets);
     if (run.code !== 0) {
       const { reason, detail } = classifyGitFailure(run, secrets);
       const what = reason === 'RefNotFound' ? `ref ${spec.src} not found` : detail;
@@ -248,7 +255,8 @@ export async function fetchSnapshot(options: FetchOptions): Promise<Snapshot> {
       }
     }
     try {
-      return { commit, files: await readTree(options.workDir, commit, options, remaining) };
+      const missing = await guarded(() => missingObjects(options.workDir, commit, remaining()), secrets);
+      return { commit, files: await readTree(options.workDir, commit, options, missing, remaining) };
     } catch (err) {
       // A refused tree still names the commit it refused, for lastAttemptedRevision.
       if (err instanceof SourceError && !err.commit) throw new SourceError(err.reason, err.message, { cause: err.cause, commit });
@@ -303,12 +311,34 @@ async function readBlobs(cwd: string, oids: string[], timeoutMs: number, maxTota
   return out;
 }
 
-async function readTree(cwd: string, commit: string, options: FetchOptions, remaining: () => number): Promise<SnapshotFile[]> {
+/** Runs a bookkeeping git step of the fetch; its failure becomes a redacted GitFailed. */
+async function guarded<T>(step: () => Promise<T>, secrets: readonly string[]): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw new SourceError('GitFailed', `failed to read source: ${redact(err instanceof Error ? err.message : String(err), secrets)}`, { cause: err });
+  }
+}
+
+/**
+ * Refuses the first file (in path order) whose blob the server left out of the filtered fetch:
+ * only blobs over the per-file cap are left out, and reading one would download it.
+ */
+function refuseMissing(files: readonly { path: string; oid: string }[], missing: ReadonlySet<string>, maxFile: number): void {
+  if (missing.size === 0) return;
+  const over = files.filter((f) => missing.has(f.oid)).map((f) => f.path).sort();
+  if (over.length > 0) {
+    throw new SourceError('FileTooLarge', `failed to read source: ${over[0]} is over the ${maxFile}-byte per-file limit (the server left it out of the fetch)`);
+  }
+}
+
+async function readTree(cwd: string, commit: string, options: FetchOptions, missing: ReadonlySet<string>, remaining: () => number): Promise<SnapshotFile[]> {
   const maxFile = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const maxTotal = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
   const sub = posix.normalize(options.subdir ?? '.').replace(/^\.\/?/, '').replace(/\/$/, '');
   if (sub.startsWith('..') || posix.isAbsolute(sub)) throw new SourceError('InvalidSource', 'failed to read source: path must stay inside the repository');
   const entries = await lsTree(cwd, commit, sub ? [sub] : [], remaining());
+  refuseMissing(entries, missing, maxFile);
   const wanted: { path: string; entry: TreeEntry }[] = [];
   const links = entries.filter((e) => e.mode === '120000');
   const linkTargets = links.length ? await readBlobs(cwd, links.map((l) => l.oid), remaining(), maxTotal) : [];
@@ -338,6 +368,7 @@ async function readTree(cwd: string, commit: string, options: FetchOptions, rema
     if (resolved && resolved.type === 'blob') wanted.push({ path: link.path, entry: resolved });
   }
   // Sizes come from the object database (ls-tree -l): nothing is read before every cap holds.
+  refuseMissing(wanted.map((w) => ({ path: w.path, oid: w.entry.oid })), missing, maxFile);
   checkSizes(wanted.map((w) => ({ path: w.path, size: w.entry.size })), maxFile, maxTotal);
   wanted.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const contents = await readBlobs(cwd, wanted.map((w) => w.entry.oid), remaining(), maxTotal);

@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, symlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { fetchSnapshot, SourceError } from '../../src/git/source.js';
+import { folderBytes } from '../support/git-servers.js';
 
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' }).trim();
@@ -130,5 +132,62 @@ describe('fetchSnapshot over file://', () => {
   it('refuses a ref name that looks like an option', async () => {
     const err = await fetchSnapshot({ url, ref: { branch: '--upload-pack=touch' }, workDir: join(root, 'w10') }).catch((e: unknown) => e);
     expect((err as SourceError).reason).toBe('InvalidSource');
+  });
+});
+
+describe('fetchSnapshot from a server that allows partial-clone filters', () => {
+  const big = 2 * 1024 * 1024;
+  const cap = 64 * 1024;
+  let filtered: string;
+  let filteredUrl: string;
+  const commitTo = (files: Record<string, string | Buffer>): string => {
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(filtered, path, '..'), { recursive: true });
+      writeFileSync(join(filtered, path), content);
+    }
+    git(filtered, 'add', '-A');
+    git(filtered, 'commit', '-q', '-m', 'change');
+    return git(filtered, 'rev-parse', 'HEAD');
+  };
+
+  beforeAll(() => {
+    filtered = join(root, 'filtered');
+    mkdirSync(filtered);
+    git(filtered, 'init', '-q', '-b', 'main');
+    git(filtered, 'config', 'uploadpack.allowFilter', 'true');
+    filteredUrl = `file://${filtered}`;
+  });
+
+  it('refuses a file over the cap without downloading it, naming the file and the cap', async () => {
+    const head = commitTo({ 'apps/a.yaml': 'a: 1\n', 'apps/blob.bin': randomBytes(big) });
+    const workDir = join(root, 'f1');
+    const err = await fetchSnapshot({ url: filteredUrl, workDir, subdir: 'apps', maxFileBytes: cap }).catch((e: unknown) => e);
+    expect((err as SourceError).reason).toBe('FileTooLarge');
+    expect((err as SourceError).message).toContain(`apps/blob.bin is over the ${cap}-byte per-file limit`);
+    expect((err as SourceError).commit).toBe(head);
+    // Random bytes do not compress: had the blob (or a lazy fetch of it) arrived, it would be here.
+    expect(folderBytes(join(workDir, 'objects'))).toBeLessThan(big / 10);
+    // And the repository can no longer fetch it on demand: no promisor remote is left configured.
+    expect(execFileSync('git', ['config', '--list'], { cwd: workDir, encoding: 'utf8' })).not.toMatch(/promisor|partialclone/i);
+  });
+
+  it('reads a file exactly at the cap, which the filter keeps', async () => {
+    commitTo({ 'apps/blob.bin': '', 'edge/exact.bin': randomBytes(cap) });
+    const snap = await fetchSnapshot({ url: filteredUrl, workDir: join(root, 'f2'), subdir: 'edge', maxFileBytes: cap });
+    expect(snap.files.map((f) => [f.path, f.content.length])).toEqual([['edge/exact.bin', cap]]);
+  });
+
+  it('syncs a path while a file over the cap outside it is left out, but refuses a symlink to that file', async () => {
+    commitTo({ 'docs/huge.bin': randomBytes(big) });
+    const workDir = join(root, 'f3');
+    const snap = await fetchSnapshot({ url: filteredUrl, workDir, subdir: 'apps', maxFileBytes: cap });
+    expect(snap.files.map((f) => f.path)).toEqual(['apps/a.yaml', 'apps/blob.bin']);
+    expect(folderBytes(join(workDir, 'objects'))).toBeLessThan(big / 10);
+    symlinkSync('../docs/huge.bin', join(filtered, 'apps', 'huge.bin'));
+    commitTo({});
+    const err = await fetchSnapshot({ url: filteredUrl, workDir, subdir: 'apps', maxFileBytes: cap }).catch((e: unknown) => e);
+    expect((err as SourceError).reason).toBe('FileTooLarge');
+    expect((err as SourceError).message).toContain(`apps/huge.bin is over the ${cap}-byte per-file limit`);
+    expect(folderBytes(join(workDir, 'objects'))).toBeLessThan(big / 10);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -68,7 +68,7 @@ export interface TestRepo {
    * Writes (string) or deletes (null) files relative to the repository root, commits them and
    * pushes to the bare repository. Returns the new commit's sha.
    */
-  commitFiles(files: Record<string, string | null>, message?: string): string;
+  commitFiles(files: Record<string, string | Buffer | null>, message?: string): string;
   /** The sha the branch of the bare repository points at. */
   head(): string;
   /** Removes both folders. */
@@ -117,8 +117,17 @@ export interface GitServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Lets clients fetch with a partial-clone filter (`--filter=blob:limit=…`), as GitHub and GitLab
+ * do; git's own default is to ignore filters.
+ */
+function allowFilters(bareDir: string): void {
+  git(bareDir, ['config', 'uploadpack.allowFilter', 'true']);
+}
+
 /** The `file://` transport: nothing runs, the URL names the bare repository. */
 export function serveFile(bareDir: string): GitServer {
+  allowFilters(bareDir);
   return { url: `file://${bareDir}`, stop: () => Promise.resolve() };
 }
 
@@ -219,6 +228,7 @@ function runHttpBackend(
  * carry basic auth whose password is `token` (generated unless given); others get 401.
  */
 export async function serveHttp(bareDir: string, options: { token?: string; username?: string } = {}): Promise<HttpGitServer> {
+  allowFilters(bareDir);
   const token = options.token ?? randomBytes(16).toString('hex');
   const username = options.username ?? 'sealops';
   const projectRoot = dirname(bareDir);
@@ -381,4 +391,14 @@ export async function serveSsh(bareDir: string): Promise<SshGitServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Bytes of every regular file under `dir` (e.g. a repository's `objects` folder), 0 if absent. */
+export function folderBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return total;
 }
