@@ -1,7 +1,8 @@
-// Bundles the CLI after `tsc`: dist/cli/sealops.js, dist/cli/guard.js (the hook's fast entry) and
-// dist/cli/worker.js (the scan worker) become one file each, replacing tsc's ~150 small modules,
-// so a start reads and compiles one file. Command modules stay lazy: esbuild wraps each
-// dynamically imported module in an initializer, so only the command that runs is evaluated.
+// Bundles the CLI after `tsc`: dist/cli/sealops.js, dist/cli/guard.js (the hook's fast entry),
+// dist/cli/worker.js (the scan worker) and dist/cli/decrypt-worker.js (the agent's decrypt
+// stage) become one file each, replacing tsc's ~150 small modules, so a start reads and
+// compiles one file. Command modules stay lazy: esbuild wraps each dynamically imported module
+// in an initializer, so only the command that runs is evaluated.
 // (Code splitting was tried: through src/index.ts every chunk reached the whole library.) The
 // packages the library already imports lazily (the Kubernetes client, typage, node-forge) stay
 // in node_modules. Measured by bench/startup.mjs.
@@ -28,4 +29,4 @@ const common = {
 };
 // The entry stays tiny (`--version` reads only it) and loads main.js, the program, on demand.
 await build({ ...common, entryPoints: { sealops: 'cli/sealops.ts' }, external: [...common.external, './main.js'] });
-await build({ ...common, entryPoints: { main: 'cli/main.ts', guard: 'cli/guard.ts', worker: 'src/scan/worker.ts' } });
+await build({ ...common, entryPoints: { main: 'cli/main.ts', guard: 'cli/guard.ts', worker: 'src/scan/worker.ts', 'decrypt-worker': 'src/agent/decrypt/decrypt-worker.ts' } });

@@ -269,7 +269,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       const pb = postBuild ? JSON.stringify(Object.entries(postBuild.values.vars).sort()) : '';
       buildMemo = { key: keysDigest([snapshot.commit, spec.path, JSON.stringify(spec.components), spec.targetNamespace ?? '', pb, JSON.stringify(ctx.kustomize ?? {})]), slot };
     }
-    const rendered = await renderSync(input, { keys, memo: () => memo, allowUnbound: spec.allowUnbound, warn: (message) => log.warn(message) }, buildMemo);
+    // Decryption runs in a worker thread, terminated at the deadline (or end of term, or shutdown).
+    const rendered = await renderSync(input, { keys, memo: () => memo, allowUnbound: spec.allowUnbound, warn: (message) => log.warn(message) }, buildMemo, signal);
     for (const s of rendered.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
     log.debug('built', { kustomization: rendered.kustomization, kustomizeMs: rendered.kustomizeMs, objects: rendered.manifests.length, unsealed: rendered.unsealed });
     secrets = [...secrets, ...rendered.secrets];

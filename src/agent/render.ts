@@ -12,6 +12,7 @@ import type { BuildInput, Manifest } from '../build/index.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
 import { checkVariableNames } from '../build/substitute.js';
 import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptOptions } from './decrypt/index.js';
+import { decryptOffThread } from './decrypt/offthread.js';
 
 /** What a render produced. */
 export interface Rendered {
@@ -38,14 +39,17 @@ export interface BuildMemo {
   built?: RenderResult;
 }
 
-/** Renders `input` and unseals what it holds. Throws a SealopsError naming the file on any refusal. */
-export async function renderSync(input: RenderInput, decrypt: DecryptOptions, memo?: { readonly key: string; readonly slot: BuildMemo }): Promise<Rendered> {
+/**
+ * Renders `input` and unseals what it holds. Throws a SealopsError naming the file on any refusal.
+ * With `signal` (the agent) the decrypt stage runs in a worker thread, terminated when it fires.
+ */
+export async function renderSync(input: RenderInput, decrypt: DecryptOptions, memo?: { readonly key: string; readonly slot: BuildMemo }, signal?: AbortSignal): Promise<Rendered> {
   const reuse = memo && memo.slot.key === memo.key ? memo.slot.built : undefined;
   // A stale build is dropped before the new one is made, not held beside it.
   if (memo && !reuse) Object.assign(memo.slot, { key: undefined, built: undefined });
   const built = reuse ?? (await renderPath(input));
   if (memo && !reuse) Object.assign(memo.slot, { key: memo.key, built });
-  const decrypted = await decryptManifests(built, decrypt);
+  const decrypted = signal ? await decryptOffThread(built, decrypt, signal) : await decryptManifests(built, decrypt);
   return {
     manifests: decrypted.manifests,
     secrets: decrypted.secrets,

@@ -2,20 +2,18 @@
 // an apply ends the agent cleanly: it exits 0, releases the Lease, and the next agent converges.
 // Needs `npm run build` first (npm test does it): the agent runs dist/cli/sealops.js.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminKubeconfigPath, describeWithCluster, eventually } from '../support/kube.js';
+import { describeWithCluster, eventually } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { freePort } from '../cluster/process.js';
-import { createNs, createSync, getSync, makeClusterKeys, secretValues, setUpAgent, type ClusterKeys } from './agent-harness.js';
-import { configMap } from './agent-fixtures.js';
+import { BUILT_CLI as CLI, condition, createNs, createSync, getSync, makeClusterKeys, secretValues, setUpAgent, spawnAgent, type ClusterKeys } from './agent-harness.js';
+import { configMap, largeSecret } from './agent-fixtures.js';
 import { sealSops } from '../../src/formats/sops/index.js';
 import type { KubeClient } from '../../src/kube/client.js';
-import type { SyncObject } from '../../src/agent/index.js';
 
-const CLI = new URL('../../dist/cli/sealops.js', import.meta.url).pathname;
 const KEYS = 500;
 
 let client: KubeClient;
@@ -29,17 +27,7 @@ let agent: ChildProcess | undefined;
 let stderr = '';
 
 function startAgent(port: number, identity: string): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'agent', '--kubeconfig', adminKubeconfigPath(), '--namespace', syncNs, '--agent-namespace', agentNs, '--work-dir', workDir, '--listen', String(port), '--lease-duration', '4', '--no-generate-keys'],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: identity } },
-  );
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  return child;
-}
-
-function condition(s: SyncObject | undefined, type: string): string | undefined {
-  return s?.status?.conditions?.find((c) => c.type === type)?.status;
+  return spawnAgent({ syncNs, agentNs, workDir, port, identity, leaseSeconds: 4 }, (t) => (stderr += t));
 }
 
 describeWithCluster('the agent shut down gracefully', () => {
@@ -50,10 +38,8 @@ describeWithCluster('the agent shut down gracefully', () => {
     syncNs = await createNs(client, 'alive');
     appNs = await createNs(client, 'alive-app');
     workDir = mkdtempSync(join(tmpdir(), 'sealops-alive-'));
-    let secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: big\n  namespace: ${appNs}\nstringData:\n`;
-    for (let i = 0; i < KEYS; i++) secret += `  key${i}: value-${i}-of-a-large-sealed-secret\n`;
     repo = createRepo();
-    repo.commitFiles({ 'big.sops.yaml': await sealSops(secret, { recipients: [keys.ageRecipient], format: 'yaml' }) }, 'a sealed Secret');
+    repo.commitFiles({ 'big.sops.yaml': await sealSops(largeSecret(appNs, KEYS), { recipients: [keys.ageRecipient], format: 'yaml' }) }, 'a sealed Secret');
   }, 300_000);
 
   afterAll(() => {

@@ -2,7 +2,7 @@
 // identity (from Debian's age-keygen) and an RSA key, fixture repositories whose Secrets are
 // sealed by the real `sops` binary and by sealops's SealedSecret writer, and a reconcile runner
 // that captures every log line so tests can assert no secret byte leaked.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -133,6 +133,28 @@ export async function patchSyncSpec(client: KubeClient, namespace: string, name:
 /** Reads a Sync. */
 export function getSync(client: KubeClient, namespace: string, name: string): Promise<SyncObject> {
   return client.request<SyncObject>('GET', `/apis/sealops.dev/v1alpha1/namespaces/${namespace}/syncs/${name}`);
+}
+
+/** The status of condition `type` of a Sync. */
+export function condition(s: SyncObject | undefined, type: string): string | undefined {
+  return s?.status?.conditions?.find((c) => c.type === type)?.status;
+}
+
+/** The built CLI (`npm run build` first): what the long-running agent tests start. */
+export const BUILT_CLI = new URL('../../dist/cli/sealops.js', import.meta.url).pathname;
+
+/**
+ * Starts `sealops agent` (the built CLI, long-running, `--no-generate-keys`) as `identity`,
+ * passing each chunk of its stderr to `onStderr`.
+ */
+export function spawnAgent(o: { syncNs: string; agentNs: string; workDir: string; port: number; identity: string; leaseSeconds: number }, onStderr: (text: string) => void): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [BUILT_CLI, 'agent', '--kubeconfig', adminKubeconfigPath(), '--namespace', o.syncNs, '--agent-namespace', o.agentNs, '--work-dir', o.workDir, '--listen', String(o.port), '--lease-duration', String(o.leaseSeconds), '--no-generate-keys'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: o.identity } },
+  );
+  child.stderr.on('data', (c: Buffer) => onStderr(c.toString('utf8')));
+  return child;
 }
 
 /** Runs the agent's reconcile in-process, appending its JSON log lines to `logs`. */
