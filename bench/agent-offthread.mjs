@@ -2,8 +2,8 @@
 // parses and opens one large SOPS Secret, inline (as before) and in the decrypt worker thread
 // (as the agent runs it now), with the cost of starting node itself (`node -e 0`) for scale. A
 // 5 ms timer measures the loop: its worst gap is how long /healthz or a Lease renewal would have
-// waited. Figures on a loaded 2-core box, 4,000 keys (652 KiB sealed): inline stalls the loop
-// 3.7 s (the whole decryption); the worker 14 ms, for 4.1 s of decryption beside it.
+// waited. Figures on a loaded 2-core box (linear parser), 8,000 keys (1.3 MiB sealed): inline
+// stalls the loop 1.7 s (the whole decryption); the worker 47 ms, for 1.6 s of decryption.
 // Run: npm run build && node bench/agent-offthread.mjs [keys, default 6900]
 import { execFileSync } from 'node:child_process';
 import { generateAgeKeyPair, sealSops } from '../dist/src/index.js';

@@ -80,9 +80,9 @@ export function makeFixture(appNs: string, keys: ClusterKeys, values: { sopsPass
   return { appNs, group, files, ...values };
 }
 
-/** A Secret manifest `big` of `count` string keys: `key0`… or, with `canary`, `canary` then `key1`…. */
-export function largeSecret(namespace: string, count: number, canary?: string): string {
-  let secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: big\n  namespace: ${namespace}\nstringData:\n`;
+/** A Secret manifest (`big` unless named) of `count` string keys: `key0`… or, with `canary`, `canary` then `key1`…. */
+export function largeSecret(namespace: string, count: number, canary?: string, name = 'big'): string {
+  let secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\nstringData:\n`;
   if (canary !== undefined) secret += `  canary: ${canary}\n`;
   for (let i = canary === undefined ? 0 : 1; i < count; i++) secret += `  key${i}: value-${i}-of-a-large-sealed-secret\n`;
   return secret;
