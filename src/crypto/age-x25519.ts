@@ -14,7 +14,6 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
@@ -193,9 +192,12 @@ export function newX25519Identity(): string {
 /** The X25519 stanza wrapping `fileKey` for one recipient. */
 function wrapX25519(fileKey: Uint8Array, recipient: string): AgeStanza {
   const r = recipientKey(recipient);
-  const ephemeral = generateKeyPairSync('x25519');
-  const share = rawPublic(ephemeral.publicKey);
-  const wrapKey = hkdf(x25519(ephemeral.privateKey, r.key), Buffer.concat([share, r.raw]), X25519_LABEL);
+  // The ephemeral scalar is 32 random bytes (as age's Go code makes it), not generateKeyPairSync:
+  // a key object handed back by a generation job shares that job's lock, and Node 20 deadlocks
+  // when the job is garbage-collected during the JWK export below.
+  const ephemeral = privateKeyObject(randomBytes(32));
+  const share = rawPublic(createPublicKey(ephemeral));
+  const wrapKey = hkdf(x25519(ephemeral, r.key), Buffer.concat([share, r.raw]), X25519_LABEL);
   return { args: ['X25519', b64nopadEncode(share)], body: seal(wrapKey, ZERO_NONCE, fileKey) };
 }
 

@@ -6,7 +6,7 @@
  * node:crypto generates the key and makes the signature (native and fast); node-forge only
  * assembles the certificate, which node:crypto cannot do.
  */
-import { createPublicKey, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import type * as Forge from 'node-forge';
@@ -57,14 +57,23 @@ export async function generateRsaKeyPair(options: RsaKeygenOptions = {}): Promis
   if (!Number.isInteger(days) || days < 1 || days > 36500) {
     throw new InputError(`failed to generate rsa key: validity of ${days} days is outside 1..36500`);
   }
-  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', { modulusLength: bits, publicExponent: 0x10001 });
+  // Encoded output, then key objects of our own: a KeyObject handed back by the key-generation
+  // job shares that job's lock, and Node 20 deadlocks when the job is garbage-collected while such
+  // a key is being exported (the GC runs inside the export, under the lock).
+  const generated = await generateKeyPairAsync('rsa', {
+    modulusLength: bits,
+    publicExponent: 0x10001,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  });
+  const privateKey = createPrivateKey(generated.privateKey);
+  const publicKey = createPublicKey(generated.publicKey);
   const certificatePem = selfSignedCertificate(privateKey, {
     commonName: options.commonName ?? DEFAULT_RSA_COMMON_NAME,
     days,
     notBefore: options.notBefore ?? new Date(),
   });
-  const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  return { privateKey, publicKey, privateKeyPem, certificatePem };
+  return { privateKey, publicKey, privateKeyPem: generated.privateKey, certificatePem };
 }
 
 /**

@@ -1,10 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/index.js';
 import { run, SECRET_YAML, tempDir } from './helpers.js';
+import { rsaKeyPair } from '../support/rsa.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -201,7 +201,7 @@ describe('configuration and batch errors', () => {
   });
 
   it('verify with -k fails closed on a SOPS file when the keys hold no age identity, instead of checking structure only', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey } = rsaKeyPair(2048);
     await writeFile(join(dir, 'rsa.pem'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
     const r = await run(['verify', '-k', 'rsa.pem', 's.yaml'], { cwd: dir });
     expect(r.status).toBe(1);

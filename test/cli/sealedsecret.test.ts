@@ -2,7 +2,7 @@
  * The SealedSecret side of the CLI, run in-process through runCli: keygen --rsa, seal
  * --format sealedsecret, unseal and verify of SealedSecrets, with exit codes and messages.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { parse, stringify } from 'yaml';
 import { run as runInProcess } from './helpers.js';
 import { detectFormat, formatFor, generateRsaKeyPair, loadKeyRing, loadRsaPrivateKeys, rsaFingerprint } from '../../src/index.js';
 import { decodeValue } from '../formats/sealedsecret/independent-decoder.js';
+import { rsaKeyPair } from '../support/rsa.js';
 
 /** The shared in-process runner, with the exit status named `code` as these tests read it. */
 async function sealops(argv: string[], options: { cwd: string; stdin?: string; env?: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -230,7 +231,7 @@ describe('sealops unseal (SealedSecret)', () => {
   });
 
   it('fails with exit 3 for a wrong key, listing the key by fingerprint and printing no value', async () => {
-    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const other = rsaKeyPair(2048).privateKey;
     writeFileSync(join(dir, 'other.pem'), other.export({ type: 'pkcs1', format: 'pem' }));
     const run = await sealops(['unseal', 'sealed.yaml', '-k', 'other.pem'], { cwd: dir });
     expect(run.code).toBe(3);

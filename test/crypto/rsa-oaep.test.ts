@@ -1,4 +1,4 @@
-import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
+import { constants, createDecipheriv, privateDecrypt, type KeyObject } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import {
   SEALING_SCOPES,
 } from '../../src/crypto/index.js';
 import { DecryptError, InputError, KeyError } from '../../src/errors.js';
+import { rsaKeyPair } from '../support/rsa.js';
 
 /**
  * A decoder written from the format description alone, sharing no code with sealops:
@@ -37,8 +38,8 @@ let key4096: { publicKey: KeyObject; privateKey: KeyObject };
 let other: { publicKey: KeyObject; privateKey: KeyObject };
 
 beforeAll(() => {
-  key4096 = generateKeyPairSync('rsa', { modulusLength: 4096 });
-  other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  key4096 = rsaKeyPair(4096);
+  other = rsaKeyPair(2048);
 });
 
 describe('scopeLabel', () => {
@@ -86,7 +87,7 @@ describe('hybridDecryptWith', () => {
   });
 
   it('returns null for a value sealed to another key of the same size', () => {
-    const twin = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const twin = rsaKeyPair(2048);
     const sealed = hybridEncrypt(other.publicKey, Buffer.from('v'), Buffer.from('l'));
     expect(hybridDecryptWith(twin.privateKey, sealed, Buffer.from('l'))).toBeNull();
   });
@@ -99,7 +100,7 @@ describe('hybridDecrypt', () => {
   });
 
   it('throws one KeyError listing each attempt by fingerprint and never key material when no key matches', () => {
-    const twin = generateKeyPairSync('rsa', { modulusLength: 4096 });
+    const twin = rsaKeyPair(4096);
     const sealed = hybridEncrypt(key4096.publicKey, Buffer.from('hunter2-value'), Buffer.from('ns/n'));
     let error: unknown;
     try {

@@ -3,7 +3,7 @@
 // sealed by the real `sops` binary and by sealops's SealedSecret writer, and a reconcile runner
 // that captures every log line so tests can assert no secret byte leaked.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, createPublicKey, randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { SCOPE_ANNOTATION, SECRET_SCOPED_REGEX } from '../../src/formats/sops/in
 import { adminKubeconfigPath } from '../support/kube.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
 import { peerPath } from '../support/peers.js';
+import { rsaKeyPair } from '../support/rsa.js';
 
 /** The admin raw client for the run's control plane. */
 export function adminClient(): KubeClient {
@@ -61,7 +62,7 @@ export function makeClusterKeys(): ClusterKeys {
     execFileSync(peerPath('age-keygen'), ['-o', join(dir, 'key.txt')], { stdio: 'ignore' });
     const text = readFileSync(join(dir, 'key.txt'), 'utf8');
     const ageRecipient = /public key: (age1\S+)/.exec(text)![1]!;
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey } = rsaKeyPair(2048);
     const rsaPrivatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     return { ageIdentity: text, ageRecipient, rsaPrivatePem, rsaPublic: createPublicKey(privateKey) };
   } finally {

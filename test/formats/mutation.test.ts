@@ -4,10 +4,10 @@
 // be exactly what was sealed: same namespace, same name, same values. For a SealedSecret the
 // values may come out under each other's keys (the Bitnami format cannot bind a value to its
 // key; README, threat model), but never a value that was not sealed.
-import { generateKeyPairSync } from 'node:crypto';
 import { parse, parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatKubesealYaml, generateAgeKeyPair, readSealedSecretDocuments, sealSecret, sealSops, unsealSealedSecret, unsealSops, type AgeKeyPair } from '../../src/index.js';
+import { rsaKeyPair } from '../support/rsa.js';
 
 const MUTANTS = 2000;
 const NS = 'payments';
@@ -115,7 +115,7 @@ describe('random mutations of sealed files', () => {
   }, 60_000);
 
   it(`never open a SealedSecret under another namespace or name, nor with a value that was not sealed (${MUTANTS} mutants, seed 11)`, () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey, publicKey } = rsaKeyPair(2048);
     const sealed = formatKubesealYaml(sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: NAME, namespace: NS }, stringData: VALUES }, publicKey));
     const rnd = prng(11);
     const sealedValues = new Set(Object.values(VALUES));

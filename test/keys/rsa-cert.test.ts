@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +15,7 @@ import {
 } from '../../src/keys/index.js';
 import { rsaFingerprint } from '../../src/crypto/index.js';
 import { InputError, IoError, KeyError } from '../../src/errors.js';
+import { rsaKeyPair } from '../support/rsa.js';
 
 let pair: RsaKeyPair;
 let dir: string;
@@ -56,7 +56,7 @@ describe('loadRsaCertificate', () => {
   });
 
   it('refuses an RSA key of 1024 bits', () => {
-    const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const small = rsaKeyPair(1024);
     const pem = selfSignedCertificate(small.privateKey, { commonName: 'weak', days: 10, notBefore: new Date() });
     expect(() => loadRsaCertificate(pem)).toThrow(KeyError);
     expect(() => loadRsaCertificate(pem)).toThrow(/1024 bits is below the minimum of 2048/);

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadRsaPrivateKeys } from '../../src/keys/index.js';
 import { KeyError } from '../../src/errors.js';
+import { rsaKeyPair } from '../support/rsa.js';
 
 let a: KeyObject;
 let b: KeyObject;
@@ -14,8 +15,8 @@ let pemA: string;
 let pemB: string;
 
 beforeAll(() => {
-  a = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-  b = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  a = rsaKeyPair(2048).privateKey;
+  b = rsaKeyPair(2048).privateKey;
   pemA = a.export({ type: 'pkcs1', format: 'pem' }).toString();
   pemB = b.export({ type: 'pkcs8', format: 'pem' }).toString();
 });
@@ -59,7 +60,7 @@ describe('loadRsaPrivateKeys', () => {
   it('refuses EC keys, 1024-bit RSA keys and passphrase-protected keys', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(() => loadRsaPrivateKeys(ec)).toThrow(/expected an RSA private key, got ec/);
-    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const small = rsaKeyPair(1024).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
     expect(() => loadRsaPrivateKeys(small)).toThrow(/1024 bits is below the minimum/);
     const dir = mkdtempSync(join(tmpdir(), 'sealops-pk-'));
     execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-aes256', '-pass', 'pass:pw', '-out', join(dir, 'enc.pem')], { stdio: 'pipe' });

@@ -2,7 +2,7 @@
 // identity from Debian's age-keygen, and SealedSecrets from sealops's writer.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { sealSecret } from '../../../src/formats/sealedsecret/index.js';
 import { DecryptError, ScopeError } from '../../../src/errors.js';
 import { sealSops } from '../../../src/formats/sops/index.js';
 import { peerPath } from '../../support/peers.js';
+import { rsaKeyPair } from '../../support/rsa.js';
 
 let keys: DecryptionKeys;
 let recipient: string;
@@ -41,7 +42,7 @@ beforeAll(() => {
   const identity = readFileSync(join(dir, 'k'), 'utf8');
   recipient = /public key: (age1\S+)/.exec(identity)![1]!;
   rmSync(dir, { recursive: true, force: true });
-  rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  rsaPem = rsaKeyPair(2048).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   keys = loadDecryptionKeys({ 'cluster.agekey': identity, 'cluster.pem': rsaPem, 'README.txt': 'ignored' });
 });
 

@@ -1,15 +1,16 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mergeIntoSealedSecret, sealSecret, type SealedSecret } from '../../../src/index.js';
 import { InputError } from '../../../src/errors.js';
 import { decodeValue } from './independent-decoder.js';
+import { rsaKeyPair } from '../../support/rsa.js';
 
 let publicKey: KeyObject;
 let privateKey: KeyObject;
 let existing: SealedSecret;
 
 beforeAll(() => {
-  ({ publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 }));
+  ({ publicKey, privateKey } = rsaKeyPair(2048));
   existing = sealSecret(
     {
       apiVersion: 'v1',

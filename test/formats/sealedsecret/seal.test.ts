@@ -1,15 +1,16 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatKubesealYaml, sealSecret, unsealSealedSecret, type SealingScope } from '../../../src/index.js';
 import { InputError } from '../../../src/errors.js';
 import { decodeValue, labelFor } from './independent-decoder.js';
+import { rsaKeyPair } from '../../support/rsa.js';
 
 let publicKey: KeyObject;
 let privateKey: KeyObject;
 
 beforeAll(() => {
-  ({ publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 }));
+  ({ publicKey, privateKey } = rsaKeyPair(2048));
 });
 
 function secret(extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,15 +1,16 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isSealedSecret, sealSecret, unsealSealedSecret, verifySealedSecret, type SealedSecret } from '../../../src/index.js';
 import { DecryptError, InputError, KeyError } from '../../../src/errors.js';
+import { rsaKeyPair } from '../../support/rsa.js';
 
 let publicKey: KeyObject;
 let privateKey: KeyObject;
 let otherKey: KeyObject;
 
 beforeAll(() => {
-  ({ publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 }));
-  otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  ({ publicKey, privateKey } = rsaKeyPair(2048));
+  otherKey = rsaKeyPair(2048).privateKey;
 });
 
 function sealed(scope?: 'strict' | 'namespace-wide' | 'cluster-wide'): SealedSecret {

@@ -1,13 +1,14 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sealSecret, verifySealedSecret, type SealedSecret } from '../../../src/index.js';
+import { rsaKeyPair } from '../../support/rsa.js';
 
 let publicKey: KeyObject;
 let privateKey: KeyObject;
 let good: SealedSecret;
 
 beforeAll(() => {
-  ({ publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 }));
+  ({ publicKey, privateKey } = rsaKeyPair(2048));
   good = sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'n', namespace: 'ns' }, stringData: { a: 'secret-a', b: 'secret-b' } }, publicKey);
 });
 
@@ -48,7 +49,7 @@ describe('verifySealedSecret', () => {
     expect(full.ok).toBe(false);
     expect(full.problems).toHaveLength(1);
     expect(full.problems[0]).toMatch(/^spec.encryptedData.a: no key matches/);
-    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const stranger = rsaKeyPair(2048).privateKey;
     expect(verifySealedSecret(good, [stranger]).problems).toHaveLength(2);
   });
 

@@ -1,7 +1,8 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair, sealSecret, sealSops, unsealSops, verifySops, type AgeKeyPair } from '../../../src/index.js';
 import { scanFile } from '../../../src/scan/file.js';
+import { rsaKeyPair } from '../../support/rsa.js';
 
 const PASSWORD = 'leftover-password-9d1c';
 // What `kubectl get secret -o yaml` exports: the whole Secret again in last-applied-configuration.
@@ -40,7 +41,7 @@ describe('sealing leaves no plaintext behind', () => {
   });
 
   it('drops template labels and annotations holding a value from a SealedSecret', () => {
-    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { publicKey } = rsaKeyPair(2048);
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'prod', labels: { app: 'db', hint: PASSWORD }, annotations: { note: `was ${PASSWORD}` } }, stringData: { password: PASSWORD } };
     const sealed = sealSecret(secret, createPublicKey(publicKey.export({ type: 'spki', format: 'pem' })));
     expect(JSON.stringify(sealed)).not.toContain(PASSWORD);
