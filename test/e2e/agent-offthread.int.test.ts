@@ -119,10 +119,20 @@ describeWithCluster('the agent decrypting a heavy repository', () => {
 
   it('stops a decryption past spec.timeout (ReconcileTimeout) by ending its worker, and applies nothing', async () => {
     const second = secretValue('heavy-second');
+    // The limit first, and observed, so no reconcile under the old limit can pick up the commit
+    // below; 1 s is far less than decrypting eight such Secrets takes even on an idle machine.
+    await patchSyncSpec(client, syncNs, 'big', { timeout: '1s' });
+    await eventually(
+      'the new limit to be observed',
+      async () => {
+        const s = await getSync(client, syncNs, 'big');
+        return s.status?.observedGeneration === s.metadata.generation ? true : undefined;
+      },
+      120_000,
+    );
+    const builtBefore = stderr.split('"msg":"built"').length;
     repo.commitFiles(await heavyFiles(second), 'the large Secrets sealed again');
     const revision = `main@sha1:${repo.head()}`;
-    const builtBefore = stderr.split('"msg":"built"').length;
-    await patchSyncSpec(client, syncNs, 'big', { timeout: '3s' });
     await eventually(
       'the reconcile to time out',
       async () => {
