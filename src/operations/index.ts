@@ -165,32 +165,25 @@ export async function verifyInputs(inputs: readonly Input[], options: VerifyRequ
   const configCache = ctx.configCache ?? createConfigCache();
   return eachInput(inputs, ctx, async (input) => {
     let problems: string[];
+    let keyless = false;
     try {
       const file = sealed(input);
+      const keys = options.keys;
+      keyless = !keys || (file.format.kind === 'sops' ? keys.ageIdentities.length === 0 : keys.rsaKeys.length === 0);
       // A file the given keys cannot even try to open must not pass on its structure alone.
-      if (options.requireKeys && options.keys) {
-        if (file.format.kind === 'sops') requireAgeIdentities(options.keys);
-        else requireRsaKeys(options.keys);
+      if (options.requireKeys && keys) {
+        if (file.format.kind === 'sops') requireAgeIdentities(keys);
+        else requireRsaKeys(keys);
       }
       const recipients =
         file.format.kind === 'sops' ? (options.recipients ?? (await resolveRecipients({ target: input.path, cwd: ctx.cwd, cache: configCache })).recipients) : undefined;
-      problems = await formatFor(file.format).verify(file, { ...(options.keys ? { keys: options.keys } : {}), ...(recipients ? { recipients } : {}), ...(ctx.warn ? { warn: ctx.warn } : {}) });
+      problems = await formatFor(file.format).verify(file, { ...(keys ? { keys } : {}), ...(recipients ? { recipients } : {}), ...(ctx.warn ? { warn: ctx.warn } : {}) });
     } catch (err) {
       if (!(err instanceof SealopsError)) throw err;
       problems = [err.message.split('\n')[0] ?? err.message];
     }
-    const keyless = !options.keys || (file0(input).kind === 'sops' ? options.keys.ageIdentities.length === 0 : options.keys.rsaKeys.length === 0);
     return { source: input.source, problems, ...(keyless ? { keyless } : {}) };
   });
-}
-
-/** The format of an input, or sops when it cannot be told (only used to say which keys applied). */
-function file0(input: Input): { kind: 'sops' | 'sealedsecret' } {
-  try {
-    return detectFormat(input);
-  } catch {
-    return { kind: 'sops' };
-  }
 }
 
 /** Options of {@link rekeyInputs} and {@link rotateInputs}. */
