@@ -3,13 +3,10 @@
 // Needs `npm run build` first (npm test does it): the agent runs dist/cli/sealops.js.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describeWithCluster, eventually } from '../support/kube.js';
-import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
+import { serveFile, type TestRepo } from '../support/git-servers.js';
 import { freePort } from '../cluster/process.js';
-import { BUILT_CLI as CLI, condition, createNs, createSync, getSync, makeClusterKeys, secretValues, setUpAgent, spawnAgent, type ClusterKeys } from './agent-harness.js';
+import { condition, createSync, getSync, secretValues, setUpAgentProcess, spawnAgent, type ClusterKeys } from './agent-harness.js';
 import { configMap, largeSecret } from './agent-fixtures.js';
 import { sealSops } from '../../src/formats/sops/index.js';
 import type { KubeClient } from '../../src/kube/client.js';
@@ -32,13 +29,7 @@ function startAgent(port: number, identity: string): ChildProcess {
 
 describeWithCluster('the agent shut down gracefully', () => {
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`failed to find ${CLI}: run npm run build first`);
-    keys = makeClusterKeys();
-    ({ client, agentNs } = await setUpAgent(keys));
-    syncNs = await createNs(client, 'alive');
-    appNs = await createNs(client, 'alive-app');
-    workDir = mkdtempSync(join(tmpdir(), 'sealops-alive-'));
-    repo = createRepo();
+    ({ keys, client, agentNs, syncNs, appNs, workDir, repo } = await setUpAgentProcess('alive'));
     repo.commitFiles({ 'big.sops.yaml': await sealSops(largeSecret(appNs, KEYS), { recipients: [keys.ageRecipient], format: 'yaml' }) }, 'a sealed Secret');
   }, 300_000);
 

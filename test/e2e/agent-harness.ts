@@ -4,7 +4,7 @@
 // that captures every log line so tests can assert no secret byte leaked.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -12,6 +12,7 @@ import { KubeClient, Discovery, Logger, reconcileSync, type SyncObject, type Rec
 import { sealSecret } from '../../src/formats/sealedsecret/index.js';
 import { SCOPE_ANNOTATION, SECRET_SCOPED_REGEX } from '../../src/formats/sops/index.js';
 import { adminKubeconfigPath } from '../support/kube.js';
+import { createRepo, type TestRepo } from '../support/git-servers.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
 import { peerPath } from '../support/peers.js';
 import { rsaKeyPair } from '../support/rsa.js';
@@ -144,6 +145,27 @@ export function condition(s: SyncObject | undefined, type: string): string | und
 /** The built CLI (`npm run build` first): what the long-running agent tests start. */
 export const BUILT_CLI = new URL('../../dist/cli/sealops.js', import.meta.url).pathname;
 
+
+/**
+ * What a test of the built agent process needs: cluster keys, the agent's namespace with the CRD
+ * and keys in place, a namespace for its Syncs and one for their objects, a work dir and a repo.
+ */
+export async function setUpAgentProcess(name: string): Promise<{ keys: ClusterKeys; client: KubeClient; agentNs: string; syncNs: string; appNs: string; workDir: string; repo: TestRepo }> {
+  if (!existsSync(BUILT_CLI)) throw new Error(`failed to find ${BUILT_CLI}: run npm run build first`);
+  const keys = makeClusterKeys();
+  const { client, agentNs } = await setUpAgent(keys);
+  const syncNs = await createNs(client, name);
+  const appNs = await createNs(client, `${name}-app`);
+  return { keys, client, agentNs, syncNs, appNs, workDir: mkdtempSync(join(tmpdir(), `sealops-${name}-`)), repo: createRepo() };
+}
+
+/** Ends an agent process with SIGTERM, as Kubernetes stops a pod, and waits for it to exit. */
+export async function stopAgent(agent: ChildProcess | undefined): Promise<void> {
+  if (!agent || agent.exitCode !== null) return;
+  const exited = new Promise((r) => agent.once('exit', r));
+  agent.kill('SIGTERM');
+  await exited;
+}
 /**
  * Starts `sealops agent` (the built CLI, long-running, `--no-generate-keys`) as `identity`,
  * passing each chunk of its stderr to `onStderr`.

@@ -16,7 +16,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { adminKubeConfig, adminKubeconfigPath, createServiceAccount, describeWithCluster, eventually, type ServiceAccountAccess } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { peerPath } from '../support/peers.js';
-import { adminClient, createNs, createSync, getSync, installSyncCrd, makeClusterKeys, secretValue, secretValues, storeKeys } from './agent-harness.js';
+import { adminClient, createNs, createSync, getSync, installSyncCrd, makeClusterKeys, secretValue, secretValues, stopAgent, storeKeys } from './agent-harness.js';
 import { ensureClusterKeys, KubeClient, loadKubeConfig } from '../../src/index.js';
 
 const CLI = new URL('../../dist/cli/sealops.js', import.meta.url).pathname;
@@ -127,11 +127,7 @@ describeWithCluster('the agent makes and publishes the cluster key set', () => {
   }, 120_000);
 
   afterAll(async () => {
-    if (agent && agent.exitCode === null) {
-      const exited = new Promise((r) => agent!.once('exit', r));
-      agent.kill('SIGTERM');
-      await exited;
-    }
+    await stopAgent(agent);
     admin?.close();
     repo?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ import { adminKubeconfigPath, describeWithCluster, eventually } from '../support
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { cacheBinDir, peerPath } from '../support/peers.js';
 import { cleanCheckout, repoRoot } from '../support/checkout.js';
-import { adminClient, exists, getSync, secretValue, secretValues } from './agent-harness.js';
+import { adminClient, exists, getSync, secretValue, secretValues, stopAgent } from './agent-harness.js';
 import { configMap } from './agent-fixtures.js';
 import { run } from '../cli/helpers.js';
 import { freePort } from '../cluster/process.js';
@@ -89,11 +89,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null) {
-    const exited = new Promise((r) => agent!.once('exit', r));
-    agent.kill('SIGTERM');
-    await exited;
-  }
+  await stopAgent(agent);
   admin?.close();
   repo?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
