@@ -6,8 +6,9 @@
  * no plugins, no exec) and its environment (no network, no git) are the second line.
  */
 import { posix } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { InputError } from '../errors.js';
+import { parseDocumentsLinear } from '../manifest/unique-keys.js';
 
 /** The file names kustomize reads as a kustomization, in its order of preference. */
 export const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
@@ -81,7 +82,7 @@ function namedPaths(k: Record<string, unknown>): { field: string; path: string }
 }
 
 function checkFunctionConfig(file: string, text: string): void {
-  for (const doc of parseAllDocuments(text)) {
+  for (const doc of parseDocumentsLinear(text)) {
     const meta = rec(rec(doc.toJS({ maxAliasCount: 100 }) as unknown)?.metadata);
     const annotations = rec(meta?.annotations) ?? {};
     if (FUNCTION_ANNOTATIONS.some((a) => a in annotations)) throw new BuildRefusedError(file, 'KRM functions (exec or container) are not run');

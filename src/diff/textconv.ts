@@ -13,7 +13,8 @@
  * it shows as `<NOT SEALED>`. Files with nothing secret come back unchanged.
  */
 import { createHash } from 'node:crypto';
-import { isMap, isPair, isScalar, parseAllDocuments, visit, type Document } from 'yaml';
+import { isMap, isPair, isScalar, visit, type Document } from 'yaml';
+import { parseDocumentsLinear } from '../manifest/unique-keys.js';
 
 const ENC_PREFIX = 'ENC[AES256_GCM,';
 /** What replaces a Secret value that is not sealed. */
@@ -107,8 +108,7 @@ export function textconv(content: Buffer | string, path = ''): string {
       // Not JSON after all: YAML (a superset) is tried next.
     }
   }
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [docs];
+  const list = parseDocumentsLinear(text, { prettyErrors: false });
   if (list.some((d) => d.errors.length > 0)) return `# sealops textconv: ${path || 'this file'} does not parse as YAML or JSON; its content is hidden\n`;
   for (const d of list) yamlDoc(d);
   // sops also encrypts comments (`#ENC[…]`), which no visitor sees: replace whatever envelope is left.

@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { InputError } from '../errors.js';
+import { readDocuments } from '../manifest/parse.js';
 
 /** A Kubernetes object as plain JSON. */
 export interface KubeObject {
@@ -66,8 +67,7 @@ function applyImageRules(ref: string, rules: readonly ImageRule[]): string {
 }
 
 function readYamlObjects(path: string): KubeObject[] {
-  const docs = parseAllDocuments(readFileSync(path, 'utf8'));
-  return docs.map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => o !== null);
+  return readDocuments(readFileSync(path, 'utf8'), path) as KubeObject[];
 }
 
 function containersOf(obj: KubeObject): { image?: string }[] {
@@ -80,7 +80,8 @@ export function installManifests(options: InstallOptions = {}): KubeObject[] {
   const dir = options.deployDir ?? defaultDeployDir();
   let kustomization: { resources?: string[]; images?: ImageRule[] };
   try {
-    kustomization = (parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]?.toJS() ?? {}) as typeof kustomization;
+    const file = join(dir, 'kustomization.yaml');
+    kustomization = readDocuments(readFileSync(file, 'utf8'), file)[0] ?? {};
   } catch (err) {
     throw new InputError(`failed to read the install manifests in ${dir}: ${(err as Error).message}`, { cause: err });
   }

@@ -4,7 +4,7 @@
  * comparisons (minutes) and a crafted file stalls every reader. Parsers therefore compose with
  * `uniqueKeys: false` ({@link LINEAR_COMPOSE_OPTIONS}) and call {@link duplicateKeyOffset}.
  */
-import { isMap, isPair, isScalar, isSeq, type Document } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, parseAllDocuments, YAMLParseError, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml';
 
 /** Composer options every reader uses: the quadratic built-in duplicate check is off. */
 export const LINEAR_COMPOSE_OPTIONS = { uniqueKeys: false } as const;
@@ -34,3 +34,16 @@ export function duplicateKeyOffset(doc: Document): number | undefined {
   return undefined;
 }
 
+
+/**
+ * `parseAllDocuments` for text from a repository: the same documents and errors (a repeated key
+ * is a `DUPLICATE_KEY` error of its document), found in linear time, and no warning printed.
+ */
+export function parseDocumentsLinear(text: string, options: ParseOptions & DocumentOptions & SchemaOptions = {}): Document.Parsed[] {
+  const docs = [...parseAllDocuments(text, { logLevel: 'error', ...options, ...LINEAR_COMPOSE_OPTIONS })];
+  for (const doc of docs) {
+    const dup = duplicateKeyOffset(doc);
+    if (dup !== undefined) doc.errors.push(new YAMLParseError([dup, dup + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+  }
+  return docs;
+}
