@@ -10,10 +10,13 @@
 // Needs `npm run build` first (npm test does it): the agent runs dist/cli/sealops.js.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeWithCluster, eventually } from '../support/kube.js';
-import { serveFile, type TestRepo } from '../support/git-servers.js';
+import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { freePort } from '../cluster/process.js';
-import { condition, createSync, getSync, patchSyncSpec, secretValue, secretValues, setUpAgentProcess, spawnAgent, type ClusterKeys } from './agent-harness.js';
+import { BUILT_CLI, condition, createNs, createSync, getSync, makeClusterKeys, patchSyncSpec, secretValue, secretValues, setUpAgent, spawnAgent, type ClusterKeys } from './agent-harness.js';
 import { largeSecret } from './agent-fixtures.js';
 import { sealSops } from '../../src/formats/sops/index.js';
 import type { KubeClient } from '../../src/kube/client.js';
@@ -49,7 +52,13 @@ async function renewTime(): Promise<string | undefined> {
 
 describeWithCluster('the agent decrypting a heavy repository', () => {
   beforeAll(async () => {
-    ({ keys, client, agentNs, syncNs, appNs, workDir, repo } = await setUpAgentProcess('heavy'));
+    if (!existsSync(BUILT_CLI)) throw new Error(`failed to find ${BUILT_CLI}: run npm run build first`);
+    keys = makeClusterKeys();
+    ({ client, agentNs } = await setUpAgent(keys));
+    syncNs = await createNs(client, 'heavy');
+    appNs = await createNs(client, 'heavy-app');
+    workDir = mkdtempSync(join(tmpdir(), 'sealops-heavy-'));
+    repo = createRepo();
     repo.commitFiles(await heavyFiles(canary), 'large sealed Secrets');
   }, 300_000);
 
