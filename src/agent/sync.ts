@@ -46,12 +46,62 @@ export const MASS_DELETION_ANNOTATION = 'sealops.dev/allow-mass-deletion';
 
 /** A condition in the Kubernetes convention. */
 export interface Condition {
-  type: 'Ready' | 'Reconciling' | 'Stalled';
+  type: 'Ready' | 'Reconciling' | 'Stalled' | 'Healthy';
   status: 'True' | 'False' | 'Unknown';
   reason: string;
   message: string;
   lastTransitionTime: string;
   observedGeneration?: number;
+}
+
+/** One applied revision in `status.history` (newest first), as Flux's `status.history`. */
+export interface HistoryEntry {
+  /** `<ref>@sha1:<commit>`. */
+  revision: string;
+  /** When this revision was first applied (RFC 3339). */
+  firstAppliedTime: string;
+  /** When it was last applied (re-applies of the same revision update this and `applies`). */
+  lastAppliedTime: string;
+  /** How many reconciles applied it. */
+  applies: number;
+  /** Objects created/configured/unchanged/deleted by the first apply of this revision. */
+  counts: { created: number; configured: number; unchanged: number; deleted: number };
+  /** `sha256:<hex>` over the applied objects' identities and non-secret content (never a value). */
+  digest: string;
+}
+
+/** One object that differs from git in the cluster: where, never what. */
+export interface DriftedObject {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** JSON pointers (RFC 6901) of the fields that differ; for a Secret, `/data/<key>` only. */
+  paths: string[];
+  /** The object is gone from the cluster. */
+  missing?: boolean;
+}
+
+/** `status.drift`: the last drift check. */
+export interface DriftStatus {
+  /** When the check ran (RFC 3339). */
+  checkedTime: string;
+  /** Revision the live objects were compared with. */
+  revision: string;
+  /** `report` (recorded only) or `correct` (re-applied). */
+  mode: 'correct' | 'report';
+  /** Objects that differed at the check (after `spec.drift.ignore`). */
+  objects: DriftedObject[];
+}
+
+/** An object of the change set that is not ready, in `status.health`. */
+export interface UnhealthyObject {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** Short, fixed-vocabulary reason (e.g. `ProgressDeadlineExceeded`, `JobFailed`, `NotReady`). */
+  reason: string;
 }
 
 /** What the agent writes to `status`. */
@@ -62,6 +112,26 @@ export interface SyncStatus {
   lastAttemptedRevision?: string;
   lastAppliedTime?: string;
   inventory?: { entries: InventoryEntry[] };
+  /** Last applied revisions, newest first (at most {@link HISTORY_LIMIT}). */
+  history?: HistoryEntry[];
+  /** The last drift check; absent when none ran. */
+  drift?: DriftStatus;
+  /** With `spec.wait`: the objects of the last change set that are not ready (empty when healthy). */
+  health?: { checkedTime: string; unhealthy: UnhealthyObject[] };
+  /** Fingerprints (see keys/fingerprint.ts) of the key sets that opened this revision's sealed files. */
+  keysInUse?: string[];
+  /** Version of the agent that wrote this status. */
+  agentVersion?: string;
+}
+
+/** How many entries `status.history` keeps. */
+export const HISTORY_LIMIT = 10;
+
+/** `spec.drift.ignore[]`: fields of one object (or every object of a kind) that other controllers own. */
+export interface DriftIgnoreRule {
+  readonly target: { readonly kind?: string; readonly name?: string; readonly namespace?: string };
+  /** JSON pointers (RFC 6901). */
+  readonly paths: readonly string[];
 }
 
 /**
@@ -111,6 +181,12 @@ export interface SyncSpec {
   readonly postBuild?: PostBuildSpec;
   /** ServiceAccount of the Sync's namespace that the agent impersonates to apply and prune. */
   readonly serviceAccountName?: string;
+  /** `spec.wait`: after applying, wait for the change set to become ready (within `timeoutMs`). */
+  readonly wait: boolean;
+  /** `spec.driftInterval`, milliseconds: how often live objects are compared with git between commits; undefined: at every reconcile. */
+  readonly driftIntervalMs?: number;
+  /** `spec.drift`: `correct` (default) re-applies drifted objects, `report` only records them. */
+  readonly drift: { readonly mode: 'correct' | 'report'; readonly ignore: readonly DriftIgnoreRule[] };
 }
 
 /** `spec.postBuild`: variables, and ConfigMaps/Secrets of the Sync's namespace to read them from. */
@@ -139,6 +215,29 @@ function parsePostBuild(value: unknown): PostBuildSpec | undefined {
     return { kind, name, optional: e?.optional === true } as const;
   });
   return { substitute, substituteFrom };
+}
+
+function parseDrift(value: unknown): SyncSpec['drift'] {
+  if (value === undefined || value === null) return { mode: 'correct', ignore: [] };
+  const drift = rec(value);
+  if (!drift) throw new InputError('failed to read Sync spec: spec.drift must be an object');
+  const mode = optString(drift.mode, 'spec.drift.mode') ?? 'correct';
+  if (mode !== 'correct' && mode !== 'report') throw new InputError('failed to read Sync spec: spec.drift.mode must be correct or report');
+  if (drift.ignore !== undefined && !Array.isArray(drift.ignore)) throw new InputError('failed to read Sync spec: spec.drift.ignore must be a list');
+  const ignore = ((drift.ignore as unknown[] | undefined) ?? []).map((entry, i): DriftIgnoreRule => {
+    const field = `spec.drift.ignore[${i}]`;
+    const e = rec(entry);
+    const target = rec(e?.target) ?? {};
+    const paths = e?.paths;
+    if (!Array.isArray(paths) || paths.length === 0 || paths.some((p) => typeof p !== 'string' || (p !== '' && !p.startsWith('/')))) {
+      throw new InputError(`failed to read Sync spec: ${field}.paths must be a list of JSON pointers (/spec/replicas)`);
+    }
+    const kind = optString(target.kind, `${field}.target.kind`);
+    const name = optString(target.name, `${field}.target.name`);
+    const namespace = optString(target.namespace, `${field}.target.namespace`);
+    return { target: { ...(kind ? { kind } : {}), ...(name ? { name } : {}), ...(namespace ? { namespace } : {}) }, paths: paths as string[] };
+  });
+  return { mode, ignore };
 }
 
 function rec(v: unknown): Record<string, unknown> | undefined {
@@ -225,6 +324,9 @@ export function parseSyncSpec(value: unknown): SyncSpec {
   if (serviceAccountName !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(serviceAccountName)) {
     throw new InputError('failed to read Sync spec: spec.serviceAccountName must be a ServiceAccount name');
   }
+  const driftInterval = optString(spec.driftInterval, 'spec.driftInterval');
+  const driftIntervalMs = driftInterval === undefined ? undefined : parseDuration(driftInterval);
+  if (driftIntervalMs !== undefined && driftIntervalMs < 1000) throw new InputError('failed to read Sync spec: spec.driftInterval must be at least 1s');
   return {
     source: { url, ref, secretRef, ...(verify ? { verify } : {}), ...(maxFileBytes ? { maxFileBytes } : {}), ...(maxTotalBytes ? { maxTotalBytes } : {}) },
     ...(serviceAccountName ? { serviceAccountName } : {}),
@@ -240,6 +342,9 @@ export function parseSyncSpec(value: unknown): SyncSpec {
     allowUnbound: rec(spec.decryption)?.allowUnbound === true,
     maxDeletionPercent,
     allowMassDeletion: guard.allowMassDeletion === true,
+    wait: spec.wait === true,
+    ...(driftIntervalMs !== undefined ? { driftIntervalMs } : {}),
+    drift: parseDrift(spec.drift),
   };
 }
 

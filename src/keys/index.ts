@@ -7,3 +7,4 @@ export * from './key-files.js';
 export * from './config.js';
 export * from './rsa-key-files.js';
 export * from './key-ring.js';
+export * from './fingerprint.js';

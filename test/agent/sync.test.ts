@@ -111,3 +111,29 @@ describe('massDeletionOverride', () => {
     expect(massDeletionOverride(...sync({}, [{ manager: 'kubectl-patch', fieldsV1: { 'f:spec': { 'f:deletionGuard': { 'f:allowMassDeletion': {} } } } }], true), commit).allowed).toBe(true);
   });
 });
+
+describe('parseSyncSpec: wait and drift', () => {
+  const base = { source: { url: 'https://example.com/r.git' } };
+  it('defaults to no wait, drift checked every reconcile and corrected', () => {
+    const spec = parseSyncSpec(base);
+    expect(spec.wait).toBe(false);
+    expect(spec.driftIntervalMs).toBeUndefined();
+    expect(spec.drift).toEqual({ mode: 'correct', ignore: [] });
+  });
+  it('reads wait, driftInterval, report mode and ignore rules', () => {
+    const spec = parseSyncSpec({
+      ...base,
+      wait: true,
+      driftInterval: '10m',
+      drift: { mode: 'report', ignore: [{ target: { kind: 'Deployment', name: 'web' }, paths: ['/spec/replicas'] }] },
+    });
+    expect(spec.wait).toBe(true);
+    expect(spec.driftIntervalMs).toBe(600_000);
+    expect(spec.drift).toEqual({ mode: 'report', ignore: [{ target: { kind: 'Deployment', name: 'web' }, paths: ['/spec/replicas'] }] });
+  });
+  it('refuses an unknown mode, a path that is not a JSON pointer and a sub-second interval', () => {
+    expect(() => parseSyncSpec({ ...base, drift: { mode: 'ignore' } })).toThrow(/spec.drift.mode must be correct or report/);
+    expect(() => parseSyncSpec({ ...base, drift: { ignore: [{ paths: ['spec.replicas'] }] } })).toThrow(/spec.drift.ignore\[0\].paths/);
+    expect(() => parseSyncSpec({ ...base, driftInterval: '10ms' })).toThrow(/driftInterval must be at least 1s/);
+  });
+});
