@@ -17,6 +17,13 @@ export interface ClusterConfig {
   recipients: string[];
   /** SealedSecret certificate: a path (relative to the config file) or an https URL. */
   certificate?: string;
+  /** Fingerprint (`ks-…`, keys/fingerprint.ts) of the cluster key set the keys above came from (`keys fetch`). */
+  keySet?: string;
+  /**
+   * Public keys of retired key sets: age recipients and RSA `SHA256:` fingerprints that nothing
+   * is sealed for any more. A file sealed only to these cannot be opened by the cluster.
+   */
+  retired?: string[];
 }
 
 /** A path rule: files matching `path` (a glob relative to the config's folder) go to `clusters`. */
@@ -118,6 +125,8 @@ export function parseSealopsConfig(text: string, file: string): SealopsConfig {
     const cc = mapOf(c, file, `clusters.${name}`);
     const cluster: ClusterConfig = { name, recipients: list(cc.recipients ?? cc.age, `${file} clusters.${name}.recipients`) };
     if (typeof cc.certificate === 'string') cluster.certificate = cc.certificate;
+    if (typeof cc.keySet === 'string') cluster.keySet = cc.keySet;
+    if (cc.retired !== undefined) cluster.retired = list(cc.retired, `${file} clusters.${name}.retired`);
     clusters.set(name, cluster);
   }
   const team = Array.isArray(o.team) ? list(o.team, `${file} team`) : list(mapOf(o.team, file, 'team').recipients, `${file} team.recipients`);
