@@ -10,6 +10,7 @@ import { readDocuments } from '../manifest/parse.js';
 import { containsAgeIdentity } from '../crypto/age.js';
 import { ConfigError, describe } from '../errors.js';
 import type { SelectionRules } from '../formats/sops/index.js';
+import { firstMatchingRule, parseRuleGlobs, type PathRule } from './path-rules.js';
 
 /** One cluster of `.sealops.yaml`. */
 export interface ClusterConfig {
@@ -26,11 +27,7 @@ export interface ClusterConfig {
   retired?: string[];
 }
 
-/** A path rule: files matching `path` (a glob relative to the config's folder) go to `clusters`. */
-export interface PathRule {
-  path: string;
-  clusters: string[];
-}
+export type { PathRule } from './path-rules.js';
 
 /** A parsed `.sealops.yaml`. */
 export interface SealopsConfig {
@@ -68,24 +65,6 @@ function refusePrivate(text: string, file: string): void {
   if (containsAgeIdentity(text, true) || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     throw new ConfigError(`failed to read ${file}: it contains a private key`, { hint: 'configuration holds public keys only; remove the private key and rotate it' });
   }
-}
-
-/** Turns a glob (`*`, `**`, `?`) into an anchored regular expression over `/`-separated paths. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] ?? '';
-    if (c === '*' && glob[i + 1] === '*') {
-      i++;
-      if (glob[i + 1] === '/') {
-        i++;
-        re += '(?:.*/)?';
-      } else re += '.*';
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
 }
 
 /**
@@ -133,10 +112,14 @@ export function parseSealopsConfig(text: string, file: string): SealopsConfig {
   const rules: PathRule[] = [];
   for (const [i, r] of listOf(o.rules, file, 'rules').entries()) {
     const rr = mapOf(r, file, `rules[${i}]`);
-    if (typeof rr.path !== 'string') throw new ConfigError(`failed to read ${file}: rules[${i}].path must be a glob string`);
+    const globs = parseRuleGlobs(rr.path, file, `rules[${i}].path`);
     const names = list(rr.clusters, `${file} rules[${i}].clusters`);
-    for (const n of names) if (!clusters.has(n)) throw new ConfigError(`failed to read ${file}: rules[${i}] names unknown cluster "${n}"`);
-    rules.push({ path: rr.path, clusters: names });
+    for (const n of names) {
+      if (!clusters.has(n)) {
+        throw new ConfigError(`failed to read ${file}: rules[${i}] names unknown cluster "${n}"`, { hint: `clusters defined: ${[...clusters.keys()].join(', ') || 'none'}` });
+      }
+    }
+    rules.push({ path: globs.join(', '), globs, clusters: names });
   }
   return { file, clusters, team, rules };
 }
@@ -252,7 +235,7 @@ export async function resolveRecipients(opts: { target?: string; cwd: string; cl
     let names = opts.clusters ?? [];
     if (names.length === 0) {
       const rel = opts.target ? relative(dirname(found.file), resolve(opts.cwd, opts.target)).split(sep).join('/') : undefined;
-      const rule = cfg.rules.find((r) => (rel === undefined ? r.path === '**' : globToRegExp(r.path).test(rel)));
+      const rule = firstMatchingRule(cfg.rules, rel);
       names = rule?.clusters ?? [];
     }
     const clusters = names.map((n) => {
