@@ -39,9 +39,15 @@ export interface Progress {
 
 const BAR_WIDTH = 30;
 
-/** A progress bar labelled `verb` (`sealing`), or one that draws nothing off a terminal. */
+/** Whether `CI` is set (any value but empty, `0` or `false`): CI logs get no progress bar even on a pseudo-terminal. */
+function inCi(io: CliIo): boolean {
+  const ci = io.env.CI;
+  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
+}
+
+/** A progress bar labelled `verb` (`sealing`), or one that draws nothing off a terminal or in CI. */
 export function progress(io: CliIo, verb: string): Progress {
-  if (io.quiet || !isTty(io.stderr)) return { tick: () => undefined, end: () => undefined };
+  if (io.quiet || !isTty(io.stderr) || inCi(io)) return { tick: () => undefined, end: () => undefined };
   let drawn = false;
   return {
     tick(done, total) {

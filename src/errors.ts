@@ -46,6 +46,9 @@ export const EXIT_OK = 0;
 /** Exit status when a check (scan, verify) ran and found something. */
 export const EXIT_FINDINGS = 1;
 
+/** Exit status of a run stopped by SIGINT (Ctrl-C) after it finished what it had started: 128 + 2, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
 /** Base class of every error sealops throws on purpose. */
 export class SealopsError extends Error {
   /** Stable machine-readable code; maps to an exit status through {@link EXIT_CODES}. */

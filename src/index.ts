@@ -4,7 +4,7 @@
  */
 
 // Errors, the one exit-code table, redaction
-export { describe as describeError, SealopsError, UsageError, InputError, KeyError, MacError, DecryptError, ConfigError, IoError, GitError, KubeError, EnvironmentError, ScopeError, type ErrorCode, EXIT_CODES, EXIT_OK, EXIT_FINDINGS, formatError, redact, REDACTED } from './errors.js';
+export { describe as describeError, SealopsError, UsageError, InputError, KeyError, MacError, DecryptError, ConfigError, IoError, GitError, KubeError, EnvironmentError, ScopeError, type ErrorCode, EXIT_CODES, EXIT_OK, EXIT_FINDINGS, EXIT_INTERRUPTED, formatError, redact, REDACTED } from './errors.js';
 
 // The format layer: one interface per sealed-file format, and the one format decision
 export { detectFormat, formatFor, sealText, sealedRecipients, requireAgeIdentities, requireRsaKeys, type FileFormat, type FormatKind, type SealedText, type KeyRing, type FormatAdapter, type VerifyOptions, type SealTarget } from './formats/index.js';
@@ -68,7 +68,8 @@ export { reconcileSync } from './agent/reconcile.js';
 export { Discovery, resourcePath } from './kube/discovery.js';
 export { fetchSnapshot } from './git/source.js';
 export { type SyncObject } from './agent/sync.js';
-export { findSecretFiles, type SecretFiles } from './operations/discover.js';
+export { findSecretFiles, findSealedFiles, type SecretFiles, type SealedFiles } from './operations/discover.js';
+export { rewrapAll, type BulkMode, type BulkReport, type BulkRequest, type BulkFailure } from './operations/bulk.js';
 
 // `sealops build` and the kustomize runner
 export { renderLocal, formatManifests } from './agent/render.js';

@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { chmod, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, IoError, describe } from '../errors.js';
 import { checkManifestSize, DEFAULT_MAX_MANIFEST_BYTES } from '../manifest/parse.js';
@@ -61,11 +61,21 @@ function utf8Text(bytes: Buffer, source: string): string {
   return bytes.toString('utf8');
 }
 
+/** Options of {@link replaceFile}. */
+export interface ReplaceOptions {
+  /**
+   * Flush the new content to disk before the rename (fsync), so that even a power loss leaves
+   * the old file or the complete new one. Bulk rewrites of a repository ask for it.
+   */
+  readonly durable?: boolean;
+}
+
 /**
- * Replaces a file atomically: the new content goes to a temp file beside it (same mode), which
- * is then renamed over the original, so a crash leaves the old file or the new one, never half.
+ * Replaces a file atomically: the new content goes to a temp file beside it (same mode, named
+ * `.<name>.<12 hex>.tmp`), which is then renamed over the original, so a crash leaves the old
+ * file or the new one, never half.
  */
-export async function replaceFile(file: string, content: string | Buffer): Promise<void> {
+export async function replaceFile(file: string, content: string | Buffer, options: ReplaceOptions = {}): Promise<void> {
   // A symlink is followed: renaming over the link itself would turn it into a regular file and
   // leave the plaintext it pointed to where it was.
   const path = await realpath(file).catch(() => file);
@@ -77,12 +87,29 @@ export async function replaceFile(file: string, content: string | Buffer): Promi
     // a new file keeps the default mode
   }
   try {
-    await writeFile(tmp, content, { mode, flag: 'wx' });
-    await chmod(tmp, mode);
+    const handle = await open(tmp, 'wx', mode);
+    try {
+      await handle.writeFile(content);
+      await handle.chmod(mode);
+      if (options.durable) await handle.datasync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw new IoError(`failed to write ${path}: ${describe(err)}`, { cause: err });
+  }
+}
+
+/** Flushes a folder's entries (renames into it) to disk; best effort where a folder cannot be opened. */
+export async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync().catch(() => undefined);
+  } finally {
+    await handle.close();
   }
 }
 

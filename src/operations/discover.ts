@@ -4,9 +4,9 @@
  * left exactly as they are.
  */
 import { readdirSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { SealopsError } from '../errors.js';
-import { detectFormat, readInputFile, type Input } from '../formats/index.js';
+import { detectFormat, isSealedSecretText, readInputFile, type Input } from '../formats/index.js';
 import { isSopsEncrypted } from '../formats/sops/index.js';
 import { readDocuments } from '../manifest/parse.js';
 import { isKubernetesSecret } from '../manifest/secret.js';
@@ -26,13 +26,18 @@ const MANIFEST = /\.(ya?ml|json)$/i;
 /** Folders never searched: version control, dependencies, and hidden tool folders. */
 const SKIPPED = new Set(['node_modules', 'vendor']);
 
-function* manifestFiles(dir: string): Generator<string> {
+/** Files under `dir` whose name `accept` takes, in a stable order; hidden folders and dependencies are skipped. */
+function* walkFiles(dir: string, accept: (name: string) => boolean): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (entry.name.startsWith('.') || SKIPPED.has(entry.name)) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* manifestFiles(path);
-    else if (entry.isFile() && MANIFEST.test(entry.name)) yield path;
+    if (entry.isDirectory()) {
+      if (!entry.name.startsWith('.') && !SKIPPED.has(entry.name)) yield* walkFiles(path, accept);
+    } else if (entry.isFile() && accept(entry.name)) yield path;
   }
+}
+
+function manifestFiles(dir: string): Generator<string> {
+  return walkFiles(dir, (name) => !name.startsWith('.') && MANIFEST.test(name));
 }
 
 function secretsOf(doc: unknown): unknown[] {
@@ -56,6 +61,51 @@ export function findSecretFiles(root: string, cwd: string): SecretFiles {
       if (!docs.some((d) => secretsOf(d).some(isKubernetesSecret))) continue;
       if (docs.some(isSopsEncrypted)) out.sealed.push(file);
       else out.plaintext.push(input);
+    } catch (err) {
+      if (!(err instanceof SealopsError)) throw err;
+      out.unreadable.push({ file, reason: err.message });
+    }
+  }
+  return out;
+}
+
+/** Sealed files of a folder, for `rekey --all` and `rotate --all`. */
+export interface SealedFiles {
+  /** SOPS files of every store (YAML, JSON, dotenv, INI), relative to `cwd`. */
+  readonly sops: string[];
+  /** SealedSecret files: sealed to a cluster certificate, with no data key to re-wrap here. */
+  readonly sealedSecrets: string[];
+  /** Files that look sealed but could not be read (named with the reason; never content). */
+  readonly unreadable: { readonly file: string; readonly reason: string }[];
+  /** Temp files a killed atomic write left behind (`.NAME.<12 hex>.tmp`, see replaceFile). */
+  readonly leftovers: string[];
+}
+
+const SEALABLE = /\.(ya?ml|json|env|ini)$/i;
+const DOTENV = /^\.env(\..+)?$/i;
+/** A temp file of {@link replaceFile}: `.<name>.<12 hex>.tmp`. */
+const LEFTOVER = /^\..+\.[0-9a-f]{12}\.tmp$/;
+/** The SOPS metadata of each store, at the start of a line: cheap enough to test every file. */
+const SOPS_MARK = /^(sops:|\s*"sops"\s*:|sops_(mac|lastmodified|version)=|\[sops\])/m;
+
+/**
+ * Sorts every file under `root` (relative to `cwd`) that carries sealed content: SOPS files of
+ * any store, SealedSecrets, and temp files left by an interrupted write. A file that merely
+ * mentions sops in a comment or a value is not taken for sealed: the metadata must open a line.
+ */
+export function findSealedFiles(root: string, cwd: string): SealedFiles {
+  const out: SealedFiles = { sops: [], sealedSecrets: [], unreadable: [], leftovers: [] };
+  const accept = (name: string): boolean => LEFTOVER.test(name) || DOTENV.test(name) || (!name.startsWith('.') && SEALABLE.test(name));
+  for (const path of walkFiles(resolve(cwd, root), accept)) {
+    const file = relative(cwd, path) || path;
+    if (LEFTOVER.test(basename(path))) {
+      out.leftovers.push(file);
+      continue;
+    }
+    try {
+      const input = readInputFile(file, cwd);
+      if (isSealedSecretText(input.text)) out.sealedSecrets.push(file);
+      else if (SOPS_MARK.test(input.text)) out.sops.push(file);
     } catch (err) {
       if (!(err instanceof SealopsError)) throw err;
       out.unreadable.push({ file, reason: err.message });

@@ -26,8 +26,8 @@ import { createConfigCache, resolveRecipients, type ConfigCache, type ResolvedRe
 import { readRsaCertificate } from '../keys/rsa-cert.js';
 import { mapLimit } from '../util/pool.js';
 
-/** The recipients, and key groups with their threshold when a `.sops.yaml` rule has them. */
-function keyPlanOf(resolved: ResolvedRecipients): KeyPlan {
+/** The recipients, and key groups with their threshold when a `.sops.yaml` rule has them (a plan for rekeying). */
+export function keyPlanOf(resolved: ResolvedRecipients): KeyPlan {
   return {
     recipients: resolved.recipients,
     ...(resolved.keyGroups ? { keyGroups: resolved.keyGroups, ...(resolved.shamirThreshold !== undefined ? { shamirThreshold: resolved.shamirThreshold } : {}) } : {}),

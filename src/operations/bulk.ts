@@ -1,0 +1,152 @@
+/**
+ * `rekey --all` and `rotate --all`: every sealed file under a folder, re-wrapped for the
+ * configured recipients or given new data keys, in parallel through the one worker pool.
+ *
+ * Resumable by construction: each file is replaced on its own, atomically and durably (temp
+ * file beside it, fsync, rename), so a crash or a signal leaves every file old or new, never
+ * broken. A rerun finishes the job: a file already sealed for its target recipients is
+ * `unchanged` and not rewritten, and temp files a killed run left behind are removed.
+ * One file failing (no key opens it, it is corrupt or unreadable) is reported and the others go on.
+ */
+import { unlink } from 'node:fs/promises';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { IoError, SealopsError, ConfigError } from '../errors.js';
+import { detectFormat, formatFor, readInputFile, replaceFile, syncFolder } from '../formats/index.js';
+import { metadataRecipients, readSopsMetadata, type KeyPlan } from '../formats/sops/index.js';
+import { createConfigCache, resolveRecipients, type ConfigCache, type SealopsConfig } from '../keys/config.js';
+import { unmatchedRules } from '../keys/path-rules.js';
+import { mapLimit } from '../util/pool.js';
+import { findSealedFiles } from './discover.js';
+import { keyPlanOf, type OperationContext, type RewrapRequest } from './index.js';
+
+/** What a bulk run is: `rekey` (re-wrap data keys, values untouched) or `rotate` (new data keys). */
+export type BulkMode = 'rekey' | 'rotate';
+
+/** One file that failed, with the reason (names and paths only, never a value) and its error. */
+export interface BulkFailure {
+  readonly file: string;
+  readonly reason: string;
+  readonly error: SealopsError;
+}
+
+/** The outcome of a bulk run; file names are relative to the context's `cwd`. */
+export interface BulkReport {
+  readonly changed: string[];
+  readonly unchanged: string[];
+  readonly failed: BulkFailure[];
+  /** Files not touched on purpose (SealedSecrets), with why. */
+  readonly skipped: { readonly file: string; readonly reason: string }[];
+  /** Files not reached because the run was interrupted (the signal in the context fired). */
+  readonly notReached: string[];
+  /** Temp files of an interrupted earlier run that were removed. */
+  readonly leftoversRemoved: string[];
+}
+
+/** Options of {@link rewrapAll}. */
+export interface BulkRequest extends RewrapRequest {
+  /** The folder to search (relative to `cwd`); default `.`. */
+  readonly root?: string;
+}
+
+/** Files processed at once: overlaps the fsync and rename of one file with the crypto of the others. */
+const CONCURRENCY = 8;
+
+const SEALED_SECRET_NOTE =
+  'a SealedSecret is sealed to its cluster certificate and has no data key to re-wrap here; re-encrypt it with the cluster (`kubeseal --re-encrypt` or the agent re-encrypt endpoint)';
+
+/** Whether a file's metadata already names exactly the plan's recipients (no groups either side). */
+function alreadyAt(text: string, file: string, format: ReturnType<typeof detectFormat>, plan: KeyPlan): boolean {
+  if (plan.keyGroups) return false;
+  const meta = readSopsMetadata(text, { format: format.store, source: file });
+  if (meta.keyGroups) return false;
+  const have = new Set(metadataRecipients(meta));
+  const want = new Set(plan.recipients ?? []);
+  return have.size === want.size && [...want].every((r) => have.has(r));
+}
+
+/** Rekey: the given or configured recipients. Rotate: the given ones, else the file's own (undefined). */
+async function targetPlan(mode: BulkMode, path: string, request: RewrapRequest, ctx: OperationContext, cache: ConfigCache): Promise<KeyPlan | undefined> {
+  if (request.recipients && request.recipients.length > 0) return { recipients: [...request.recipients] };
+  if (mode === 'rotate' && !request.clusters) return undefined;
+  return keyPlanOf(await resolveRecipients({ target: path, cwd: ctx.cwd, ...(request.clusters ? { clusters: [...request.clusters] } : {}), cache }));
+}
+
+/**
+ * Rekeys or rotates every sealed file under `request.root`. Each file is written as soon as it
+ * is done (never all at the end), which is what makes the run resumable. Warns (through
+ * `ctx.warn`) about path rules of the configuration that match no file under the folder.
+ */
+export async function rewrapAll(mode: BulkMode, request: BulkRequest, ctx: OperationContext & { readonly signal?: AbortSignal }): Promise<BulkReport> {
+  const root = request.root ?? '.';
+  const cache = createConfigCache();
+  // A broken configuration (a rule naming an unknown cluster, an unknown --cluster) is one
+  // error of the run, raised before any file is touched, not a failure of every file.
+  const config = await governingConfig(root, request, ctx, cache);
+  const found = findSealedFiles(root, ctx.cwd);
+  const report: BulkReport = { changed: [], unchanged: [], failed: [], skipped: [], notReached: [], leftoversRemoved: [] };
+  for (const file of found.leftovers) {
+    await unlink(resolve(ctx.cwd, file)).then(() => report.leftoversRemoved.push(file), () => undefined);
+  }
+  for (const u of found.unreadable) report.failed.push({ file: u.file, reason: u.reason, error: new IoError(u.reason) });
+  for (const file of found.sealedSecrets) report.skipped.push({ file, reason: SEALED_SECRET_NOTE });
+  const touched = new Set<string>();
+  let done = 0;
+  const outcomes = await mapLimit(found.sops, CONCURRENCY, async (file) => {
+    if (ctx.signal?.aborted) return 'not-reached' as const;
+    try {
+      const input = readInputFile(file, ctx.cwd);
+      const path = input.path ?? resolve(ctx.cwd, file);
+      const format = detectFormat(input);
+      const plan = await targetPlan(mode, path, request, ctx, cache);
+      if (mode === 'rekey' && (plan?.recipients ?? []).length === 0) {
+        throw new ConfigError(`failed to choose recipients for ${file}: none given and none configured`, { hint: 'pass -r age1… or add a path rule for it to .sealops.yaml' });
+      }
+      if (mode === 'rekey' && plan && alreadyAt(input.text, file, format, plan)) return 'unchanged' as const;
+      const sealed = { text: input.text, source: file, format };
+      const adapter = formatFor(format.kind);
+      const output = mode === 'rekey' && plan ? await adapter.rekey(sealed, request.keys, plan) : await adapter.rotate(sealed, request.keys, plan);
+      if (output === input.text) return 'unchanged' as const;
+      await replaceFile(path, output, { durable: true });
+      touched.add(dirname(path));
+      return 'changed' as const;
+    } catch (err) {
+      if (!(err instanceof SealopsError)) throw err;
+      return { failed: err };
+    } finally {
+      ctx.progress?.(++done, found.sops.length);
+    }
+  });
+  // The renames themselves reach the disk once per folder, not once per file.
+  await mapLimit([...touched], CONCURRENCY, syncFolder);
+  for (const [i, outcome] of outcomes.entries()) {
+    const file = found.sops[i] ?? '';
+    if (outcome === 'changed') report.changed.push(file);
+    else if (outcome === 'unchanged') report.unchanged.push(file);
+    else if (outcome === 'not-reached') report.notReached.push(file);
+    else report.failed.push({ file, reason: outcome.failed.message.split('\n')[0] ?? '', error: outcome.failed });
+  }
+  report.failed.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  if (config) warnUnmatchedRules(config, root, [...found.sops, ...found.sealedSecrets], ctx);
+  return report;
+}
+
+/** The `.sealops.yaml` that governs `root`, parsed (and so checked) before the run; undefined when none. */
+async function governingConfig(root: string, request: RewrapRequest, ctx: OperationContext, cache: ConfigCache): Promise<SealopsConfig | undefined> {
+  const probe = resolve(ctx.cwd, root, '.sealops-probe');
+  const resolved = await resolveRecipients({ target: probe, cwd: ctx.cwd, ...(request.clusters ? { clusters: [...request.clusters] } : {}), cache });
+  return resolved.configFile ? cache.parsed.get(resolved.configFile) : undefined;
+}
+
+/**
+ * Warns about path rules that none of the sealed files found under `root` matches: a typo or a
+ * moved folder that would seal nothing. Only when the run covers the config's whole folder, so
+ * a rule for a folder outside the run is not reported.
+ */
+function warnUnmatchedRules(cfg: SealopsConfig, root: string, files: readonly string[], ctx: OperationContext): void {
+  const base = dirname(cfg.file);
+  if (!ctx.warn || relative(resolve(ctx.cwd, root), base).startsWith('..')) return;
+  const rel = files.map((f) => relative(base, resolve(ctx.cwd, f)).split(sep).join('/'));
+  for (const { index, rule } of unmatchedRules(cfg.rules, rel)) {
+    ctx.warn(`${relative(ctx.cwd, cfg.file) || cfg.file}: rules[${index}] (${rule.path}) matches no sealed file under ${root}`);
+  }
+}
