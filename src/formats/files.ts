@@ -4,8 +4,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, fchmodSync, fdatasync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, IoError, describe } from '../errors.js';
 import { checkManifestSize, DEFAULT_MAX_MANIFEST_BYTES } from '../manifest/parse.js';
@@ -68,6 +69,8 @@ export interface ReplaceOptions {
    * the old file or the complete new one. Bulk rewrites of a repository ask for it.
    */
   readonly durable?: boolean;
+  /** The file's mode, when the caller knows it (saves a stat); else the current file's, or 0644. */
+  readonly mode?: number;
 }
 
 /**
@@ -78,29 +81,41 @@ export interface ReplaceOptions {
 export async function replaceFile(file: string, content: string | Buffer, options: ReplaceOptions = {}): Promise<void> {
   // A symlink is followed: renaming over the link itself would turn it into a regular file and
   // leave the plaintext it pointed to where it was.
-  const path = await realpath(file).catch(() => file);
+  const path = realPath(file);
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let mode = 0o644;
+  let mode = options.mode ?? 0o644;
   try {
-    mode = (await stat(path)).mode & 0o777;
+    if (options.mode === undefined) mode = statSync(path).mode & 0o777;
   } catch {
     // a new file keeps the default mode
   }
+  let fd: number | undefined;
   try {
-    const handle = await open(tmp, 'wx', mode);
-    try {
-      await handle.writeFile(content);
-      await handle.chmod(mode);
-      if (options.durable) await handle.datasync();
-    } finally {
-      await handle.close();
-    }
+    // Synchronous open, write and close (each async call is a thread-pool round trip, more than
+    // the call itself); only the flush, which waits for the disk, goes to the pool.
+    fd = openSync(tmp, 'wx', mode);
+    writeFileSync(fd, content);
+    fchmodSync(fd, mode);
+    if (options.durable) await fdatasyncAsync(fd);
+    closeSync(fd);
+    fd = undefined;
     await rename(tmp, path);
   } catch (err) {
+    if (fd !== undefined) closeSync(fd);
     await unlink(tmp).catch(() => undefined);
     throw new IoError(`failed to write ${path}: ${describe(err)}`, { cause: err });
   }
 }
+
+function realPath(file: string): string {
+  try {
+    return realpathSync.native(file);
+  } catch {
+    return file;
+  }
+}
+
+const fdatasyncAsync = promisify(fdatasync);
 
 /** Flushes a folder's entries (renames into it) to disk; best effort where a folder cannot be opened. */
 export async function syncFolder(dir: string): Promise<void> {
