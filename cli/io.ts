@@ -47,8 +47,9 @@ export async function readInputs(files: readonly (string | undefined)[], io: Cli
   return out;
 }
 
-/** Writes results: all in place (only after every input succeeded), or each to stdout. */
+/** Writes results: all in place (only after every input succeeded), or each to stdout; fleet SealedSecrets to their files. */
 export async function writeResults(results: readonly FileResult[], inPlace: boolean | undefined, io: CliIo): Promise<void> {
-  if (inPlace) await writeInPlace(results);
-  else for (const r of results) io.stdout.write(r.output);
+  // The SealedSecrets of a fleet seal always go to their per-cluster files.
+  await writeInPlace(inPlace ? results : results.filter((r) => r.fleet));
+  if (!inPlace) for (const r of results) if (!r.fleet) io.stdout.write(r.output);
 }

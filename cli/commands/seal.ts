@@ -77,11 +77,14 @@ export function register(program: Command, io: CliIo): void {
         inputs = await readInputs(checkFiles(files, opts.inPlace), io);
       }
       const bar = progress(io, 'sealing');
+      let results;
       try {
-        await writeResults(await sealInputs(inputs, req, { ...ctx, progress: bar.tick }), opts.inPlace, io);
+        results = await sealInputs(inputs, req, { ...ctx, progress: bar.tick });
+        await writeResults(results, opts.inPlace, io);
       } finally {
         bar.end();
       }
+      for (const r of results) if (r.fleet) note(io, `wrote ${r.input.source}: SealedSecret for cluster ${r.fleet.cluster}`);
       if (opts.inPlace) summary(io, [['sealed', inputs.length], ['unchanged', unchanged], ['failed', 0]]);
     });
 }

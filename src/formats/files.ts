@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fdatasync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fdatasync, mkdirSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -71,6 +71,8 @@ export interface ReplaceOptions {
   readonly durable?: boolean;
   /** The file's mode, when the caller knows it (saves a stat); else the current file's, or 0644. */
   readonly mode?: number;
+  /** Create the file's folder when it is missing (a new file of a fleet seal). */
+  readonly createFolder?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function replaceFile(file: string, content: string | Buffer, option
   }
   let fd: number | undefined;
   try {
+    if (options.createFolder) mkdirSync(dirname(path), { recursive: true });
     // Synchronous open, write and close (each async call is a thread-pool round trip, more than
     // the call itself); only the flush, which waits for the disk, goes to the pool.
     fd = openSync(tmp, 'wx', mode);
@@ -132,6 +135,11 @@ export async function syncFolder(dir: string): Promise<void> {
 export interface FileResult {
   readonly input: Input;
   readonly output: string | Buffer;
+  /**
+   * Set for one SealedSecret of a fleet seal (operations/fleet.ts): `input.path` is then the
+   * per-cluster file to write, always written (also without --in-place), never the source.
+   */
+  readonly fleet?: { readonly cluster: string };
 }
 
 /**
@@ -142,5 +150,5 @@ export async function writeInPlace(results: readonly FileResult[]): Promise<void
   // Renaming over an existing file makes ext4 flush the new one first (~1 ms); eight at a time
   // overlap those waits, which halves the time of 1,000 files.
   const todo = results.filter((r) => r.input.path !== undefined);
-  await mapLimit(todo, 8, (r) => replaceFile(r.input.path!, r.output));
+  await mapLimit(todo, 8, (r) => replaceFile(r.input.path!, r.output, { createFolder: r.fleet !== undefined }));
 }

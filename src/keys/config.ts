@@ -10,7 +10,7 @@ import { readDocuments } from '../manifest/parse.js';
 import { containsAgeIdentity } from '../crypto/age.js';
 import { ConfigError, describe } from '../errors.js';
 import type { SelectionRules } from '../formats/sops/index.js';
-import { firstMatchingRule, parseRuleGlobs, type PathRule } from './path-rules.js';
+import { firstMatchingRule, parseOutputPattern, parseRuleGlobs, type PathRule } from './path-rules.js';
 
 /** One cluster of `.sealops.yaml`. */
 export interface ClusterConfig {
@@ -43,6 +43,8 @@ export interface ResolvedRecipients {
   configFile?: string;
   recipients: string[];
   clusters: ClusterConfig[];
+  /** The path rule of `.sealops.yaml` that picked the clusters, when one did. */
+  rule?: PathRule;
   /** Selection rules from a `.sops.yaml` creation rule, when that decided. */
   rules?: SelectionRules;
   /**
@@ -119,7 +121,7 @@ export function parseSealopsConfig(text: string, file: string): SealopsConfig {
         throw new ConfigError(`failed to read ${file}: rules[${i}] names unknown cluster "${n}"`, { hint: `clusters defined: ${[...clusters.keys()].join(', ') || 'none'}` });
       }
     }
-    rules.push({ path: globs.join(', '), globs, clusters: names });
+    rules.push({ path: globs.join(', '), globs, clusters: names, ...(rr.output !== undefined ? { output: parseOutputPattern(rr.output, file, `rules[${i}].output`) } : {}) });
   }
   return { file, clusters, team, rules };
 }
@@ -233,9 +235,10 @@ export async function resolveRecipients(opts: { target?: string; cwd: string; cl
       opts.cache?.parsed.set(found.file, cfg);
     }
     let names = opts.clusters ?? [];
+    let rule: PathRule | undefined;
     if (names.length === 0) {
       const rel = opts.target ? relative(dirname(found.file), resolve(opts.cwd, opts.target)).split(sep).join('/') : undefined;
-      const rule = firstMatchingRule(cfg.rules, rel);
+      rule = firstMatchingRule(cfg.rules, rel);
       names = rule?.clusters ?? [];
     }
     const clusters = names.map((n) => {
@@ -244,7 +247,7 @@ export async function resolveRecipients(opts: { target?: string; cwd: string; cl
       return c;
     });
     const recipients = [...new Set([...clusters.flatMap((c) => c.recipients), ...(clusters.length > 0 ? cfg.team : [])])];
-    return { configFile: found.file, recipients, clusters };
+    return { configFile: found.file, recipients, clusters, ...(rule ? { rule } : {}) };
   }
   if (opts.clusters && opts.clusters.length > 0) {
     throw new ConfigError('failed to pick clusters: no .sealops.yaml found', { hint: 'create one (see keys.example) or pass -r RECIPIENT' });

@@ -24,6 +24,13 @@ export interface PathRule {
   /** The globs of the rule; those starting with `!` exclude. */
   globs: string[];
   clusters: string[];
+  /**
+   * Where a fleet SealedSecret goes, one file per cluster (see operations/fleet.ts): a pattern
+   * with `{cluster}` and any of `{path}`, `{dir}`, `{file}`, `{name}`, `{ext}`, relative to the
+   * config's folder. SealedSecrets are sealed to one cluster's certificate, so a source that a
+   * rule sends to several clusters becomes several files.
+   */
+  output?: string;
 }
 
 const OPTIONS: picomatch.PicomatchOptions = { dot: true, strictSlashes: false };
@@ -40,6 +47,15 @@ export function parseRuleGlobs(value: unknown, file: string, field: string): str
     if (g.startsWith('/')) throw new ConfigError(`failed to read ${file}: ${field} glob "${g}" is absolute; paths are relative to the folder of .sealops.yaml`);
   }
   return globs;
+}
+
+/** Checks a rule's `output` pattern: it must name `{cluster}`, or every cluster would write the same file. */
+export function parseOutputPattern(value: unknown, file: string, field: string): string {
+  if (typeof value !== 'string' || !value.includes('{cluster}')) throw new ConfigError(`failed to read ${file}: ${field} must be a path pattern containing {cluster}`);
+  const unknown = [...value.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((p) => !['cluster', 'path', 'dir', 'file', 'name', 'ext'].includes(p ?? ''));
+  if (unknown.length > 0) throw new ConfigError(`failed to read ${file}: ${field} has unknown placeholder {${unknown[0]}}`, { hint: 'use {cluster}, {path}, {dir}, {file}, {name} and {ext}' });
+  if (value.startsWith('/') || value.split('/').includes('..')) throw new ConfigError(`failed to read ${file}: ${field} must stay inside the folder of .sealops.yaml`);
+  return value;
 }
 
 /** A predicate over `/`-separated relative paths for one glob (no `!` handling). */

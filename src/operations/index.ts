@@ -25,6 +25,7 @@ import { detectSopsFormat, type KeyPlan, type SopsFormat } from '../formats/sops
 import { createConfigCache, resolveRecipients, type ConfigCache, type ResolvedRecipients } from '../keys/config.js';
 import { readRsaCertificate } from '../keys/rsa-cert.js';
 import { mapLimit } from '../util/pool.js';
+import { sealFleet } from './fleet.js';
 
 /** The recipients, and key groups with their threshold when a `.sops.yaml` rule has them (a plan for rekeying). */
 export function keyPlanOf(resolved: ResolvedRecipients): KeyPlan {
@@ -101,10 +102,18 @@ export async function planSeal(input: Pick<Input, 'path' | 'source'> & { text?: 
   };
 }
 
-/** Seals every input (none is written here): the results, in input order. */
+/**
+ * Seals every input (none is written here): the results, in input order. A fleet SealedSecret
+ * source gives one result per cluster, marked `fleet`, naming its per-cluster file.
+ */
 export async function sealInputs(inputs: readonly Input[], request: SealRequest, ctx: OperationContext): Promise<FileResult[]> {
   const shared = { ...ctx, configCache: ctx.configCache ?? createConfigCache() };
-  return eachInput(inputs, ctx, async (input) => ({ input, output: await sealText(input.text, input.source, await planSeal(input, request, shared)) }));
+  const results = await eachInput(inputs, ctx, async (input): Promise<FileResult[]> => {
+    // A source that several certificate clusters get becomes one SealedSecret per cluster.
+    const fleet = await sealFleet(input, request, shared);
+    return fleet ?? [{ input, output: await sealText(input.text, input.source, await planSeal(input, request, shared)) }];
+  });
+  return results.flat();
 }
 
 /**

@@ -200,3 +200,46 @@ describe('fleet sealing with SOPS', () => {
     }
   }, 60_000);
 });
+
+describe('fleet sealing with SealedSecrets', () => {
+  it('writes one SealedSecret per cluster by the rule output pattern, each opening only with its cluster key under kubeseal --recovery-unseal', () => {
+    const fleet = join(dir, 'fleet-ss');
+    mkdirSync(join(fleet, 'src', 'apps'), { recursive: true });
+    const sealops = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: fleet, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
+    for (const c of ['prod', 'stage']) {
+      const k = sealops(['keygen', '--rsa', '-o', `${c}.pem`, '--cert-out', `${c}.crt`, '--cn', c]);
+      expect(k.status, k.stderr).toBe(0);
+    }
+    writeFileSync(
+      join(fleet, '.sealops.yaml'),
+      'clusters:\n  prod:\n    certificate: prod.crt\n  stage:\n    certificate: stage.crt\nrules:\n  - path: "src/**"\n    clusters: [prod, stage]\n    output: "clusters/{cluster}/{path}"\n',
+    );
+    const source = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: apps\nstringData:\n  password: fleet-ss-pw\n';
+    writeFileSync(join(fleet, 'src', 'apps', 'db.yaml'), source);
+    const seal = sealops(['seal', 'src/apps/db.yaml']);
+    expect(seal.status, seal.stderr).toBe(0);
+    expect(seal.stdout).toBe('');
+    expect(seal.stderr).toContain('wrote clusters/prod/src/apps/db.yaml: SealedSecret for cluster prod');
+    expect(seal.stderr).toContain('wrote clusters/stage/src/apps/db.yaml: SealedSecret for cluster stage');
+    expect(seal.stdout + seal.stderr).not.toContain('fleet-ss-pw');
+    expect(readFileSync(join(fleet, 'src', 'apps', 'db.yaml'), 'utf8')).toBe(source);
+    const kubeseal = (file: string, key: string) =>
+      spawnSync(peerPath('kubeseal'), ['--recovery-unseal', '--recovery-private-key', key, '-o', 'yaml'], {
+        input: readFileSync(join(fleet, file)),
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: join(dir, 'none') },
+      });
+    for (const [own, other] of [['prod', 'stage'], ['stage', 'prod']] as const) {
+      const file = `clusters/${own}/src/apps/db.yaml`;
+      expect(readFileSync(join(fleet, file), 'utf8')).toContain('kind: SealedSecret');
+      const ok = kubeseal(file, join(fleet, `${own}.pem`));
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain(`password: ${Buffer.from('fleet-ss-pw').toString('base64')}`);
+      expect(kubeseal(file, join(fleet, `${other}.pem`)).status).not.toBe(0);
+    }
+    // From stdin there is no file to name the outputs by: refused, nothing written.
+    const stdin = spawnSync(process.execPath, [CLI, 'seal', '--cluster', 'prod', '--cluster', 'stage', '--format', 'sealedsecret'], { cwd: fleet, input: source, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
+    expect(stdin.status).toBe(2);
+    expect(stdin.stderr).toContain('which needs a FILE, not stdin');
+  }, 120_000);
+});
