@@ -70,7 +70,8 @@ describe('keys.example', () => {
     const recipients = [...cfg.clusters.values()].flatMap((c) => c.recipients).concat(cfg.team);
     expect(recipients).toHaveLength(3);
     for (const r of recipients) await expect(wrapDataKey(generateDataKey(), r)).resolves.toMatch(/^-----BEGIN AGE/);
-    expect(cfg.rules.map((r) => r.clusters[0])).toEqual(['production', 'staging', 'legacy']);
+    expect(cfg.rules.map((r) => r.clusters.join('+'))).toEqual(['production', 'staging', 'legacy', 'production+staging']);
+    expect(cfg.rules[3]?.globs).toEqual(['shared/**', '!shared/drafts/**']);
   });
 });
 
