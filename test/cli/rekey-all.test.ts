@@ -17,6 +17,7 @@ const SECRETS: Record<string, string> = {
   'apps/b/db.yaml': 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: b\nstringData:\n  password: pw-bravo-456\n',
   'apps/b/app.env': 'TOKEN=tok-charlie-789\n',
   'apps/c/app.ini': '[db]\npassword = pw-delta-000\n',
+  'apps/d/db.json': '{\n  "apiVersion": "v1",\n  "kind": "Secret",\n  "metadata": {"name": "db", "namespace": "d"},\n  "stringData": {"password": "pw-echo-111"}\n}\n',
 };
 
 function configFor(recipient: string, extraRule = ''): string {
@@ -40,7 +41,7 @@ const recipientsOf = async (rel: string): Promise<string[]> => {
 };
 
 describe('rekey --all', () => {
-  it('rekeys YAML, dotenv and INI files, reports a corrupt and a non-UTF-8 file as failed, and finishes the others', async () => {
+  it('rekeys YAML, JSON, dotenv and INI files, reports a corrupt and a non-UTF-8 file as failed, and finishes the others', async () => {
     await writeFile(join(dir, '.sealops.yaml'), configFor(newKey.recipient));
     // A tampered value: the data key still opens, but the value no longer authenticates.
     const good = await readFile(join(dir, 'apps/a/db.yaml'), 'utf8');
@@ -50,7 +51,7 @@ describe('rekey --all', () => {
     await writeFile(join(dir, 'apps/z/broken.yaml'), corrupt);
     await writeFile(join(dir, 'apps/z/latin1.yaml'), Buffer.concat([Buffer.from('sops:\n  mac: x\n'), Buffer.from([0xff, 0xfe])]));
     const r = await run(['rekey', '--all', '-k', 'team.key'], { cwd: dir });
-    expect(r.stderr).toContain('rekeyed: changed 4, unchanged 0, failed 2');
+    expect(r.stderr).toContain('rekeyed: changed 5, unchanged 0, failed 2');
     expect(r.stderr).toMatch(/failed: apps\/z\/broken\.yaml: failed to decrypt/);
     expect(r.stderr).toMatch(/failed: apps\/z\/latin1\.yaml: failed to read apps\/z\/latin1\.yaml: it is not UTF-8 text/);
     // The exit status is the first failure's class, from the one table.
@@ -61,7 +62,7 @@ describe('rekey --all', () => {
       expect(await unsealSops(text, { identities: [newKey.identity], source: rel, format: detectSopsFormat(rel, text) })).toBe(SECRETS[rel]);
     }
     expect(await readFile(join(dir, 'apps/z/broken.yaml'), 'utf8')).toBe(corrupt);
-    for (const v of ['pw-alpha-123', 'pw-bravo-456', 'tok-charlie-789', 'pw-delta-000']) expect(r.stdout + r.stderr).not.toContain(v);
+    for (const v of ['pw-alpha-123', 'pw-bravo-456', 'tok-charlie-789', 'pw-delta-000', 'pw-echo-111']) expect(r.stdout + r.stderr).not.toContain(v);
   });
 
   it('leaves files already at the target recipients byte for byte and says unchanged', async () => {
@@ -69,7 +70,7 @@ describe('rekey --all', () => {
     const before = await readFile(join(dir, 'apps/b/app.env'));
     const r = await run(['rekey', '--all', 'apps'], { cwd: dir, env: { SEALOPS_KEY_FILE: join(dir, 'team.key') } });
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain('rekeyed: changed 0, unchanged 4, failed 0');
+    expect(r.stderr).toContain('rekeyed: changed 0, unchanged 5, failed 0');
     expect(await readFile(join(dir, 'apps/b/app.env'))).toEqual(before);
   });
 
@@ -99,7 +100,7 @@ describe('rekey --all', () => {
     const r = await run(['rekey', '--all', '-k', 'team.key'], { cwd: dir });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/skipped apps\/a\/sealed\.yaml: a SealedSecret is sealed to its cluster certificate.*re-encrypt it with the cluster/);
-    expect(r.stderr).toContain('changed 4, unchanged 0, failed 0, skipped 1');
+    expect(r.stderr).toContain('changed 5, unchanged 0, failed 0, skipped 1');
     expect(await readFile(join(dir, 'apps/a/sealed.yaml'), 'utf8')).toBe(ss);
   });
 
@@ -124,7 +125,7 @@ describe('rotate --all', () => {
     const before = await readFile(join(dir, 'apps/b/app.env'), 'utf8');
     const r = await run(['rotate', '--all', '-k', 'team.key'], { cwd: dir });
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain('rotated: changed 4, unchanged 0, failed 0');
+    expect(r.stderr).toContain('rotated: changed 5, unchanged 0, failed 0');
     const after = await readFile(join(dir, 'apps/b/app.env'), 'utf8');
     expect(after.split('\n')[0]).not.toBe(before.split('\n')[0]);
     for (const rel of Object.keys(SECRETS)) {
@@ -139,7 +140,7 @@ describe('rotate --all', () => {
     await writeFile(join(dir, 'other.key'), formatAgeKeyFile(newKey.identity, newKey.recipient), { mode: 0o600 });
     const r = await run(['rotate', '--all', '-k', 'other.key'], { cwd: dir });
     expect(r.status).toBe(EXIT_CODES.KEY);
-    expect(r.stderr).toContain('rotated: changed 0, unchanged 0, failed 4');
+    expect(r.stderr).toContain('rotated: changed 0, unchanged 0, failed 5');
     expect(await readFile(join(dir, 'apps/a/db.yaml'), 'utf8')).toBe(before);
   });
 });
