@@ -4,9 +4,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fdatasync, mkdirSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, IoError, describe } from '../errors.js';
 import { checkManifestSize, DEFAULT_MAX_MANIFEST_BYTES } from '../manifest/parse.js';
@@ -69,8 +68,6 @@ export interface ReplaceOptions {
    * the old file or the complete new one. Bulk rewrites of a repository ask for it.
    */
   readonly durable?: boolean;
-  /** The file's mode, when the caller knows it (saves a stat); else the current file's, or 0644. */
-  readonly mode?: number;
   /** Create the file's folder when it is missing (a new file of a fleet seal). */
   readonly createFolder?: boolean;
 }
@@ -85,26 +82,26 @@ export async function replaceFile(file: string, content: string | Buffer, option
   // leave the plaintext it pointed to where it was.
   const path = realPath(file);
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let mode = options.mode ?? 0o644;
+  let mode = 0o644;
   try {
-    if (options.mode === undefined) mode = statSync(path).mode & 0o777;
+    mode = statSync(path).mode & 0o777;
   } catch {
     // a new file keeps the default mode
   }
-  let fd: number | undefined;
   try {
     if (options.createFolder) mkdirSync(dirname(path), { recursive: true });
-    // Synchronous open, write and close (each async call is a thread-pool round trip, more than
-    // the call itself); only the flush, which waits for the disk, goes to the pool.
-    fd = openSync(tmp, 'wx', mode);
-    writeFileSync(fd, content);
-    fchmodSync(fd, mode);
-    if (options.durable) await fdatasyncAsync(fd);
-    closeSync(fd);
-    fd = undefined;
+    // Asynchronous: under disk pressure an open or a flush can block for milliseconds, and the
+    // other files of a bulk run go on meanwhile.
+    const handle = await open(tmp, 'wx', mode);
+    try {
+      await handle.writeFile(content);
+      await handle.chmod(mode);
+      if (options.durable) await handle.datasync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, path);
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
     await unlink(tmp).catch(() => undefined);
     throw new IoError(`failed to write ${path}: ${describe(err)}`, { cause: err });
   }
@@ -117,8 +114,6 @@ function realPath(file: string): string {
     return file;
   }
 }
-
-const fdatasyncAsync = promisify(fdatasync);
 
 /** Flushes a folder's entries (renames into it) to disk; best effort where a folder cannot be opened. */
 export async function syncFolder(dir: string): Promise<void> {
