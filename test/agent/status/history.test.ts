@@ -45,5 +45,15 @@ describe('history', () => {
     const a = appliedDigest(entries, [config('token-aaaa')], ['token-aaaa']);
     const b = appliedDigest(entries, [config('token-bbbb')], ['token-bbbb']);
     expect(a).toBe(b);
+    // Inside a longer string, as base64, as a key, or a short value anywhere in a string.
+    const url = (pw: string) => config(`postgres://app:${pw}@db:5432/shop`);
+    expect(appliedDigest(entries, [url('pw-one-1111')], ['pw-one-1111'])).toBe(appliedDigest(entries, [url('pw-two-2222')], ['pw-two-2222']));
+    const binary = (pw: string) => ({ ...config('x'), binaryData: { blob: Buffer.from(pw).toString('base64') } });
+    expect(appliedDigest(entries, [binary('bin-secret-1')], ['bin-secret-1'])).toBe(appliedDigest(entries, [binary('bin-secret-2')], ['bin-secret-2']));
+    const keyed = (pw: string) => ({ ...config('x'), data: { [pw]: 'v' } });
+    expect(appliedDigest(entries, [keyed('key-secret-1')], ['key-secret-1'])).toBe(appliedDigest(entries, [keyed('key-secret-2')], ['key-secret-2']));
+    expect(appliedDigest(entries, [config('pin=12')], ['12'])).toBe(appliedDigest(entries, [config('pin=34')], ['34']));
+    // The longest of two overlapping secrets is cut out whole.
+    expect(appliedDigest(entries, [config('abcd-long-secret')], ['abcd', 'abcd-long-secret'])).toBe(appliedDigest(entries, [config('efgh-long-secret')], ['efgh-long-secret']));
   });
 });
