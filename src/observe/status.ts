@@ -126,7 +126,8 @@ async function row(sync: SyncObject, context: string, cluster: string | undefine
   const lastChange = top && top.revision === revision && typeof top.firstAppliedTime === 'string' ? top.firstAppliedTime : status.lastAppliedTime;
   const ready = sync.status?.conditions?.find((c) => c.type === 'Ready');
   const health = conditionStatus(sync, 'Healthy');
-  const unhealthy = Array.isArray(status.health?.unhealthy) ? status.health.unhealthy.map((u) => `${u.kind} ${u.namespace ? `${u.namespace}/` : ''}${u.name}`) : [];
+  // status.health outlives spec.wait; without a Healthy condition it is stale.
+  const unhealthy = health && Array.isArray(status.health?.unhealthy) ? status.health.unhealthy.map((u) => `${u.kind} ${u.namespace ? `${u.namespace}/` : ''}${u.name}`) : [];
   return {
     context,
     ...(cluster ? { cluster } : {}),

@@ -53,7 +53,7 @@ export function progressingConditions(previous: readonly Condition[] | undefined
   const message = `applying ${revision}`;
   // Other conditions (Healthy) stay as they were: a merge patch replaces the whole list.
   const others = (previous ?? []).filter((c) => c.type !== 'Ready' && c.type !== 'Reconciling' && c.type !== 'Stalled');
-  return [...mergeConditions(
+  const applying = mergeConditions(
     previous,
     [
       { type: 'Ready', status: 'Unknown', reason: 'Progressing', message, observedGeneration: generation },
@@ -61,7 +61,8 @@ export function progressingConditions(previous: readonly Condition[] | undefined
       { type: 'Stalled', status: 'False', reason: 'Progressing', message: '', observedGeneration: generation },
     ],
     now,
-  ), ...others];
+  );
+  return [...applying, ...others];
 }
 
 /** The pipeline stages that can fail before anything is applied. */
