@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { describeWithCluster, eventually } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
-import { AgentRunner, condition, createNs, createSync, getSync, makeClusterKeys, publishedText, secretValue, setUpAgent, type ClusterKeys } from './agent-harness.js';
+import { AgentRunner, condition, createNs, createSync, getSync, makeClusterKeys, patchSyncSpec, publishedText, secretValue, setUpAgent, type ClusterKeys } from './agent-harness.js';
 import { configMap, sopsFile } from './agent-fixtures.js';
 import { Logger, reconcileSync, type KubeClient, type SyncObject } from '../../src/index.js';
 import { ownVersion } from '../../src/util/version.js';
@@ -143,6 +143,25 @@ describeWithCluster('agent history and health', () => {
     const published = (await publishedText(client, syncNs, 'app')) + runner.logs.join('\n');
     expect(published).not.toContain(canary);
     expect(published).not.toContain(Buffer.from(canary).toString('base64'));
+  });
+
+  it('judges everything already applied when spec.wait is turned on, and drops Healthy when it is turned off', async () => {
+    const syncNs = await createNs(client, 'late');
+    const appNs = await createNs(client, 'late-app');
+    const repo = newRepo();
+    repo.commitFiles({ 'app/stuck.yaml': deploymentYaml(appNs, 'stuck', { progressDeadlineSeconds: 1 }) });
+    await createSync(client, syncNs, 'app', { source: { url: serveFile(repo.bareDir).url, ref: { branch: 'main' } }, path: 'app', interval: '1h' });
+    expect((await runner.reconcile(syncNs, 'app')).ok).toBe(true);
+    expect(healthy(await getSync(client, syncNs, 'app'))).toBeUndefined();
+    // Nothing to apply, but nothing was ever judged either.
+    await patchSyncSpec(client, syncNs, 'app', { wait: true });
+    expect((await runner.reconcile(syncNs, 'app')).ok).toBe(true);
+    const h = healthy(await getSync(client, syncNs, 'app'));
+    expect(h).toMatchObject({ status: 'False', reason: 'HealthCheckFailed' });
+    expect(h?.message).toContain(`Deployment ${appNs}/stuck (ProgressDeadlineExceeded)`);
+    await patchSyncSpec(client, syncNs, 'app', { wait: false });
+    expect((await runner.reconcile(syncNs, 'app')).ok).toBe(true);
+    expect(healthy(await getSync(client, syncNs, 'app'))).toBeUndefined();
   });
 
   it('becomes Healthy=True when a Deployment scaled to zero is Available', async () => {

@@ -2,10 +2,11 @@
  * Health stage (`spec.wait: true`): after apply and prune, wait for the workloads of the change
  * set to become ready, and say so in the `Healthy` condition and `status.health`.
  *
- * - The change set is what this reconcile created or configured, plus the objects the last
- *   check found not ready (so a Sync that was unhealthy is looked at again, once, even when
- *   nothing changed). Only a change set is waited for; a re-check looks once, so an unhealthy
- *   Sync never holds the agent's single reconcile loop for its whole timeout at every interval.
+ * - The change set is what this reconcile created or configured (everything applied, the first
+ *   time a Sync is checked), plus the objects the last check found not ready (so a Sync that was
+ *   unhealthy is looked at again, once, even when nothing changed). Only a change set is waited
+ *   for; a re-check looks once, so an unhealthy Sync never holds the agent's single reconcile
+ *   loop for its whole timeout at every interval.
  * - While waiting: `Healthy=Unknown`, reason `Progressing`. The wait ends when every object is
  *   ready or one has failed for good (a Deployment past its progress deadline, a failed Job, a
  *   `Stalled` resource), or when the reconcile's signal fires: its deadline (`spec.timeout`,
@@ -108,11 +109,13 @@ export async function checkHealth(input: HealthInput): Promise<HealthOutcome> {
     const key = parseInventoryId(e.id);
     return !!key && isHealthTarget(key.group, key.kind);
   };
-  const changed = input.applied.filter((a) => a.action !== 'unchanged').map((a) => a.entry).filter(targetOf);
+  const previous = previousHealthy(sync);
+  // The first check (spec.wait just set) takes everything applied as the change set: what ran
+  // before has never been judged.
+  const changed = input.applied.filter((a) => !previous || a.action !== 'unchanged').map((a) => a.entry).filter(targetOf);
   const seen = new Set(changed.map((e) => e.id));
   const targets = [...changed, ...previouslyUnhealthy(sync, input.inventory).filter((e) => !seen.has(e.id))];
   const now = (): string => new Date().toISOString();
-  const previous = previousHealthy(sync);
   if (targets.length === 0) {
     if (previous?.status === 'True') return { condition: { ...previous, observedGeneration: generation }, health: { checkedTime: now(), unhealthy: [] } };
     return { condition: { type: 'Healthy', status: 'True', reason: 'Healthy', message: `no workload of ${revision} to wait for`, observedGeneration: generation }, health: { checkedTime: now(), unhealthy: [] } };
