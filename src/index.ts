@@ -90,3 +90,8 @@ export { formatDiff, type DiffOutput } from './diff/report.js';
 export { type ChangeKind, type KeyStatus, type ObjectChange, type ObjectId, type SecretKeys } from './diff/compare.js';
 export { textconv, valueMarker } from './diff/textconv.js';
 export { installDiffDriver, uninstallDiffDriver, type DiffDriverResult } from './diff/driver.js';
+
+// Observing Syncs: status across clusters, history.
+export { collectStatus, readSyncHistory, formatStatus, formatHistory, type FleetStatus, type SyncRow, type ContextFailure, type GitPosition, type StatusOptions, type SyncHistory, type HistoryOptions, type ObserveOutput } from './observe/index.js';
+export { listKubeContexts, type KubeContextInfo } from './kube/config.js';
+export { remoteHead, type RemoteHeadOptions } from './git/remote-head.js';

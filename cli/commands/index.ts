@@ -25,6 +25,8 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ register: Registe
   completion: () => import('./completion.js'),
   diff: () => import('./diff.js'),
   textconv: () => import('./textconv.js'),
+  status: () => import('./status.js'),
+  history: () => import('./history.js'),
 };
 
 /**

@@ -22,6 +22,12 @@ import { KubeApiError, serviceAccountIdentity, type KubeClient } from '../kube/c
 import { redactFieldValues } from './redact/index.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
+import { checkHealth, healthyConditions, type NewCondition } from './health/index.js';
+import { appliedDigest, nextHistory } from './status/history.js';
+import { ownVersion } from '../util/version.js';
+
+/** Written to `status.agentVersion` with every status. */
+const AGENT_VERSION = ownVersion();
 
 /** What a reconcile needs from its surroundings. */
 export interface AgentContext {
@@ -131,7 +137,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const previous = readInventory(sync.status?.inventory?.entries);
   let secrets: string[] = [];
   // Set once the source stage knows the commit; read by finish().
-  const state: { attempted?: string } = {};
+  const state: { attempted?: string; healthy?: NewCondition | null } = {};
 
   // One deadline for the whole reconcile, and the leadership term: whichever ends first.
   const deadline = AbortSignal.timeout(reconcileTimeoutMs(sync));
@@ -161,7 +167,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     const now = new Date().toISOString();
     const status: SyncStatus = {
       observedGeneration: generation,
-      conditions: mergeConditions(sync.status?.conditions, outcomeConditions({ ready: outcome.ok, stalled: outcome.stalled ?? false, reason: outcome.reason, message }, generation), now),
+      conditions: mergeConditions(sync.status?.conditions, [...outcomeConditions({ ready: outcome.ok, stalled: outcome.stalled ?? false, reason: outcome.reason, message }, generation), ...healthyConditions(sync, state.healthy)], now),
+      agentVersion: AGENT_VERSION,
       ...(state.attempted ? { lastAttemptedRevision: state.attempted } : {}),
       ...extra,
     };
@@ -186,6 +193,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   } catch (err) {
     return finish({ ok: false, stalled: true, reason: stageReason('spec'), message: describe(err) });
   }
+  if (!spec.wait) state.healthy = null;
   if (spec.suspend) {
     log.info('suspended; skipping');
     return { ok: true, reason: 'Suspended', message: 'reconciliation is suspended', suspended: true };
@@ -368,7 +376,12 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     );
   }
   const done = completion(revision, counts, { blocked: pruned.blocked, failures: pruned.failures.map((f) => ({ id: f.entry.id, message: f.message })) }, new Date().toISOString());
-  return finish({ ok: done.ok, reason: done.reason, message: done.message, revision, counts }, { inventory: { entries: inventory }, ...done.revisionFields });
+  // History moves with lastAppliedRevision; health (spec.wait) is judged only once applied.
+  const history = done.revisionFields.lastAppliedTime ? { history: nextHistory(sync.status?.history, { revision, counts, digest: appliedDigest(current, manifests.map((m) => m.object), secrets) }, done.revisionFields.lastAppliedTime) } : {};
+  const statusClient = ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite });
+  const health = done.ok && spec.wait ? await checkHealth({ client: writer, statusClient, discovery: ctx.discovery, log, sync, revision, applied, inventory, signal, interrupted, timeoutMs: spec.timeoutMs, secrets }) : undefined;
+  if (health) state.healthy = health.condition;
+  return finish({ ok: done.ok, reason: done.reason, message: done.message, revision, counts }, { inventory: { entries: inventory }, ...done.revisionFields, ...history, ...(health ? { health: health.health } : {}) });
 }
 
 /** The reconcile's total time limit: spec.timeout (default 2m). */

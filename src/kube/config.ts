@@ -132,6 +132,25 @@ function readMerged(opts: KubeConfigOptions, env: NodeJS.ProcessEnv): Merged {
   return merged;
 }
 
+/** One context of a kubeconfig: its name and the cluster it names. */
+export interface KubeContextInfo {
+  readonly name: string;
+  readonly cluster?: string;
+  readonly namespace?: string;
+}
+
+/**
+ * The contexts of the kubeconfig list (`opts.kubeconfig`, else `$KUBECONFIG`, else
+ * ~/.kube/config), merged as kubectl merges them, in name order, with the current context.
+ */
+export function listKubeContexts(opts: Pick<KubeConfigOptions, 'kubeconfig' | 'env'> = {}): { current?: string; contexts: KubeContextInfo[] } {
+  const merged = readMerged(opts, opts.env ?? process.env);
+  const contexts = [...merged.contexts.entries()]
+    .map(([name, e]) => ({ name, ...(str(e.body.cluster) ? { cluster: str(e.body.cluster) } : {}), ...(str(e.body.namespace) ? { namespace: str(e.body.namespace) } : {}) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { ...(merged.currentContext ? { current: merged.currentContext } : {}), contexts };
+}
+
 /** Reads the kubeconfig list (`opts.kubeconfig`, else `$KUBECONFIG`, else ~/.kube/config) for the chosen context. */
 export function fileConnection(opts: KubeConfigOptions | string = {}): KubeConnection {
   const o: KubeConfigOptions = typeof opts === 'string' ? { kubeconfig: opts } : opts;

@@ -9,7 +9,11 @@
  *
  * kube-controller-manager runs only the controllers tests rely on: garbage collection (owner
  * references cascade), namespace finalization (a deleted namespace goes away rather than staying
- * Terminating) and the service-account controller (each namespace gets its `default` SA).
+ * Terminating), the service-account controller (each namespace gets its `default` SA), and the
+ * deployment, replica-set and job controllers, so workload status (conditions, replica counts,
+ * progress deadlines, Job deadlines) is written by the real controllers. With no kubelet and no
+ * scheduler, pods stay Pending: a Deployment never becomes available (unless it has 0 replicas),
+ * and `progressDeadlineSeconds` makes the controller report `ProgressDeadlineExceeded`.
  */
 import { request } from 'node:https';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -348,7 +352,7 @@ async function startOnce(binaries: ControlPlaneBinaries, options: ControlPlaneOp
           kcmBinary,
           [
             `--kubeconfig=${kcmConfig}`,
-            '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller',
+            '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,deployment-controller,replicaset-controller,job-controller',
             '--leader-elect=false',
             '--secure-port=0',
             `--root-ca-file=${files.ca}`,

@@ -1,6 +1,7 @@
 /**
  * Helpers of the apply stage: bounded parallelism and the drift comparison.
  */
+import { stableJson } from '../../util/record.js';
 
 /** Runs `fn` over `items` with at most `limit` in flight; rejects with the first error after all settle. */
 export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -38,18 +39,7 @@ function comparable(obj: unknown): unknown {
   return o;
 }
 
-function stable(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 /** Whether the dry-run result equals the live object (key order ignored). */
 export function sameObject(dryRun: unknown, live: unknown): boolean {
-  return stable(comparable(dryRun)) === stable(comparable(live));
+  return stableJson(comparable(dryRun)) === stableJson(comparable(live));
 }

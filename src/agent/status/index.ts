@@ -47,11 +47,13 @@ export function outcomeConditions(
 /**
  * Conditions while a change set is being applied: `Reconciling=True` and `Ready=Unknown`, so
  * nobody reads the last success as the state of a cluster that now holds a mix of revisions.
- * `Stalled` is cleared: the agent is making progress.
+ * `Stalled` is cleared: the agent is making progress. Other conditions (`Healthy`) are kept.
  */
 export function progressingConditions(previous: readonly Condition[] | undefined, revision: string, generation: number | undefined, now: string): Condition[] {
   const message = `applying ${revision}`;
-  return mergeConditions(
+  // Other conditions (Healthy) stay as they were: a merge patch replaces the whole list.
+  const others = (previous ?? []).filter((c) => c.type !== 'Ready' && c.type !== 'Reconciling' && c.type !== 'Stalled');
+  const applying = mergeConditions(
     previous,
     [
       { type: 'Ready', status: 'Unknown', reason: 'Progressing', message, observedGeneration: generation },
@@ -60,6 +62,7 @@ export function progressingConditions(previous: readonly Condition[] | undefined
     ],
     now,
   );
+  return [...applying, ...others];
 }
 
 /** The pipeline stages that can fail before anything is applied. */

@@ -12,6 +12,14 @@ describe('status', () => {
     expect(failed.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', lastTransitionTime: 't3' });
   });
 
+  it('keeps the Healthy condition while a change set is being applied', () => {
+    const healthy = { type: 'Healthy' as const, status: 'False' as const, reason: 'HealthCheckFailed', message: 'Deployment a/web', lastTransitionTime: 't0' };
+    const before = [...mergeConditions(undefined, outcomeConditions({ ready: true, stalled: false, reason: 'ReconciliationSucceeded', message: 'm' }, 1), 't0'), healthy];
+    const during = progressingConditions(before, 'main@sha1:abc', 2, 't1');
+    expect(during.map((c) => c.type)).toEqual(['Ready', 'Reconciling', 'Stalled', 'Healthy']);
+    expect(during.find((c) => c.type === 'Healthy')).toEqual(healthy);
+  });
+
   it('redacts secret values and their base64 form from messages', () => {
     const secret = 's3cr3t-value-xyz';
     const msg = safeMessage(`failed: ${secret} and ${Buffer.from(secret).toString('base64')}`, [secret]);
