@@ -3,7 +3,9 @@
  * command so tests can run the program in-process and capture its output; and the few
  * helpers every command shares to read FILE arguments and write results.
  */
-import { inputFromBytes, readInputFile, UsageError, writeInPlace, type FileResult, type Input } from '../src/index.js';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { inputFromBytes, IoError, readInputFile, UsageError, writeInPlace, type FileResult, type Input } from '../src/index.js';
 
 export interface CliIo {
   readonly stdin: NodeJS.ReadableStream;
@@ -52,4 +54,17 @@ export async function writeResults(results: readonly FileResult[], inPlace: bool
   // The SealedSecrets of a fleet seal always go to their per-cluster files.
   await writeInPlace(inPlace ? results : results.filter((r) => r.fleet));
   if (!inPlace) for (const r of results) if (!r.fleet) io.stdout.write(r.output);
+}
+
+/** Reads named files (key files, manifests) as text, relative to the working directory. */
+export async function readNamed(io: CliIo, files: readonly string[]): Promise<{ source: string; text: string }[]> {
+  return Promise.all(
+    files.map(async (f) => {
+      try {
+        return { source: f, text: await readFile(resolve(io.cwd, f), 'utf8') };
+      } catch (err) {
+        throw new IoError(`failed to read ${f}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, { cause: err });
+      }
+    }),
+  );
 }

@@ -87,6 +87,9 @@ export { serviceAccountIdentity } from './kube/client.js';
 // `sealops diff`: revision diffs per object and per secret key, from ciphertext alone
 export { diffRevisions, DIFF_EXIT, type RevisionDiff, type RevisionDiffOptions, type DiffSide } from './diff/index.js';
 export { formatDiff, type DiffOutput } from './diff/report.js';
+export { diffLive, type LiveDiffOptions } from './diff/live.js';
+// Drift between commits (spec.drift) and the keyless link diff --live reads
+export { SEALED_DIGESTS_ANNOTATION } from './agent/drift/sealed-digests.js';
 export { type ChangeKind, type KeyStatus, type ObjectChange, type ObjectId, type SecretKeys } from './diff/compare.js';
 export { textconv, valueMarker } from './diff/textconv.js';
 export { installDiffDriver, uninstallDiffDriver, type DiffDriverResult } from './diff/driver.js';

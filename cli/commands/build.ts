@@ -4,28 +4,15 @@
  * anything the agent would refuse exits non-zero with the same message.
  */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { formatManifests, IoError, renderLocal, UsageError } from '../../src/index.js';
-import { collect, warn, type CliIo } from '../io.js';
+import { formatManifests, renderLocal, UsageError } from '../../src/index.js';
+import { collect, readNamed, warn, type CliIo } from '../io.js';
 
 interface BuildOptions {
   substitute?: string[];
   substituteFrom?: string[];
   key?: string[];
   allowUnbound?: boolean;
-}
-
-async function readNamed(io: CliIo, files: readonly string[]): Promise<{ source: string; text: string }[]> {
-  return Promise.all(
-    files.map(async (f) => {
-      try {
-        return { source: f, text: await readFile(resolve(io.cwd, f), 'utf8') };
-      } catch (err) {
-        throw new IoError(`failed to read ${f}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, { cause: err });
-      }
-    }),
-  );
 }
 
 /** Registers `sealops build`. */

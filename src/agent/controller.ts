@@ -14,6 +14,7 @@ import type { DecryptMemo } from './decrypt/index.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
 import type { BuildMemo } from './render.js';
 import type { ApplyCache } from './apply/index.js';
+import { nextCheckInterval } from './drift/index.js';
 
 /** Options of the controller and of {@link reconcileAllOnce}. */
 export interface ControllerOptions {
@@ -274,7 +275,8 @@ export class Controller {
       }
       let interval = 300_000;
       try {
-        interval = parseSyncSpec(due.sync.spec).intervalMs;
+        // A drift interval shorter than the interval brings the next reconcile forward.
+        interval = nextCheckInterval(parseSyncSpec(due.sync.spec));
       } catch {
         // reconcileSync reports the bad spec in status
       }

@@ -20,6 +20,7 @@ import { changeNote, completion, mergeConditions, outcomeConditions, patchSyncSt
 import { DEFAULT_KEYS_SECRET, massDeletionOverride, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
 import { KubeApiError, serviceAccountIdentity, type KubeClient } from '../kube/client.js';
 import { redactFieldValues } from './redact/index.js';
+import { driftStage } from './drift/index.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
 import { checkHealth, healthyConditions, type NewCondition } from './health/index.js';
@@ -290,6 +291,18 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     // The stage that failed names the reason: build (kustomize included), keys, or decrypt.
     return finish({ ok: false, stalled: true, reason: stageReason(stage), message: describe(err) });
   }
+
+  // Between commits: compare live objects with git (spec.driftInterval); report mode stops here.
+  let drift;
+  try {
+    drift = await driftStage({ client, writer, discovery: ctx.discovery, sync, spec, revision, manifests, log: log.redacting(secrets), secrets, cache: ctx.applyCaches?.get(sync.metadata.uid ?? `${owner.namespace}/${owner.name}`), concurrency: ctx.concurrency, interrupted: () => !!interrupted() });
+  } catch (err) {
+    const why = interrupted();
+    if (!why) throw err;
+    return finish({ ok: false, reason: why.reason, message: why.message });
+  }
+  if (drift.stop) return finish({ ok: true, reason: 'ReconciliationSucceeded', message: drift.stop, revision });
+  manifests = drift.manifests;
 
   // 4. apply
   let applied: AppliedObject[];

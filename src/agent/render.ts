@@ -10,9 +10,11 @@ import { InputError } from '../errors.js';
 import { renderPath, type RenderInput, type RenderResult } from '../build/render.js';
 import type { BuildInput, Manifest } from '../build/index.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
-import { checkVariableNames } from '../build/substitute.js';
+import { checkVariableNames, type PostBuildValues } from '../build/substitute.js';
 import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptOptions } from './decrypt/index.js';
 import { decryptOffThread } from './decrypt/offthread.js';
+import { indexSealedSources } from './decrypt/sources.js';
+import { stampSealedDigests } from './drift/sealed-digests.js';
 
 /** What a render produced. */
 export interface Rendered {
@@ -51,7 +53,8 @@ export async function renderSync(input: RenderInput, decrypt: DecryptOptions, me
   if (memo && !reuse) Object.assign(memo.slot, { key: memo.key, built });
   const decrypted = signal ? await decryptOffThread(built, decrypt, signal) : await decryptManifests(built, decrypt);
   return {
-    manifests: decrypted.manifests,
+    // Keyless comparison (diff --live): each sealed Secret carries its ciphertext digests.
+    manifests: decrypted.unsealed ? stampSealedDigests(built.manifests, decrypted.manifests, indexSealedSources(built.sources)) : decrypted.manifests,
     secrets: decrypted.secrets,
     skipped: built.skipped,
     unsealed: decrypted.unsealed,
@@ -75,6 +78,8 @@ export interface LocalRenderOptions {
   readonly allowUnbound?: boolean;
   /** Told about each unbound Secret accepted. */
   readonly warn?: (message: string) => void;
+  /** A Sync's `spec.components`, `spec.targetNamespace` and loaded `spec.postBuild` (diff --live). */
+  readonly sync?: { readonly components?: readonly string[]; readonly targetNamespace?: string; readonly postBuild?: PostBuildValues };
 }
 
 /**
@@ -100,11 +105,13 @@ export async function renderLocal(options: LocalRenderOptions): Promise<Rendered
   }
   Object.assign(vars, options.substitute ?? {});
   checkVariableNames(vars, '--substitute');
-  const postBuild = options.substitute || options.substituteFrom ? { vars, secret: secretNames } : undefined;
+  const postBuild = options.sync?.postBuild ?? (options.substitute || options.substituteFrom ? { vars, secret: secretNames } : undefined);
   const keyFiles = options.keyFiles ?? [];
   const keys = keyFiles.length === 0 ? ('redact' as const) : () => Promise.resolve(keysFromFiles(keyFiles));
   const policy = { ...(options.allowUnbound ? { allowUnbound: true } : {}), ...(options.warn ? { warn: options.warn } : {}) };
-  return renderSync({ files, path: relative(root, options.path).split(sep).join('/'), kustomize: options.kustomize, ...(postBuild ? { postBuild } : {}) }, { keys, ...policy });
+  const { components, targetNamespace } = options.sync ?? {};
+  const layout = { ...(components ? { components } : {}), ...(targetNamespace ? { targetNamespace } : {}) };
+  return renderSync({ files, path: relative(root, options.path).split(sep).join('/'), kustomize: options.kustomize, ...layout, ...(postBuild ? { postBuild } : {}) }, { keys, ...policy });
 }
 
 function keysFromFiles(files: readonly { source: string; text: string }[]): DecryptionKeys {

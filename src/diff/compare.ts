@@ -11,8 +11,8 @@ import { unifiedDiff } from './unified.js';
 
 /** What happened to one object or one key between the two sides. */
 export type ChangeKind = 'added' | 'removed' | 'changed';
-/** A key's verdict. */
-export type KeyStatus = ChangeKind | 'unchanged';
+/** A key's verdict (`unknown`: a live comparison without a key had nothing to compare by). */
+export type KeyStatus = ChangeKind | 'unchanged' | 'unknown';
 
 /** Which object. */
 export interface ObjectId {
@@ -26,7 +26,8 @@ export interface ObjectId {
 export interface SecretKeys {
   /** How the values were compared (more than one when the object mixes them). */
   readonly formats: SealedFormat[];
-  readonly keys: { readonly key: string; readonly status: KeyStatus }[];
+  /** `detail` says where a live comparison saw the change (`in git`, `in the cluster (by kubectl-edit)`). */
+  readonly keys: { readonly key: string; readonly status: KeyStatus; readonly detail?: string }[];
 }
 
 /** One object that differs. */
@@ -38,6 +39,8 @@ export interface ObjectChange {
   /** Unified diff of the visible fields (secret values appear only as markers). */
   readonly diff: string;
   readonly secret?: SecretKeys;
+  /** A remark on the change (a live diff: what prune would do). */
+  readonly note?: string;
 }
 
 function idOf(o: KubeObject): ObjectId {

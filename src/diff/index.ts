@@ -59,6 +59,8 @@ export interface RevisionDiff {
   readonly summary: { readonly added: number; readonly removed: number; readonly changed: number };
   /** Every ciphertext seen on either side: the report formatter refuses output that contains one. */
   readonly ciphertexts: readonly string[];
+  /** How secret values were compared, when not by ciphertext alone (a live diff). */
+  readonly method?: string;
 }
 
 /** Builds both revisions of `options.path` and compares them. Throws a SealopsError on any failure. */

@@ -16,6 +16,8 @@ const FORMAT_NOTES: Readonly<Record<string, string>> = {
   sealedsecret: 'SealedSecret: every seal encrypts each value afresh, so "changed" means re-sealed (the value may be the same)',
   generated: 'generated from a sealed source: compared by the sealed line or file behind each entry',
   unsealed: 'NOT SEALED: compared by an in-memory digest, never printed',
+  'live-decrypted': 'decrypted in memory with your key and compared with the live values in memory; values are never shown',
+  'live-digest': 'compared without a key: the ciphertext digests the agent recorded on the live Secret (sealops.dev/sealed-digests) against the sealed files here ("in git"), and field ownership of the live Secret for writes by anyone but the agent ("in the cluster")',
 };
 
 function name(o: ObjectId): string {
@@ -24,7 +26,7 @@ function name(o: ObjectId): string {
 
 function tally(s: SecretKeys): string {
   const parts: string[] = [];
-  for (const st of ['added', 'removed', 'changed', 'unchanged'] as const) {
+  for (const st of ['added', 'removed', 'changed', 'unchanged', 'unknown'] as const) {
     const n = s.keys.filter((k) => k.status === st).length;
     if (n) parts.push(`${n} ${st}`);
   }
@@ -41,13 +43,13 @@ function side(s: RevisionDiff['from']): string {
 }
 
 function text(d: RevisionDiff): string {
-  const out = [`sealops diff ${side(d.from)} -> ${side(d.to)}, path ${d.path}`];
+  const out = [`sealops diff ${side(d.from)} -> ${side(d.to)}, path ${d.path}`, ...(d.method ? [`secret values: ${d.method}`] : [])];
   for (const o of d.objects) {
-    out.push('', `${o.action} ${name(o.object)}${o.previousName ? ` (was ${o.previousName})` : ''}`);
+    out.push('', `${o.action} ${name(o.object)}${o.previousName ? ` (was ${o.previousName})` : ''}${o.note ? `: ${o.note}` : ''}`);
     if (o.secret) {
       for (const f of o.secret.formats) out.push(`  # ${FORMAT_NOTES[f]}`);
       const width = Math.max(...o.secret.keys.map((k) => k.key.length));
-      for (const k of o.secret.keys) out.push(`  key ${k.key.padEnd(width)}  ${k.status}`);
+      for (const k of o.secret.keys) out.push(`  key ${k.key.padEnd(width)}  ${k.status}${k.detail ? ` ${k.detail}` : ''}`);
     }
     if (o.diff) out.push(...o.diff.trimEnd().split('\n').map((l) => `  ${l}`));
   }
@@ -68,9 +70,9 @@ function markdown(d: RevisionDiff): string {
   const out = [`### sealops diff ${code(side(d.from))} → ${code(side(d.to))}`, '', `Path ${code(d.path)}: **${summaryLine(d)}**.`];
   if (d.objects.length === 0) return out.join('\n') + '\n';
   out.push('', '| Object | Change | Secret keys |', '| --- | --- | --- |');
-  for (const o of d.objects) out.push(`| ${code(name(o.object))} | ${o.action}${o.previousName ? ` (was ${code(o.previousName)})` : ''} | ${o.secret ? tally(o.secret) : ''} |`);
+  for (const o of d.objects) out.push(`| ${code(name(o.object))} | ${o.action}${o.previousName ? ` (was ${code(o.previousName)})` : ''}${o.note ? `: ${o.note}` : ''} | ${o.secret ? tally(o.secret) : ''} |`);
   for (const o of d.objects) out.push(...section(o));
-  out.push('', '<sub>Secret values are compared by their ciphertext and never shown.</sub>');
+  out.push('', `<sub>${d.method ? `Secret values: ${d.method}; never shown.` : 'Secret values are compared by their ciphertext and never shown.'}</sub>`);
   return out.join('\n') + '\n';
 }
 
@@ -79,7 +81,7 @@ function section(o: ObjectChange): string[] {
   if (o.secret) {
     out.push('');
     for (const f of o.secret.formats) out.push(`> ${FORMAT_NOTES[f]}`);
-    out.push('', '| Key | Status |', '| --- | --- |', ...o.secret.keys.map((k) => `| ${code(k.key)} | ${k.status} |`));
+    out.push('', '| Key | Status |', '| --- | --- |', ...o.secret.keys.map((k) => `| ${code(k.key)} | ${k.status}${k.detail ? ` ${k.detail}` : ''} |`));
   }
   if (o.diff) {
     const f = fence(o.diff);

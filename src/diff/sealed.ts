@@ -24,7 +24,7 @@ export const SEALED_VALUE = '<sealed>';
 export const HIDDEN_VALUE = '<hidden>';
 
 /** How a key's value is compared. */
-export type SealedFormat = 'sops' | 'sealedsecret' | 'generated' | 'unsealed';
+export type SealedFormat = 'sops' | 'sealedsecret' | 'generated' | 'unsealed' | 'live-decrypted' | 'live-digest';
 
 /** One object as a review sees it. */
 export interface ObjectView {

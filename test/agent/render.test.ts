@@ -125,7 +125,8 @@ describe('scope under transformers', () => {
     const ok = await renderSync({ files: asInputs(await files('team-a', 'namespace-wide')), path: '' }, withKeys());
     expect(ok.manifests[0]!.object).toMatchObject({ metadata: { name: 'x-db', namespace: 'team-a' } });
     // The binding served its purpose: the applied Secret does not carry it, and it is no secret to redact.
-    expect(ok.manifests[0]!.object.metadata).not.toHaveProperty('annotations');
+    // Only the ciphertext digests remain (for keyless diff --live).
+    expect(Object.keys(ok.manifests[0]!.object.metadata.annotations as object)).toEqual(['sealops.dev/sealed-digests']);
     expect(ok.secrets).not.toContain('team-a/');
   });
 

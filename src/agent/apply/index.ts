@@ -79,7 +79,8 @@ export interface ApplyOptions {
 /** Per-object memory of the last apply: a digest of the manifest sent and the resulting resourceVersion. */
 export type ApplyCache = Map<string, { digest: string; resourceVersion: string }>;
 
-function digest(body: KubeObject): string {
+/** Digest of a manifest as sent, as the apply cache records it. */
+export function digest(body: KubeObject): string {
   return createHash('sha256').update(JSON.stringify(body)).digest('base64');
 }
 
@@ -103,7 +104,8 @@ function label(p: Planned): string {
   return `${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`;
 }
 
-function withOwner(obj: KubeObject, owner: ApplyOptions['owner'], namespace: string | undefined): KubeObject {
+/** `obj` with the owner labels of `owner` and its namespace set (or removed for cluster-scoped kinds). */
+export function withOwner(obj: KubeObject, owner: ApplyOptions['owner'], namespace: string | undefined): KubeObject {
   const meta = { ...obj.metadata };
   if (namespace) meta.namespace = namespace;
   else delete meta.namespace;
@@ -126,11 +128,19 @@ function crdScope(manifests: readonly Manifest[], group: string, kind: string): 
 }
 
 async function ssa(client: KubeClient, p: Planned, dryRun: boolean): Promise<KubeObject> {
-  const path = resourcePath(p.info!, p.namespace, p.name);
+  return serverSideApply(client, p.info!, p.namespace, p.name, p.body, dryRun);
+}
+
+/**
+ * Server-side apply of `body` as the agent's field manager, forcing ownership (`dryRun=All` when
+ * asked), with a few retries of transient failures.
+ */
+export async function serverSideApply(client: KubeClient, info: ResourceInfo, namespace: string, name: string, body: KubeObject, dryRun: boolean): Promise<KubeObject> {
+  const path = resourcePath(info, namespace, name);
   const query = { fieldManager: FIELD_MANAGER, force: 'true', dryRun: dryRun ? 'All' : undefined };
   for (let attempt = 0; ; attempt++) {
     try {
-      return await client.request<KubeObject>('PATCH', path, { body: p.body, contentType: 'application/apply-patch+yaml', query });
+      return await client.request<KubeObject>('PATCH', path, { body, contentType: 'application/apply-patch+yaml', query });
     } catch (err) {
       // Transient: retry a little; the next reconcile converges anyway.
       const transient = err instanceof KubeApiError && (err.status === 0 || err.status === 429 || err.status >= 500);
@@ -148,9 +158,18 @@ function failure(p: Planned, err: unknown): ObjectFailure {
   return { object: label(p), file: p.m.file, reason, message };
 }
 
-/** Loads the live objects of `plans`: one LIST per resource and namespace. */
-async function loadLive(client: KubeClient, plans: Planned[], concurrency: number): Promise<void> {
-  const groups = new Map<string, Planned[]>();
+/** What {@link loadLive} fills: an object's resource, namespace, name and kind, and its live state. */
+export interface LiveSlot {
+  readonly info?: ResourceInfo;
+  readonly namespace: string;
+  readonly name: string;
+  readonly kind: string;
+  live?: KubeObject;
+}
+
+/** Loads the live objects of `plans` (each with its resource): one LIST per resource and namespace. */
+export async function loadLive(client: KubeClient, plans: LiveSlot[], concurrency: number): Promise<void> {
+  const groups = new Map<string, LiveSlot[]>();
   for (const p of plans) {
     const key = `${resourcePath(p.info!, p.namespace)}`;
     groups.set(key, [...(groups.get(key) ?? []), p]);
