@@ -4,24 +4,19 @@
 // reconciles); then a cold no-op resync without that memory, as `agent --once` runs.
 // Prints wall time, API requests and peak RSS of each step.
 // Run: npm run build && node bench/agent.mjs   (needs etcd + kube-apiserver: npm run assets)
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, createPublicKey, randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { KubeClient, Discovery, Logger, loadKubeConfig, reconcileSync, sealSecret } from '../dist/src/index.js';
 import { startControlPlane } from '../dist/test/cluster/control-plane.js';
-import { prepareBenchSync } from './lib/support.mjs';
+import { benchRepo, prepareBenchSync } from './lib/support.mjs';
 
 const CONFIGMAPS = 800;
 const SEALED = 200;
 const NAMESPACES = 4;
 
-const root = mkdtempSync(join(tmpdir(), 'sealops-bench-'));
-const repo = join(root, 'repo');
-const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x.invalid', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x.invalid' };
-const git = (...args) => execFileSync('git', args, { cwd: repo, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+const { root, repo, git } = benchRepo('sealops-bench-');
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });
 const publicKey = createPublicKey(privateKey);

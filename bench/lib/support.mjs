@@ -1,6 +1,9 @@
 // Shared set-up of the agent benchmarks: the Sync CRD, the agent namespace with its keys Secret,
 // and a Sync named `bench` reading `spec` from a repository.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 
 /** Installs the CRD, creates `namespaces` (the agent's first) and the keys Secret, then the `bench` Sync. */
@@ -18,4 +21,13 @@ export async function prepareBenchSync(client, { keys, namespaces = ['sealops-sy
     }
   }
   await client.request('POST', `/apis/sealops.dev/v1alpha1/namespaces/${namespaces[0]}/syncs`, { body: { apiVersion: 'sealops.dev/v1alpha1', kind: 'Sync', metadata: { name: 'bench' }, spec } });
+}
+
+/** A temp folder with `repo/` inside and `git(...args)` running there with a neutral identity and no user config. */
+export function benchRepo(prefix) {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const repo = join(root, 'repo');
+  const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x.invalid', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x.invalid' };
+  const git = (...args) => execFileSync('git', args, { cwd: repo, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { root, repo, git };
 }

@@ -125,7 +125,8 @@ export async function driftStage(input: DriftStageInput): Promise<DriftStageResu
   const rules = spec.drift.ignore;
   const due = driftCheckDue(sync, spec, revision, Date.now());
   const report = spec.drift.mode === 'report' && betweenCommits(sync, revision);
-  if (!due && rules.length === 0) return report ? { manifests: input.manifests, stop: `${revision} is applied; nothing re-applied between commits (spec.drift.mode report)` } : { manifests: input.manifests };
+  // Report mode between checks applies nothing, so nothing needs the live objects either.
+  if (!due && (report || rules.length === 0)) return report ? { manifests: input.manifests, stop: `${revision} is applied; nothing re-applied between commits (spec.drift.mode report)` } : { manifests: input.manifests };
   let objects: DriftedObject[] | undefined;
   let manifests = input.manifests;
   try {
