@@ -118,6 +118,8 @@ export interface DriftStageResult {
   readonly stop?: string;
 }
 
+const idle = (revision: string): string => `${revision} is applied; nothing re-applied between commits (spec.drift.mode report)`;
+
 /** Runs the drift stage of one reconcile (see the module comment). */
 export async function driftStage(input: DriftStageInput): Promise<DriftStageResult> {
   const { sync, spec, revision } = input;
@@ -126,7 +128,7 @@ export async function driftStage(input: DriftStageInput): Promise<DriftStageResu
   const due = driftCheckDue(sync, spec, revision, Date.now());
   const report = spec.drift.mode === 'report' && betweenCommits(sync, revision);
   // Report mode between checks applies nothing, so nothing needs the live objects either.
-  if (!due && (report || rules.length === 0)) return report ? { manifests: input.manifests, stop: `${revision} is applied; nothing re-applied between commits (spec.drift.mode report)` } : { manifests: input.manifests };
+  if (!due && (report || rules.length === 0)) return report ? { manifests: input.manifests, stop: idle(revision) } : { manifests: input.manifests };
   let objects: DriftedObject[] | undefined;
   let manifests = input.manifests;
   try {
@@ -147,9 +149,10 @@ export async function driftStage(input: DriftStageInput): Promise<DriftStageResu
     if (input.interrupted()) throw err;
     const message = safeMessage(`failed to check drift of ${revision}: ${describe(err)}`, input.secrets);
     input.log.warn('drift check failed', { error: message });
-    return report ? { manifests: input.manifests, stop: message } : { manifests: input.manifests };
+    // Whatever was adjusted for ignored fields before the failure still holds.
+    return report ? { manifests, stop: message } : { manifests };
   }
-  if (!objects) return report ? { manifests, stop: `${revision} is applied; nothing re-applied between commits (spec.drift.mode report)` } : { manifests };
+  if (!objects) return report ? { manifests, stop: idle(revision) } : { manifests };
   const drift: DriftStatus = { checkedTime: new Date().toISOString(), revision, mode: spec.drift.mode, objects };
   await patchSyncStatus(input.client, sync, { drift }).catch((err: unknown) => input.log.warn('failed to write status', { error: describe(err) }));
   if (objects.length) {
