@@ -13,7 +13,6 @@ import type { KustomizeOptions } from '../build/kustomize.js';
 import { checkVariableNames, type PostBuildValues } from '../build/substitute.js';
 import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptOptions } from './decrypt/index.js';
 import { decryptOffThread } from './decrypt/offthread.js';
-import { indexSealedSources } from './decrypt/sources.js';
 import { stampSealedDigests } from './drift/sealed-digests.js';
 
 /** What a render produced. */
@@ -54,7 +53,7 @@ export async function renderSync(input: RenderInput, decrypt: DecryptOptions, me
   const decrypted = signal ? await decryptOffThread(built, decrypt, signal) : await decryptManifests(built, decrypt);
   return {
     // Keyless comparison (diff --live): each sealed Secret carries its ciphertext digests.
-    manifests: decrypted.unsealed ? stampSealedDigests(built.manifests, decrypted.manifests, indexSealedSources(built.sources)) : decrypted.manifests,
+    manifests: decrypted.unsealed ? stampSealedDigests(built.manifests, decrypted.manifests, built.sources) : decrypted.manifests,
     secrets: decrypted.secrets,
     skipped: built.skipped,
     unsealed: decrypted.unsealed,

@@ -11,8 +11,8 @@
  * (see src/diff/live.ts). Keys of unsealed Secrets get no digest.
  */
 import { createHash } from 'node:crypto';
-import type { KubeObject, Manifest } from '../../build/index.js';
-import { digestBytes, type SealedIndex } from '../decrypt/sources.js';
+import type { BuildInput, KubeObject, Manifest } from '../../build/index.js';
+import { digestBytes, envLines } from '../decrypt/sources.js';
 
 /** Annotation holding the per-key ciphertext digests of an applied Secret. */
 export const SEALED_DIGESTS_ANNOTATION = 'sealops.dev/sealed-digests';
@@ -21,6 +21,32 @@ const ENC_PREFIX = 'ENC[AES256_GCM,';
 
 function rec(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Where a generated Secret's values come from: the sealed values of SOPS dotenv files, and the
+ * digests of files holding sealed values. (The decrypt stage's SealedIndex fits too.)
+ */
+export interface SealedSources {
+  readonly envValues: { has(value: string): boolean };
+  readonly wholeFiles: { has(digest: string): boolean };
+}
+
+/**
+ * A {@link SealedSources} without parsing any YAML: it runs on the agent's main thread after the
+ * decrypt worker, so it must stay cheap for repositories of large sealed files.
+ */
+export function lightSealedSources(sources: readonly BuildInput[]): SealedSources {
+  const envValues = new Set<string>();
+  const wholeFiles = new Set<string>();
+  for (const src of sources) {
+    if (src.content.indexOf(ENC_PREFIX) < 0) continue;
+    wholeFiles.add(digestBytes(src.content));
+    const text = src.content.toString('utf8');
+    // The sops_* lines are metadata (the decrypt stage drops what a generator copied of them).
+    if (/^sops_mac=/m.test(text)) for (const [k, v] of envLines(text)) if (!k.startsWith('sops_') && v.startsWith(ENC_PREFIX)) envValues.add(v);
+  }
+  return { envValues, wholeFiles };
 }
 
 function short(fingerprint: string): string {
@@ -33,7 +59,7 @@ function short(fingerprint: string): string {
  * kustomize generated from a sealed dotenv or file, the sealed line or file. Undefined when
  * `sealed` holds no sealed key.
  */
-export function sealedKeyDigests(sealed: KubeObject, index: SealedIndex): Record<string, string> | undefined {
+export function sealedKeyDigests(sealed: KubeObject, index: SealedSources): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   if (sealed.kind === 'SealedSecret') {
     for (const [k, v] of Object.entries(rec(rec(sealed.spec)?.encryptedData) ?? {})) if (typeof v === 'string') out[k] = short(v);
@@ -72,12 +98,20 @@ export function readSealedDigests(live: KubeObject | undefined): Record<string, 
  * `decrypted` (position by position the unsealed form of `sealed`) with the digests annotation on
  * every Secret that came from a sealed object.
  */
-export function stampSealedDigests(sealed: readonly Manifest[], decrypted: readonly Manifest[], index: SealedIndex): Manifest[] {
+export function stampSealedDigests(sealed: readonly Manifest[], decrypted: readonly Manifest[], sources: readonly BuildInput[]): Manifest[] {
+  let index: SealedSources | undefined;
+  // Only a generated Secret (no sops block, not a SealedSecret) needs the sources read.
+  const lazy: SealedSources = {
+    envValues: { has: (v) => (index ??= lightSealedSources(sources)).envValues.has(v) },
+    wholeFiles: { has: (d) => (index ??= lightSealedSources(sources)).wholeFiles.has(d) },
+  };
   return decrypted.map((m, i) => {
     const from = sealed[i];
     if (m.object.kind !== 'Secret' || !from || from.object.metadata.name !== m.object.metadata.name) return m;
-    const digests = sealedKeyDigests(from.object, index);
-    if (!digests) return m;
+    const present = new Set([...Object.keys(rec(m.object.data) ?? {}), ...Object.keys(rec(m.object.stringData) ?? {})]);
+    const found = Object.entries(sealedKeyDigests(from.object, lazy) ?? {}).filter(([k]) => present.has(k));
+    if (found.length === 0) return m;
+    const digests = Object.fromEntries(found);
     const annotations = { ...rec(m.object.metadata.annotations), [SEALED_DIGESTS_ANNOTATION]: JSON.stringify(digests) };
     return { ...m, object: { ...m.object, metadata: { ...m.object.metadata, annotations } } };
   });
