@@ -293,6 +293,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   }
 
   // Between commits: compare live objects with git (spec.driftInterval); report mode stops here.
+  // drift.manifests carry ignored fields' live values: what is applied, not what history digests.
   let drift;
   try {
     drift = await driftStage({ client, writer, discovery: ctx.discovery, sync, spec, revision, manifests, log: log.redacting(secrets), secrets, cache: ctx.applyCaches?.get(sync.metadata.uid ?? `${owner.namespace}/${owner.name}`), concurrency: ctx.concurrency, interrupted: () => !!interrupted() });
@@ -302,7 +303,6 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     return finish({ ok: false, reason: why.reason, message: why.message });
   }
   if (drift.stop) return finish({ ok: true, reason: 'ReconciliationSucceeded', message: drift.stop, revision });
-  manifests = drift.manifests;
 
   // 4. apply
   let applied: AppliedObject[];
@@ -319,7 +319,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       // Recorded before writing: if the agent dies mid-apply, the next run still owns (and can prune) these.
       await patchSyncStatus(client, sync, { inventory: { entries: mergeInventory(previous, entries) } });
     };
-    applied = await applyManifests(writer, ctx.discovery, manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
+    applied = await applyManifests(writer, ctx.discovery, drift.manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
   } catch (err) {
     let message = describe(err);
     let written: AppliedObject[] = [];
