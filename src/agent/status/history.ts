@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../build/index.js';
 import type { InventoryEntry } from '../inventory.js';
+import { SEALED_DIGESTS_ANNOTATION } from '../drift/sealed-digests.js';
 import { isRecord, stableJson } from '../../util/record.js';
 import { HISTORY_LIMIT, type HistoryEntry } from '../sync.js';
 
@@ -30,7 +31,10 @@ function withoutSecretValues(obj: KubeObject): unknown {
   if (obj.kind !== 'Secret' || obj.apiVersion !== 'v1') return obj;
   const { data, stringData, ...rest } = obj as KubeObject & { data?: Record<string, unknown>; stringData?: Record<string, unknown> };
   const keys = [...new Set([...Object.keys(data ?? {}), ...Object.keys(stringData ?? {})])].sort();
-  return { ...rest, dataKeys: keys };
+  // The ciphertext digests move with every new value: like the values, they stay out.
+  const annotations = { ...(rest.metadata.annotations as Record<string, unknown> | undefined) };
+  delete annotations[SEALED_DIGESTS_ANNOTATION];
+  return { ...rest, metadata: { ...rest.metadata, annotations }, dataKeys: keys };
 }
 
 const MARK = '[secret]';
