@@ -120,12 +120,12 @@ export async function retireKeySet(client: KubeClient, namespace: string, finger
     .map((s) => `${s.metadata.namespace}/${s.metadata.name}`)
     .sort();
   if (!options.force) {
+    if (index === sets.length - 1) throw new SealopsError('KEY', `failed to retire key set ${fingerprint}: it is the active set (new seals use it)`, { hint: 'rotate first (sealops keys rotate), or pass --force' });
     if (neededBy.length > 0) {
       throw new SealopsError('KEY', `failed to retire key set ${fingerprint}: still in use by Sync ${neededBy.join(', ')}`, {
         hint: 're-seal their files for the active set (sealops keys fetch, then sealops rekey --all), let the agent reconcile, or pass --force',
       });
     }
-    if (index === sets.length - 1) throw new SealopsError('KEY', `failed to retire key set ${fingerprint}: it is the active set (new seals use it)`, { hint: 'rotate first (sealops keys rotate), or pass --force' });
   }
   const now = options.now?.() ?? new Date();
   // Listed as retired first: if the delete then fails, the set is still there and still listed.
