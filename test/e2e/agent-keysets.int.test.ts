@@ -114,7 +114,7 @@ function seal(file: string, yaml: string, extra: string[] = []): string {
 async function waitForKeysInUse(expected: string[]): Promise<void> {
   await eventually(`keysInUse ${expected.join(',')}`, async () => {
     const s = await getSync(admin, appNs, 'app');
-    const inUse = (s.status as { keysInUse?: string[] } | undefined)?.keysInUse;
+    const inUse = (s.status)?.keysInUse;
     return JSON.stringify(inUse) === JSON.stringify([...expected].sort()) ? true : undefined;
   }, 90_000);
 }
