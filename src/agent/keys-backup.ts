@@ -136,6 +136,15 @@ async function parseBundle(json: string): Promise<BundleSet[]> {
   return out;
 }
 
+/** Creates `namespace` when it does not exist: a restore into a fresh cluster comes before `sealops install`. */
+async function ensureNamespace(client: KubeClient, namespace: string): Promise<void> {
+  try {
+    await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
+  } catch (err) {
+    if (!(err instanceof KubeApiError && (err.status === 409 || err.status === 403))) throw kubeFailure(`create namespace ${namespace}`, err, []);
+  }
+}
+
 /** What {@link restoreKeySets} did, per set. */
 export interface RestoreResult {
   readonly created: readonly string[];
@@ -144,7 +153,7 @@ export interface RestoreResult {
 }
 
 /**
- * Puts the sets of a backup into `namespace` as key-set Secrets (create only). A set already
+ * Puts the sets of a backup into `namespace` (created when missing) as key-set Secrets (create only). A set already
  * there (same fingerprint) is left alone; a Secret of the same name holding another set is a
  * conflict, refused before anything is written unless `force` (then it is replaced).
  */
@@ -171,6 +180,7 @@ export async function restoreKeySets(client: KubeClient, namespace: string, inpu
   if (conflicts.length > 0 && !options.force) {
     throw new KeyError(`failed to restore key sets: ${conflicts.join('; ')}`, { hint: 'nothing was written; pass --force to replace them (their keys are lost unless backed up)' });
   }
+  if (plan.some((p) => p.action !== 'unchanged')) await ensureNamespace(client, namespace);
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
   const result = { created: [] as string[], unchanged: [] as string[], replaced: [] as string[] };
   for (const { set, action } of plan) {

@@ -62,7 +62,6 @@ export async function writeClusterKeys(configFile: string, name: string, sets: r
   });
   const doc: Document = parseDocument(text || '{}\n');
   if (doc.errors.length > 0) throw new ConfigError(`failed to read ${configFile}: ${doc.errors[0]!.message}`);
-  if (text) parseSealopsConfig(text, configFile);
   if (!text) doc.contents = doc.createNode({});
   if (!isMap(doc.contents)) throw new ConfigError(`failed to read ${configFile}: expected a mapping at the top`);
 
