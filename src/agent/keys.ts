@@ -1,8 +1,9 @@
 /**
- * The cluster key set: made once by the agent when the keys Secret is missing, and its public
- * halves published for the people who seal (a ConfigMap and the agent's HTTP endpoint).
+ * The cluster key sets: the first made by the agent when there is none, later ones on rotation,
+ * and the public halves of the newest published for the people who seal (a ConfigMap and the
+ * agent's HTTP endpoint); see keysets.ts for the storage contract.
  *
- * The Secret is created, never written afterwards: a Secret that exists (made by
+ * A key Secret is created, never written afterwards: a Secret that exists (made by
  * `sealops keygen`, restored from a backup, or created by another replica a moment earlier)
  * is read as it is, so no key a repository was sealed for can be lost by the agent.
  * Only certificates stored as `.crt` entries are published: a certificate is not derived from
@@ -210,7 +211,12 @@ export async function ensureClusterKeys(client: KubeClient, namespace: string, o
   }
   const newest = sets[sets.length - 1];
   if (!newest) return { found: false, created: false, rotated: false, recipients: [], certificates: [], keySets: parseKeySetListing(cm.data['keysets.json']) };
-  for (const set of sets) for (const entry of set.malformed) options.log?.warn('skipped a malformed entry of a key Secret', { secret: `${namespace}/${set.name}`, entry });
+  const malformed = sets.flatMap((set) => set.malformed.map((entry) => `${namespace}/${set.name}\0${entry}`));
+  // Said once per change, not on every refresh.
+  if (malformed.join('\n') !== reportedMalformed.get(namespace)) {
+    reportedMalformed.set(namespace, malformed.join('\n'));
+    for (const m of malformed) options.log?.warn('skipped a malformed entry of a key Secret', { secret: m.split('\0')[0], entry: m.split('\0')[1] });
+  }
   const keySets = keySetListing(sets, parseKeySetListing(cm.data['keysets.json']), now);
   const data = publicKeysConfigMapData(newest, keySets);
   if (publish && !sameData(cm.data, data)) {
@@ -226,6 +232,9 @@ export async function ensureClusterKeys(client: KubeClient, namespace: string, o
   }
   return { found: true, created, rotated, recipients: newest.recipients, certificates: newest.certificates, keySets };
 }
+
+/** Malformed entries last logged, by namespace. */
+const reportedMalformed = new Map<string, string>();
 
 function sameData(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const ka = Object.keys(a).sort();

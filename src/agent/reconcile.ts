@@ -259,7 +259,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     secrets = [...secrets, ...rendered.secrets];
     manifests = rendered.manifests;
     unsealedAny = rendered.unsealed > 0;
-    if (keySets) inUse = keysInUse(rendered.built, keySets.sets);
+    // Keys are loaded only when something is sealed: none loaded means no set is needed.
+    inUse = keySets ? keysInUse(rendered.built, keySets.sets) : [];
   } catch (err) {
     const why = err instanceof Interrupted ? err : interrupted();
     if (why) return finish({ ok: false, reason: why.reason, message: why.message });
