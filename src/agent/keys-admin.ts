@@ -4,6 +4,7 @@
  * CLI stamps a request on the public ConfigMap and the agent's leader makes the new set (its
  * private key never leaves the cluster), then publishes it; the CLI waits for that.
  */
+import { randomBytes } from 'node:crypto';
 import { KeyError, SealopsError, UsageError } from '../errors.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import { kubeFailure, PUBLIC_KEYS_CONFIGMAP_NAME } from './keys.js';
@@ -58,7 +59,10 @@ export interface RotateOptions {
  * new set appears in time (is the agent running?).
  */
 export async function requestKeyRotation(client: KubeClient, namespace: string, options: RotateOptions = {}): Promise<KeySetInfo> {
-  const requested = (options.now?.() ?? new Date()).toISOString();
+  // The request is told apart by value (the agent marks the set it made for it), and its end by
+  // the active set changing: neither depends on this machine's clock agreeing with the cluster's.
+  const before = (await readKeySets(client, namespace)).find((k) => k.state === 'active')?.fingerprint;
+  const requested = `${(options.now?.() ?? new Date()).toISOString()} ${randomBytes(4).toString('hex')}`;
   try {
     await client.request('PATCH', configMapPath(namespace), {
       body: { metadata: { annotations: { [ROTATE_REQUEST_ANNOTATION]: requested } } },
@@ -72,7 +76,7 @@ export async function requestKeyRotation(client: KubeClient, namespace: string, 
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
     const active = (await readKeySets(client, namespace)).find((k) => k.state === 'active');
-    if (active && Date.parse(active.createdAt) >= Date.parse(requested)) return active;
+    if (active && active.fingerprint !== before) return active;
     if (Date.now() > deadline) throw new KeyError(`failed to rotate the key set in namespace ${namespace}: the agent published no new set in time (is it running and leading?)`);
     await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));
   }

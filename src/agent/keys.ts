@@ -144,12 +144,12 @@ export function publicKeysConfigMapData(keys: PublicKeys, keySets?: readonly Key
  * Creates a key-set Secret with fresh keys (create only). Returns false when a Secret of that
  * name already exists: another replica made it first, and theirs is the set.
  */
-async function createKeySet(client: KubeClient, namespace: string, name: string, options: EnsureClusterKeysOptions, now: Date): Promise<boolean> {
+async function createKeySet(client: KubeClient, namespace: string, name: string, options: EnsureClusterKeysOptions, now: Date, answers?: string): Promise<boolean> {
   const fresh = await generateClusterKeyEntries({ rsaBits: options.rsaBits, days: options.days, now });
   const privates = [fresh['cluster.agekey']!, fresh['cluster.pem']!];
   const fingerprint = keySetFingerprint(await publicKeysOf(fresh));
   try {
-    await client.request('POST', secretsPath(namespace), { body: keySetSecret(name, fresh, fingerprint, now.toISOString()) });
+    await client.request('POST', secretsPath(namespace), { body: keySetSecret(name, fresh, fingerprint, now.toISOString(), answers) });
     return true;
   } catch (err) {
     if (err instanceof KubeApiError && err.status === 409) return false;
@@ -157,10 +157,13 @@ async function createKeySet(client: KubeClient, namespace: string, name: string,
   }
 }
 
-/** Why a new set is due now, if it is: its age, or a `keys rotate` request newer than the newest set. */
-function rotationDue(newest: StoredKeySet, requested: string | undefined, rotationMs: number | undefined, now: Date): string | undefined {
-  const created = Date.parse(newest.createdAt);
-  if (requested !== undefined && Date.parse(requested) > created) return 'requested';
+/**
+ * Why a new set is due now, if it is: a `keys rotate` request no set answers yet (compared by
+ * value, not by time, so clocks of laptop and cluster need not agree), or the newest set's age.
+ */
+function rotationDue(sets: readonly StoredKeySet[], requested: string | undefined, rotationMs: number | undefined, now: Date): string | undefined {
+  if (requested !== undefined && !sets.some((s) => s.answers === requested)) return 'requested';
+  const created = Date.parse(sets[sets.length - 1]!.createdAt);
   if (rotationMs && rotationMs > 0 && now.getTime() - created >= rotationMs) return 'age';
   return undefined;
 }
@@ -200,11 +203,12 @@ export async function ensureClusterKeys(client: KubeClient, namespace: string, o
     sets = await list();
   } else if (generate) {
     const newest = sets[sets.length - 1]!;
-    const why = rotationDue(newest, cm.annotations[ROTATE_REQUEST_ANNOTATION], options.rotationMs, now);
+    const requested = cm.annotations[ROTATE_REQUEST_ANNOTATION];
+    const why = rotationDue(sets, requested, options.rotationMs, now);
     if (why) {
       // Named after its predecessor: two replicas rotating from the same set collide on the name.
       const name = `${secretName}-after-${newest.fingerprint.slice(3)}`;
-      rotated = await createKeySet(client, namespace, name, options, now);
+      rotated = await createKeySet(client, namespace, name, options, now, requested);
       sets = await list();
       if (rotated) options.log?.info('rotated the cluster key set', { secret: `${namespace}/${name}`, fingerprint: sets[sets.length - 1]?.fingerprint, why, previous: newest.fingerprint });
     }

@@ -27,8 +27,10 @@ export const FINGERPRINT_LABEL = 'sealops.dev/fingerprint';
 export const CREATED_AT_ANNOTATION = 'sealops.dev/created-at';
 /** ConfigMap annotation stamped by `keys backup`. */
 export const LAST_BACKUP_ANNOTATION = 'sealops.dev/last-backup';
-/** ConfigMap annotation set by `keys rotate`: the leader makes a new set when it is newer than the newest set. */
+/** ConfigMap annotation set by `keys rotate`: the leader makes a new set unless a set already answers it. */
 export const ROTATE_REQUEST_ANNOTATION = 'sealops.dev/rotate-requested';
+/** Key-set annotation: the rotation request (its value) the set was made for. */
+export const ANSWERS_REQUEST_ANNOTATION = 'sealops.dev/rotate-request';
 
 /** One key set's entry of `keysets.json` (and of `GET /v1/keysets`). */
 export interface KeySetInfo extends PublicKeySet {
@@ -45,6 +47,8 @@ export interface StoredKeySet extends PublicKeys {
   readonly entries: Readonly<Record<string, string>>;
   /** Entries skipped because they do not parse (names only). */
   readonly malformed: readonly string[];
+  /** The `keys rotate` request this set was made for, if any. */
+  readonly answers?: string;
 }
 
 interface SecretObject {
@@ -94,7 +98,8 @@ async function toKeySet(s: SecretObject): Promise<StoredKeySet> {
   const labelled = s.metadata.labels?.[FINGERPRINT_LABEL];
   const fingerprint = labelled && /^ks-[0-9a-f]{16}$/.test(labelled) ? labelled : keySetFingerprint(keys);
   const createdAt = s.metadata.annotations?.[CREATED_AT_ANNOTATION] ?? s.metadata.creationTimestamp ?? new Date(0).toISOString();
-  return { name: s.metadata.name, fingerprint, createdAt, entries, malformed, ...keys };
+  const answers = s.metadata.annotations?.[ANSWERS_REQUEST_ANNOTATION];
+  return { name: s.metadata.name, fingerprint, createdAt, entries, malformed, ...keys, ...(answers ? { answers } : {}) };
 }
 
 /** Oldest first; ties by name, so every replica sees the same order. */
@@ -123,14 +128,14 @@ export async function listKeySets(client: KubeClient, namespace: string, legacyN
 }
 
 /** The body of a new key-set Secret. */
-export function keySetSecret(name: string, entries: Readonly<Record<string, string>>, fingerprint: string, createdAt: string): Record<string, unknown> {
+export function keySetSecret(name: string, entries: Readonly<Record<string, string>>, fingerprint: string, createdAt: string, answers?: string): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
       name,
       labels: { 'app.kubernetes.io/managed-by': 'sealops', [KEY_SET_LABEL]: 'true', [FINGERPRINT_LABEL]: fingerprint },
-      annotations: { [CREATED_AT_ANNOTATION]: createdAt },
+      annotations: { [CREATED_AT_ANNOTATION]: createdAt, ...(answers ? { [ANSWERS_REQUEST_ANNOTATION]: answers } : {}) },
     },
     type: 'Opaque',
     data: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
