@@ -1,8 +1,9 @@
 /**
  * `sealops agent [--once] [--kubeconfig FILE] [--namespace NS]`: the in-cluster sync agent.
- * In long-running mode the leader creates the keys Secret when it is missing (`--no-generate-keys`
- * turns that off; `--once` generates only with `--generate-keys`) and every replica serves the
- * public halves on `/v1/cert.pem` and `/v1/recipients`.
+ * In long-running mode the leader creates the first key set when there is none and a new one
+ * every `--key-rotation` or when `sealops keys rotate` asks (`--no-generate-keys` turns both off;
+ * `--once` generates only with `--generate-keys`), and every replica serves the newest public
+ * halves on `/v1/cert.pem` and `/v1/recipients`, and every set on `/v1/keysets`.
  * JSON logs go to stderr; `--once` prints one summary line per Sync to stdout and exits 1 when
  * any Sync failed.
  */
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
-import { KubeClient, Logger, UsageError, loadKubeConfig, runAgent, runAgentOnce, processSignals, EXIT_FINDINGS, KubeError, describeError as describe } from '../../src/index.js';
+import { KubeClient, Logger, UsageError, loadKubeConfig, runAgent, runAgentOnce, processSignals, parseKeyRotation, EXIT_FINDINGS, KubeError, describeError as describe } from '../../src/index.js';
 import { hostname } from 'node:os';
 
 interface AgentOptions {
@@ -29,6 +30,8 @@ interface AgentOptions {
   leaseDuration?: string;
   generateKeys?: boolean;
   kustomize?: string;
+  keyRotation: string;
+  keyCheckInterval: string;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -58,6 +61,8 @@ export function register(program: Command, io: CliIo): void {
     .option('--kustomize <PATH>', 'kustomize binary (default: $SEALOPS_KUSTOMIZE, then kustomize on PATH)')
     .option('--generate-keys', 'create the keys Secret sealops-keys with a new key set when it is missing (default in long-running mode, by the leader only)')
     .option('--no-generate-keys', 'never create the keys Secret (default with --once)')
+    .option('--key-rotation <DURATION>', 'make a new key set when the newest is older than this (30d, 720h; 0: never); old sets keep decrypting', '30d')
+    .option('--key-check-interval <SECONDS>', 'how often the key sets are re-read, rotation checked and the public keys published', '10')
     .option('--lease-duration <SECONDS>', 'how long the leader Lease holds without renewal; renewed every third of it', '15')
     .option('--no-leader-elect', 'do not take the Lease sealops-agent in the agent namespace before reconciling (long-running mode)')
     .action(async (opts: AgentOptions) => {
@@ -65,6 +70,9 @@ export function register(program: Command, io: CliIo): void {
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('failed to parse --concurrency: give an integer from 1 to 64');
       const leaseDuration = Number(opts.leaseDuration);
       if (!Number.isInteger(leaseDuration) || leaseDuration < 2 || leaseDuration > 300) throw new UsageError('failed to parse --lease-duration: give whole seconds from 2 to 300');
+      const keyRotationMs = parseKeyRotation(opts.keyRotation);
+      const keyCheck = Number(opts.keyCheckInterval);
+      if (!Number.isFinite(keyCheck) || keyCheck < 0.1 || keyCheck > 3600) throw new UsageError('failed to parse --key-check-interval: give seconds from 0.1 to 3600');
       const port = Number(opts.listen);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('failed to parse --listen: give a port number');
       let client: KubeClient;
@@ -106,6 +114,8 @@ export function register(program: Command, io: CliIo): void {
           leaseDurationSeconds: leaseDuration,
           identity: io.env.POD_NAME ?? `${hostname()}-${process.pid}`,
           generateKeys: opts.generateKeys !== false,
+          keyRotationMs,
+          keyCheckIntervalMs: keyCheck * 1000,
           webhookSecret: io.env.SEALOPS_WEBHOOK_SECRET,
           stop: processSignals(),
         });

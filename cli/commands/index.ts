@@ -27,6 +27,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ register: Registe
   textconv: () => import('./textconv.js'),
   status: () => import('./status.js'),
   history: () => import('./history.js'),
+  keys: () => import('./keys.js'),
 };
 
 /**

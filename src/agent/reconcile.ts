@@ -4,21 +4,21 @@
  * Fail closed: a failure in source, build or decrypt applies nothing and prunes nothing; the
  * cluster keeps its last applied state and the Sync's Ready condition says why.
  */
-import { describe, SealopsError } from '../errors.js';
+import { describe } from '../errors.js';
 import { SourceError } from '../git/source.js';
-import { keysDigest, loadDecryptionKeys, type DecryptionKeys, type DecryptMemo } from './decrypt/index.js';
+import { keysDigest, type DecryptionKeys, type DecryptMemo } from './decrypt/index.js';
 import { renderSync, type BuildMemo } from './render.js';
 import { loadPostBuild } from './postbuild.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
-import { checkPqIdentity, checkX25519Identity } from '../crypto/age-x25519.js';
-import { parseAgeIdentities } from '../keys/index.js';
+import { keysInUse, loadSyncKeySets, reportMalformedKeys } from './keys-in-use.js';
+import type { LoadedKeySets } from './keysets.js';
 import { applyManifests, ApplyError, type AppliedObject, type ApplyCache } from './apply/index.js';
 import { pruneStale, type PruneResult } from './prune/index.js';
 import { readInventory, staleEntries, type InventoryEntry } from './inventory.js';
-import { fetchSyncSource, readSecretEntries } from './source/index.js';
+import { fetchSyncSource } from './source/index.js';
 import { changeNote, completion, mergeConditions, outcomeConditions, patchSyncStatus, progressingConditions, recordEvent, safeMessage, stageReason } from './status/index.js';
-import { DEFAULT_KEYS_SECRET, massDeletionOverride, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
-import { KubeApiError, serviceAccountIdentity, type KubeClient } from '../kube/client.js';
+import { massDeletionOverride, parseSyncSpec, revisionOf, type SyncObject, type SyncSpec, type SyncStatus } from './sync.js';
+import { serviceAccountIdentity, type KubeClient } from '../kube/client.js';
 import { redactFieldValues } from './redact/index.js';
 import { driftStage } from './drift/index.js';
 import type { Discovery } from '../kube/discovery.js';
@@ -95,39 +95,10 @@ const SOURCE_REASONS: Record<string, string> = {
   GitFailed: 'GitFailed',
 };
 
-async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, writer: KubeClient): Promise<{ keys: DecryptionKeys; secrets: string[] }> {
-  const ns = spec.decryptionSecretRef ? sync.metadata.namespace : ctx.agentNamespace;
-  const name = spec.decryptionSecretRef ?? DEFAULT_KEYS_SECRET;
-  let entries: Record<string, string>;
-  try {
-    // A keys Secret of the Sync's namespace is the Sync's own: read it as the Sync's account.
-    entries = await readSecretEntries(spec.decryptionSecretRef ? writer : ctx.client, ns, name);
-  } catch (err) {
-    const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : 'could not be read';
-    throw new SealopsError('KEY', `failed to load decryption keys from secret ${ns}/${name}: ${why}`, { cause: err });
-  }
-  const keys = loadDecryptionKeys(entries);
-  checkAgeEntries(entries);
-  return { keys, secrets: Object.values(entries) };
-}
-
-/**
- * Refuses an `.agekey` entry holding an identity that only looks like one (right prefix, bad
- * encoding): found here it is a broken keys Secret, found at decryption it would read as a
- * broken sealed file.
- */
-function checkAgeEntries(entries: Readonly<Record<string, string>>): void {
-  for (const [name, text] of Object.entries(entries)) {
-    if (!name.endsWith('.agekey')) continue;
-    for (const identity of parseAgeIdentities(text)) {
-      try {
-        if (identity.startsWith('AGE-SECRET-KEY-PQ-1')) checkPqIdentity(identity);
-        else checkX25519Identity(identity);
-      } catch (err) {
-        throw new SealopsError('KEY', `failed to load decryption key ${name}: an identity is malformed`, { cause: err });
-      }
-    }
-  }
+async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, writer: KubeClient): Promise<{ keys: DecryptionKeys; secrets: string[]; loaded: LoadedKeySets }> {
+  // A keys Secret of the Sync's namespace is the Sync's own: read it as the Sync's account.
+  const loaded = spec.decryptionSecretRef ? await loadSyncKeySets(writer, sync.metadata.namespace, spec.decryptionSecretRef) : await loadSyncKeySets(ctx.client, ctx.agentNamespace, undefined);
+  return { keys: { ageIdentities: loaded.ageIdentities, rsaKeys: loaded.rsaKeys }, secrets: loaded.secrets, loaded };
 }
 
 /** Reconciles `sync` once and writes its status. Never throws for a pipeline failure; returns it. */
@@ -242,6 +213,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   let stage: 'build' | 'keys' | 'decrypt' = 'build';
   // Set once something was unsealed: the API server's echo of rejected objects is then never published.
   let unsealedAny = false;
+  let keySets: LoadedKeySets | undefined;
+  let inUse: string[] | undefined;
   try {
     checkpoint();
     let memo: DecryptMemo | undefined;
@@ -249,6 +222,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       stage = 'keys';
       const loaded = await loadKeys(ctx, sync, spec, writer);
       secrets = [...secrets, ...loaded.secrets];
+      keySets = loaded.loaded;
+      await reportMalformedKeys(loaded.loaded, sync, log, (note) => recordEvent(client, sync, { type: 'Warning', reason: 'DecryptionKeySkipped', action: 'LoadKeys', note }, secrets));
       if (ctx.decryptMemos) {
         const keyDigest = keysDigest(loaded.secrets);
         const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
@@ -285,6 +260,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     secrets = [...secrets, ...rendered.secrets];
     manifests = rendered.manifests;
     unsealedAny = rendered.unsealed > 0;
+    // Keys are loaded only when something is sealed: none loaded means no set is needed.
+    inUse = keySets ? keysInUse(rendered.built, keySets.sets) : [];
   } catch (err) {
     const why = err instanceof Interrupted ? err : interrupted();
     if (why) return finish({ ok: false, reason: why.reason, message: why.message });
@@ -394,7 +371,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const statusClient = ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite });
   const health = done.ok && spec.wait ? await checkHealth({ client: writer, statusClient, discovery: ctx.discovery, log, sync, revision, applied, inventory, signal, interrupted, timeoutMs: spec.timeoutMs, secrets }) : undefined;
   if (health) state.healthy = health.condition;
-  return finish({ ok: done.ok, reason: done.reason, message: done.message, revision, counts }, { inventory: { entries: inventory }, ...done.revisionFields, ...history, ...(health ? { health: health.health } : {}) });
+  return finish({ ok: done.ok, reason: done.reason, message: done.message, revision, counts }, { inventory: { entries: inventory }, ...done.revisionFields, ...history, ...(health ? { health: health.health } : {}), ...(inUse ? { keysInUse: inUse } : {}) });
 }
 
 /** The reconcile's total time limit: spec.timeout (default 2m). */

@@ -28,6 +28,8 @@ export interface Rendered {
   readonly kustomization?: string;
   /** Milliseconds spent in kustomize. */
   readonly kustomizeMs: number;
+  /** The build before decryption (no plaintext): what tells which key sets it needs. */
+  readonly built: RenderResult;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function renderSync(input: RenderInput, decrypt: DecryptOptions, me
     unsealed: decrypted.unsealed,
     ...(built.kustomization ? { kustomization: built.kustomization } : {}),
     kustomizeMs: reuse ? 0 : built.kustomizeMs,
+    built,
   };
 }
 

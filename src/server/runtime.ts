@@ -45,6 +45,10 @@ export interface RunAgentOptions extends AgentBaseOptions {
   readonly onListening?: (port: number) => void;
   /** Controller tuning (tests). */
   readonly backoffBaseMs?: number;
+  /** Make a new key set when the newest is older than this (ms; 0: never by age). */
+  readonly keyRotationMs?: number;
+  /** How often the key sets are re-read, rotation checked and the ConfigMap published (default 10 s). */
+  readonly keyCheckIntervalMs?: number;
 }
 
 /** An AbortSignal that aborts on the first of `signals` the process receives. */
@@ -102,8 +106,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   };
 
   // Only the leader writes (creates the keys Secret, applies the public ConfigMap); every
-  // replica reads the Secret to serve the public halves. Re-read now and then, so keys
-  // added by a rotation get published.
+  // replica reads the Secrets to serve the public halves. Re-read often: the leader rotates
+  // here (by age, or when `keys rotate` asked), and a follower picks up the new set.
   let publicKeys: PublicKeys | undefined;
   let refreshing = false;
   const refreshKeys = async (): Promise<void> => {
@@ -113,7 +117,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
       const leader = !elector || elector.isLeader();
       // The leader's writes are fenced by its term; the others only read (the Secret, to serve it).
       const fenced = elector && leader ? client.fenced({ signal: elector.termSignal, canWrite: () => elector.isLeader(), writeDeadline: () => elector.leaderDeadline() }) : client;
-      const found = await ensureClusterKeys(fenced, options.agentNamespace, { generate: options.generateKeys !== false && leader, publish: leader, log });
+      const found = await ensureClusterKeys(fenced, options.agentNamespace, { generate: options.generateKeys !== false && leader, publish: leader, log, rotationMs: options.keyRotationMs });
       if (found.found) publicKeys = found;
     } catch (err) {
       log.warn('failed to load or publish the cluster keys', { error: describe(err) });
@@ -124,7 +128,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
 
   await renew();
   void refreshKeys();
-  const keysTimer = setInterval(() => void refreshKeys(), 60_000);
+  const keysTimer = setInterval(() => void refreshKeys(), options.keyCheckIntervalMs ?? 10_000);
   // Renewal is never queued behind itself: a hung renewal must not pile up requests.
   let renewing = false;
   const renewTimer = setInterval(() => {

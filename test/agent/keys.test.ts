@@ -4,31 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateClusterKeyEntries, publicKeysConfigMapData, publicKeysOf } from '../../src/agent/keys.js';
 import { Logger } from '../../src/agent/log.js';
 import { generateRsaKeyPair } from '../../src/keys/rsa-keygen.js';
 import { peerPath } from '../support/peers.js';
+import { ageKeygen, withTempDir } from '../support/age-keygen.js';
 
-function withDir<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'sealops-keys-test-'));
-  try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A new identity file written by the real age-keygen, with the recipient it printed. */
-function ageKeygen(): { file: string; recipient: string } {
-  return withDir((dir) => {
-    execFileSync(peerPath('age-keygen'), ['-o', join(dir, 'k.txt')], { stdio: 'ignore' });
-    const file = readFileSync(join(dir, 'k.txt'), 'utf8');
-    return { file, recipient: /public key: (age1\S+)/.exec(file)![1]! };
-  });
-}
+const withDir = withTempDir;
 
 describe('generateClusterKeyEntries', () => {
   it('makes an age-keygen style identity file that the real age reads, and a 4096-bit RSA key with its ~10-year self-signed certificate', async () => {

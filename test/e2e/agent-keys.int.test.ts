@@ -146,6 +146,7 @@ describeWithCluster('the agent makes and publishes the cluster key set', () => {
 
     const cm = await eventually('the public ConfigMap', () => configMapData(agentNs));
     expect(cm['recipients.txt']).toBe(`${recipient}\n`);
+    expect(JSON.parse(cm['keysets.json']!)).toMatchObject([{ state: 'active', recipients: [recipient] }]);
     expect(new X509Certificate(cm['cert.pem']!).fingerprint256).toBe(cert.fingerprint256);
 
     const pem = await getText('/v1/cert.pem');
@@ -217,7 +218,11 @@ describeWithCluster('the agent makes and publishes the cluster key set', () => {
     const before = await rawSecret(admin, own);
     cli(['agent', '--once', '--generate-keys', '--kubeconfig', adminKubeconfigPath(), '--agent-namespace', own, '--namespace', own], dir);
     expect(await rawSecret(admin, own)).toEqual(before);
-    expect(await configMapData(own)).toEqual({ 'recipients.txt': `${keys.ageRecipient}\n`, 'cert.pem': '' });
+    const published = (await configMapData(own))!;
+    expect(Object.keys(published).sort()).toEqual(['cert.pem', 'keysets.json', 'recipients.txt']);
+    expect(published['recipients.txt']).toBe(`${keys.ageRecipient}\n`);
+    expect(published['cert.pem']).toBe('');
+    expect(JSON.parse(published['keysets.json']!)).toMatchObject([{ state: 'active', recipients: [keys.ageRecipient], certificates: [] }]);
   });
 
   it('generates nothing with --once unless --generate-keys is given', async () => {
@@ -243,6 +248,7 @@ describeWithCluster('the agent makes and publishes the cluster key set', () => {
       rules: [
         { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
         { apiGroups: [''], resources: ['secrets'], resourceNames: ['sealops-keys'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['list'] },
       ],
     });
     const client = new KubeClient(loadKubeConfig(denied.kubeconfigPath));

@@ -15,7 +15,7 @@ import { parse, stringify } from 'yaml';
 import { describeWithCluster } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { peerPath } from '../support/peers.js';
-import { AgentRunner, createNs, createSync, getSync, makeClusterKeys, publishedText, secretValue, setUpAgent, type ClusterKeys } from './agent-harness.js';
+import { AgentRunner, createNs, createSync, getSync, makeClusterKeys, publishedText, secretValue, secretValues, setUpAgent, type ClusterKeys } from './agent-harness.js';
 import { configMap, widgetCrd } from './agent-fixtures.js';
 import type { KubeClient } from '../../src/kube/client.js';
 
@@ -142,18 +142,30 @@ describeWithCluster('what the agent publishes', () => {
       }
     });
 
-    it('reports a malformed keys Secret entry as invalid keys, naming the entry', async () => {
+    it('skips a malformed keys Secret entry, names it in a Warning Event, and opens the files with the other keys', async () => {
+      const broken = 'AGE-SECRET-KEY-1NOTAKEY';
       await client.request('POST', `/api/v1/namespaces/${syncNs}/secrets`, {
-        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bad-keys' }, stringData: { 'broken.agekey': 'AGE-SECRET-KEY-1NOTAKEY', 'good.agekey': keys.ageIdentity } },
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bad-keys' }, stringData: { 'broken.agekey': broken, 'good.agekey': keys.ageIdentity } },
       });
-      const sealed = sopsSealWith({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: syncNs }, stringData: { p: secretValue('pw') } }, '^(data|stringData)$');
+      const password = secretValue('pw');
+      const sealed = sopsSealWith({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: syncNs }, stringData: { p: password } }, '^(data|stringData)$');
       const keysRepo = createRepo();
       try {
         keysRepo.commitFiles({ 's.sops.yaml': sealed }, 'sealed');
-        await createSync(client, syncNs, 'keys', { source: { url: fileUrl(keysRepo), ref: { branch: 'main' } }, decryption: { secretRef: { name: 'bad-keys' } } });
+        await createSync(client, syncNs, 'keys', { source: { url: fileUrl(keysRepo), ref: { branch: 'main' } }, decryption: { secretRef: { name: 'bad-keys' }, allowUnbound: true } });
         const outcome = await runner.reconcile(syncNs, 'keys');
-        expect(outcome.reason).toBe('DecryptionKeysInvalid');
-        expect(outcome.message).toContain('broken.agekey');
+        expect(outcome.reason).not.toBe('BuildFailed');
+        expect(outcome.reason).toBe('ReconciliationSucceeded');
+        expect(await secretValues(client, syncNs, 's')).toEqual({ p: password });
+        const events = await client.request<{ items: { reason: string; note: string; type: string }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${syncNs}/events`);
+        const skipped = events.items.filter((e) => e.reason === 'DecryptionKeySkipped');
+        expect(skipped).toHaveLength(1);
+        expect(skipped[0]).toMatchObject({ type: 'Warning' });
+        expect(skipped[0]!.note).toContain('broken.agekey');
+        expect(skipped[0]!.note).toContain('bad-keys');
+        expect(JSON.stringify(events.items)).not.toContain(broken);
+        expect(runner.logs.join('')).toContain('broken.agekey');
+        expect(runner.logs.join('')).not.toContain(broken);
       } finally {
         keysRepo.cleanup();
       }
@@ -199,7 +211,7 @@ describeWithCluster('what the agent publishes', () => {
           query: { fieldManager: 'kubectl-annotate' },
         });
         const outcome = await runner.reconcile(syncNs, 'self');
-        expect(outcome.ok).toBe(true);
+        expect(outcome.reason).toBe('ReconciliationSucceeded');
         expect(outcome.counts?.deleted).toBe(3);
         sync = await getSync(client, syncNs, 'self');
         expect(sync.status?.lastAppliedRevision).toBe(`main@sha1:${repo.head()}`);

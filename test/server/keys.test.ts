@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { AgentMetrics, startHealthServer } from '../../src/server/health.js';
 import type { PublicKeys } from '../../src/agent/keys.js';
+import type { KeySetInfo } from '../../src/agent/keysets.js';
 
 let server: Server | undefined;
 afterEach(() => void server?.close());
 
-async function serve(keys: PublicKeys | undefined): Promise<string> {
+async function serve(keys: (PublicKeys & { keySets?: KeySetInfo[] }) | undefined): Promise<string> {
   server = await startHealthServer({ port: 0, host: '127.0.0.1', isReady: () => true, metrics: new AgentMetrics(), apiRequests: () => 0, publicKeys: () => keys });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
@@ -39,5 +40,22 @@ describe('GET /v1/cert.pem and /v1/recipients', () => {
   it('are not served when the agent passes no key source', async () => {
     server = await startHealthServer({ port: 0, host: '127.0.0.1', isReady: () => true, metrics: new AgentMetrics(), apiRequests: () => 0 });
     expect((await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/recipients`)).status).toBe(404);
+  });
+});
+
+describe('GET /v1/keysets', () => {
+  it('serves every set with its state as JSON, and 404 before the sets are known', async () => {
+    const keySets: KeySetInfo[] = [
+      { fingerprint: 'ks-0000000000000001', createdAt: '2026-01-01T00:00:00Z', recipients: ['age1old'], certificates: [], state: 'retired', retiredAt: '2026-03-01T00:00:00Z' },
+      { fingerprint: 'ks-0000000000000002', createdAt: '2026-02-01T00:00:00Z', recipients: ['age1new'], certificates: [], state: 'active' },
+    ];
+    let base = await serve({ recipients: ['age1new'], certificates: [], keySets });
+    const res = await fetch(`${base}/v1/keysets`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual(keySets);
+    server?.close();
+    base = await serve({ recipients: ['age1new'], certificates: [] });
+    expect((await fetch(`${base}/v1/keysets`)).status).toBe(404);
   });
 });
