@@ -77,7 +77,7 @@ export async function rewrapAll(mode: BulkMode, request: BulkRequest, ctx: Opera
   // The renames themselves reach the disk once per folder, not once per file: each temp file
   // was flushed (fdatasync) before its rename, so a crash before this leaves the old file or the
   // complete new one under each name, and this makes the new names survive a power loss.
-  const touched = new Set(outcomes.flatMap((o) => (o && typeof o === 'object' && 'dir' in o ? [o.dir] : [])));
+  const touched = new Set(outcomes.flatMap((o) => (o && 'dir' in o ? [o.dir] : [])));
   await mapLimit([...touched], CONCURRENCY, syncFolder);
   for (const [i, outcome] of outcomes.entries()) {
     const file = found.sops[i] ?? '';
