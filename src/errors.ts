@@ -190,3 +190,15 @@ export function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+const REBUILT: Partial<Record<ErrorCode, new (message: string) => SealopsError>> = { DECRYPT: DecryptError, INPUT: InputError, KEY: KeyError, MAC: MacError };
+
+/**
+ * An error a worker thread reported (its code and message: errors do not cross threads), as the
+ * class the same work on this thread would have thrown; no code is a decrypt failure.
+ */
+export function rebuildError(code: ErrorCode | undefined, message: string): SealopsError {
+  if (!code) return new DecryptError(message);
+  const Class = REBUILT[code];
+  return Class ? new Class(message) : new SealopsError(code, message);
+}

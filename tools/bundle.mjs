@@ -29,4 +29,4 @@ const common = {
 };
 // The entry stays tiny (`--version` reads only it) and loads main.js, the program, on demand.
 await build({ ...common, entryPoints: { sealops: 'cli/sealops.ts' }, external: [...common.external, './main.js'] });
-await build({ ...common, entryPoints: { main: 'cli/main.ts', guard: 'cli/guard.ts', worker: 'src/scan/worker.ts', 'decrypt-worker': 'src/agent/decrypt/decrypt-worker.ts' } });
+await build({ ...common, entryPoints: { main: 'cli/main.ts', guard: 'cli/guard.ts', worker: 'src/scan/worker.ts', 'decrypt-worker': 'src/agent/decrypt/decrypt-worker.ts', 'bulk-worker': 'src/operations/bulk-worker.ts' } });

@@ -1,6 +1,7 @@
 /**
  * `rekey --all` and `rotate --all`: every sealed file under a folder, re-wrapped for the
- * configured recipients or given new data keys, in parallel through the one worker pool.
+ * configured recipients or given new data keys, in parallel: on every core (bulk-threads.ts),
+ * several files at once on each.
  *
  * Resumable by construction: each file is replaced on its own, atomically and durably (temp
  * file beside it, fsync, rename), so a crash or a signal leaves every file old or new, never
@@ -10,17 +11,17 @@
  */
 import { unlink } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
-import { IoError, SealopsError, ConfigError } from '../errors.js';
-import { detectFormat, formatFor, readInputFile, replaceFile, syncFolder } from '../formats/index.js';
-import { metadataRecipients, readSopsMetadata, type KeyPlan } from '../formats/sops/index.js';
+import { IoError, type SealopsError } from '../errors.js';
+import { syncFolder } from '../formats/index.js';
 import { createConfigCache, resolveRecipients, type ConfigCache, type SealopsConfig } from '../keys/config.js';
 import { unmatchedRules } from '../keys/path-rules.js';
 import { mapLimit } from '../util/pool.js';
+import type { BulkMode } from './bulk-file.js';
+import { rewrapFiles } from './bulk-threads.js';
 import { findSealedFiles } from './discover.js';
-import { keyPlanOf, type OperationContext, type RewrapRequest } from './index.js';
+import type { OperationContext, RewrapRequest } from './index.js';
 
-/** What a bulk run is: `rekey` (re-wrap data keys, values untouched) or `rotate` (new data keys). */
-export type BulkMode = 'rekey' | 'rotate';
+export type { BulkMode } from './bulk-file.js';
 
 /** One file that failed, with the reason (names and paths only, never a value) and its error. */
 export interface BulkFailure {
@@ -48,29 +49,11 @@ export interface BulkRequest extends RewrapRequest {
   readonly root?: string;
 }
 
-/** Files processed at once: overlaps the fsync and rename of one file with the crypto of the others. */
+/** Folders flushed at once. */
 const CONCURRENCY = 8;
 
 const SEALED_SECRET_NOTE =
   'a SealedSecret is sealed to its cluster certificate and has no data key to re-wrap here; re-encrypt it with the cluster (`kubeseal --re-encrypt` or the agent re-encrypt endpoint)';
-
-/** Whether a file's metadata already names exactly the plan's recipients (no groups either side). */
-function alreadyAt(text: string, file: string, format: ReturnType<typeof detectFormat>, plan: KeyPlan): boolean {
-  // Most files of a first run lack a target recipient: a text search says so without a parse.
-  if (plan.keyGroups || !(plan.recipients ?? []).every((r) => text.includes(r))) return false;
-  const meta = readSopsMetadata(text, { format: format.store, source: file });
-  if (meta.keyGroups) return false;
-  const have = new Set(metadataRecipients(meta));
-  const want = new Set(plan.recipients ?? []);
-  return have.size === want.size && [...want].every((r) => have.has(r));
-}
-
-/** Rekey: the given or configured recipients. Rotate: the given ones, else the file's own (undefined). */
-async function targetPlan(mode: BulkMode, path: string, request: RewrapRequest, ctx: OperationContext, cache: ConfigCache): Promise<KeyPlan | undefined> {
-  if (request.recipients && request.recipients.length > 0) return { recipients: [...request.recipients] };
-  if (mode === 'rotate' && !request.clusters) return undefined;
-  return keyPlanOf(await resolveRecipients({ target: path, cwd: ctx.cwd, ...(request.clusters ? { clusters: [...request.clusters] } : {}), cache }));
-}
 
 /**
  * Rekeys or rotates every sealed file under `request.root`. Each file is written as soon as it
@@ -90,41 +73,18 @@ export async function rewrapAll(mode: BulkMode, request: BulkRequest, ctx: Opera
   }
   for (const u of found.unreadable) report.failed.push({ file: u.file, reason: u.reason, error: new IoError(u.reason) });
   for (const file of found.sealedSecrets) report.skipped.push({ file, reason: SEALED_SECRET_NOTE });
-  const touched = new Set<string>();
-  let done = 0;
-  const outcomes = await mapLimit(found.sops, CONCURRENCY, async (file) => {
-    if (ctx.signal?.aborted) return 'not-reached' as const;
-    try {
-      const input = readInputFile(file, ctx.cwd);
-      const path = input.path ?? resolve(ctx.cwd, file);
-      const format = detectFormat(input);
-      const plan = await targetPlan(mode, path, request, ctx, cache);
-      if (mode === 'rekey' && (plan?.recipients ?? []).length === 0) {
-        throw new ConfigError(`failed to choose recipients for ${file}: none given and none configured`, { hint: 'pass -r age1… or add a path rule for it to .sealops.yaml' });
-      }
-      if (mode === 'rekey' && plan && alreadyAt(input.text, file, format, plan)) return 'unchanged' as const;
-      const sealed = { text: input.text, source: file, format };
-      const adapter = formatFor(format.kind);
-      const output = mode === 'rekey' && plan ? await adapter.rekey(sealed, request.keys, plan) : await adapter.rotate(sealed, request.keys, plan);
-      if (output === input.text) return 'unchanged' as const;
-      await replaceFile(path, output, { durable: true });
-      touched.add(dirname(path));
-      return 'changed' as const;
-    } catch (err) {
-      if (!(err instanceof SealopsError)) throw err;
-      return { failed: err };
-    } finally {
-      ctx.progress?.(++done, found.sops.length);
-    }
-  });
-  // The renames themselves reach the disk once per folder, not once per file.
+  const outcomes = await rewrapFiles(found.sops, { mode, request, cwd: ctx.cwd, cache, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.progress ? { progress: ctx.progress } : {}) });
+  // The renames themselves reach the disk once per folder, not once per file: each temp file
+  // was flushed (fdatasync) before its rename, so a crash before this leaves the old file or the
+  // complete new one under each name, and this makes the new names survive a power loss.
+  const touched = new Set(outcomes.flatMap((o) => (o && 'dir' in o ? [o.dir] : [])));
   await mapLimit([...touched], CONCURRENCY, syncFolder);
   for (const [i, outcome] of outcomes.entries()) {
     const file = found.sops[i] ?? '';
-    if (outcome === 'changed') report.changed.push(file);
-    else if (outcome === 'unchanged') report.unchanged.push(file);
-    else if (outcome === 'not-reached') report.notReached.push(file);
-    else report.failed.push({ file, reason: outcome.failed.message.split('\n')[0] ?? '', error: outcome.failed });
+    if (outcome === undefined) report.notReached.push(file);
+    else if ('dir' in outcome) report.changed.push(file);
+    else if ('failed' in outcome) report.failed.push({ file, reason: outcome.failed.message.split('\n')[0] ?? '', error: outcome.failed });
+    else report.unchanged.push(file);
   }
   report.failed.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   if (config) warnUnmatchedRules(config, root, [...found.sops, ...found.sealedSecrets], ctx);

@@ -13,7 +13,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DecryptError, describe, InputError, KeyError, MacError, SealopsError, type ErrorCode } from '../../errors.js';
+import { DecryptError, describe, rebuildError, type ErrorCode } from '../../errors.js';
 import { isSealedSecret } from '../../formats/sealedsecret/index.js';
 import type { BuildInput, BuildResult, Manifest } from '../../build/index.js';
 import { decryptManifests, type DecryptionKeys, type DecryptOptions, type DecryptResult } from './index.js';
@@ -45,15 +45,6 @@ export type FromWorker =
 
 /** Messages to the worker: the keys it asked for, with the memo belonging to them. */
 export type ToWorker = { type: 'keys'; keys: DecryptionKeys; memo?: Map<string, unknown> };
-
-const ERRORS: Partial<Record<ErrorCode, new (message: string) => SealopsError>> = { DECRYPT: DecryptError, INPUT: InputError, KEY: KeyError, MAC: MacError };
-
-/** The error the worker reported, as the class the inline stage would have thrown. */
-export function rebuildError(code: ErrorCode | undefined, message: string): Error {
-  if (!code) return new DecryptError(message);
-  const Class = ERRORS[code];
-  return Class ? new Class(message) : new SealopsError(code, message);
-}
 
 function workerUrl(): URL | undefined {
   // decrypt-worker.js sits beside this module in the build (dist/src/agent/decrypt/) and beside

@@ -1,0 +1,141 @@
+/**
+ * The files of a bulk run spread over every core: the main thread and `cores - 1` bulk workers
+ * (bulk-worker.ts) claim files one at a time from one shared counter, so a thread the machine
+ * slows down simply claims fewer, and each thread keeps several files under way at once through
+ * the one pool ({@link mapLimit}), which overlaps a file's open, flush and rename with the crypto
+ * of the others. Every file is written by the thread that claimed it, atomically and durably, so
+ * what a crash or a signal leaves is the same as on one thread: each file old or new.
+ *
+ * Small runs, one core, or running from TypeScript sources (no built worker beside this module)
+ * stay on the calling thread.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { describe, IoError, rebuildError, type ErrorCode } from '../errors.js';
+import type { KeyRing } from '../formats/index.js';
+import { createConfigCache } from '../keys/config.js';
+import { mapLimit } from '../util/pool.js';
+import { rewrapFile, type FileOutcome, type FileRun } from './bulk-file.js';
+
+/** Marks the workers this module starts (any other worker importing the library is not one). */
+export const BULK_WORKER_MARK = 'sealops-bulk-worker';
+
+/** Files under way at once on each thread. */
+const PER_THREAD = 8;
+/** Below this many files, starting a worker (≈ the start of a Node process) costs more than it saves. */
+const PARALLEL_MIN_FILES = 64;
+const MAX_THREADS = 8;
+
+/** Slots of the shared counter: the next file to claim, and whether to stop claiming (a signal). */
+const NEXT = 0;
+const STOP = 1;
+
+/** What a bulk worker receives. */
+export interface BulkWorkerInput {
+  readonly mark: string;
+  readonly mode: FileRun['mode'];
+  readonly cwd: string;
+  readonly keys: KeyRing;
+  readonly recipients?: readonly string[];
+  readonly clusters?: readonly string[];
+  readonly files: readonly string[];
+  /** Int32 slots {@link NEXT} and {@link STOP}, shared by every thread of the run. */
+  readonly shared: SharedArrayBuffer;
+}
+
+/** Messages from a bulk worker: one per file it finished, then `done` (or `fatal`: a bug). */
+export type FromBulkWorker =
+  | { type: 'file'; index: number; dir?: string; failed?: { code: ErrorCode; message: string } }
+  | { type: 'done' }
+  | { type: 'fatal'; message: string };
+
+/** Options of {@link rewrapFiles}. */
+export interface RewrapFilesOptions extends Omit<FileRun, 'cache'> {
+  readonly cache?: FileRun['cache'];
+  readonly signal?: AbortSignal;
+  readonly progress?: (done: number, total: number) => void;
+}
+
+/**
+ * Claims files from `shared` until none is left or the run is stopped, {@link PER_THREAD} at a
+ * time, and hands each outcome to `done`. The one loop of the main thread and of each worker.
+ */
+export async function drainFiles(run: FileRun, files: readonly string[], shared: Int32Array, done: (index: number, outcome: FileOutcome) => void): Promise<void> {
+  await mapLimit(Array.from({ length: PER_THREAD }), PER_THREAD, async () => {
+    while (Atomics.load(shared, STOP) === 0) {
+      const i = Atomics.add(shared, NEXT, 1);
+      if (i >= files.length) return;
+      done(i, await rewrapFile(run, files[i] as string));
+    }
+  });
+}
+
+function workerUrl(): URL | undefined {
+  // bulk-worker.js sits beside this module in the build (dist/src/operations/) and beside the
+  // bundle (dist/cli/, an entry of its own in tools/bundle.mjs).
+  const url = new URL('./bulk-worker.js', import.meta.url);
+  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+/** Settles when `worker` has posted every outcome; a broken worker stops the run on every thread. */
+function follow(worker: import('node:worker_threads').Worker, record: (i: number, outcome: FileOutcome) => void, shared: Int32Array): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    worker.on('message', (msg: FromBulkWorker) => {
+      if (msg.type === 'file') record(msg.index, msg.failed ? { failed: rebuildError(msg.failed.code, msg.failed.message) } : msg.dir !== undefined ? { dir: msg.dir } : { unchanged: true });
+      else if (msg.type === 'done') resolve();
+      else reject(new IoError(`failed to rewrap files: a bulk worker failed: ${msg.message}`));
+    });
+    worker.once('error', (err) => reject(new IoError(`failed to rewrap files: a bulk worker failed: ${describe(err)}`)));
+    // Settled already unless the worker died without a reply (out of memory, for one).
+    worker.once('exit', (code) => reject(new IoError(`failed to rewrap files: a bulk worker exited with code ${code}`)));
+  }).catch((err: unknown) => {
+    // What is under way elsewhere finishes; no further file is started.
+    Atomics.store(shared, STOP, 1);
+    throw err;
+  });
+}
+
+/** Threads (the calling one included) a run of `files` files uses, when built workers are at hand. */
+export function threadsFor(files: number): number {
+  return files >= PARALLEL_MIN_FILES ? Math.max(1, Math.min(availableParallelism(), MAX_THREADS)) : 1;
+}
+
+/**
+ * Rekeys or rotates `files`; outcomes in input order, `undefined` for a file not reached
+ * because `signal` fired (files under way then finish, on every thread).
+ */
+export async function rewrapFiles(files: readonly string[], opts: RewrapFilesOptions): Promise<(FileOutcome | undefined)[]> {
+  const run: FileRun = { mode: opts.mode, request: opts.request, cwd: opts.cwd, cache: opts.cache ?? createConfigCache() };
+  const outcomes = new Array<FileOutcome | undefined>(files.length);
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  let finished = 0;
+  const record = (i: number, outcome: FileOutcome): void => {
+    outcomes[i] = outcome;
+    opts.progress?.(++finished, files.length);
+  };
+  const onAbort = (): void => void Atomics.store(shared, STOP, 1);
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const url = workerUrl();
+    const helpers = url ? threadsFor(files.length) - 1 : 0;
+    const workers: Promise<void>[] = [];
+    if (url && helpers > 0) {
+      const { Worker } = await import('node:worker_threads');
+      const { request } = run;
+      const input: BulkWorkerInput = { mark: BULK_WORKER_MARK, mode: run.mode, cwd: run.cwd, keys: request.keys, ...(request.recipients ? { recipients: request.recipients } : {}), ...(request.clusters ? { clusters: request.clusters } : {}), files, shared: shared.buffer };
+      for (let k = 0; k < helpers; k++) workers.push(follow(new Worker(url, { workerData: input }), record, shared));
+    }
+    const mine = drainFiles(run, files, shared, record).catch((err: unknown) => {
+      Atomics.store(shared, STOP, 1);
+      throw err;
+    });
+    const settled = await Promise.allSettled([mine, ...workers]);
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) throw failure.reason instanceof Error ? failure.reason : new Error(describe(failure.reason));
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  return outcomes;
+}
