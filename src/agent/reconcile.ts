@@ -25,6 +25,7 @@ import type { Logger } from './log.js';
 import { checkHealth, healthyConditions, type NewCondition } from './health/index.js';
 import { appliedDigest, nextHistory } from './status/history.js';
 import { ownVersion } from '../util/version.js';
+import { stageClock, type StageObserver } from './stages.js';
 
 /** Written to `status.agentVersion` with every status. */
 const AGENT_VERSION = ownVersion();
@@ -57,6 +58,8 @@ export interface AgentContext {
   readonly leadership?: { readonly signal: AbortSignal; readonly canWrite: () => boolean; readonly deadline: () => number };
   /** Aborts the reconcile (shutdown). */
   readonly signal?: AbortSignal;
+  /** Told how long each stage took (metrics). */
+  readonly onStage?: StageObserver;
 }
 
 /** Why a reconcile was cut short, from the signal that fired. */
@@ -138,6 +141,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   let secrets: string[] = [];
   // Set once the source stage knows the commit; read by finish().
   const state: { attempted?: string; healthy?: NewCondition | null } = {};
+  const clock = stageClock(ctx.onStage);
 
   // One deadline for the whole reconcile, and the leadership term: whichever ends first.
   const deadline = AbortSignal.timeout(reconcileTimeoutMs(sync));
@@ -159,6 +163,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
 
   const finish = async (outcome: ReconcileOutcome & { stalled?: boolean }, extra: Partial<SyncStatus> = {}): Promise<ReconcileOutcome> => {
     const message = safeMessage(outcome.message, secrets);
+    clock.end();
     if (!canWrite()) {
       // Not the leader any more: the new leader owns the status. Write nothing.
       log.redacting(secrets).warn('reconcile abandoned', { reason: outcome.reason, message, revision: outcome.revision ?? state.attempted });
@@ -172,6 +177,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       ...(state.attempted ? { lastAttemptedRevision: state.attempted } : {}),
       ...extra,
     };
+    clock.enter('status');
     try {
       await patchSyncStatus(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, status);
     } catch (err) {
@@ -184,6 +190,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     if (!outcome.ok && !(before?.status === 'False' && before.reason === outcome.reason && before.message === message)) {
       await recordEvent(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, { type: 'Warning', reason: outcome.reason, action: 'Reconcile', note: message }, secrets).catch(() => undefined);
     }
+    clock.end();
     return { ...outcome, message };
   };
 
@@ -208,6 +215,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
 
   // 1. source
   let snapshot;
+  clock.enter('source');
   try {
     checkpoint();
     // The whole repository: an overlay reaches its bases outside spec.path.
@@ -241,11 +249,13 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   let stage: 'build' | 'keys' | 'decrypt' = 'build';
   // Set once something was unsealed: the API server's echo of rejected objects is then never published.
   let unsealedAny = false;
+  clock.enter('build');
   try {
     checkpoint();
     let memo: DecryptMemo | undefined;
     const keys = async (): Promise<DecryptionKeys> => {
       stage = 'keys';
+      clock.enter('decrypt');
       const loaded = await loadKeys(ctx, sync, spec, writer);
       secrets = [...secrets, ...loaded.secrets];
       if (ctx.decryptMemos) {
@@ -293,6 +303,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
 
   // 4. apply
   let applied: AppliedObject[];
+  clock.enter('apply');
   try {
     checkpoint();
     const cacheKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
@@ -339,6 +350,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   for (const a of applied) if (a.action !== 'unchanged') safeLog.info(`object ${a.action}`, { object: a.entry.id, file: a.file });
 
   // 5. prune
+  clock.enter('prune');
   const stale = staleEntries(previous, current);
   let pruned: PruneResult = { deleted: [], kept: [], failures: [] };
   if (spec.prune && stale.length) {
