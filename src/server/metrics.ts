@@ -5,8 +5,13 @@
  * Labels are Sync names, stages and condition reasons from a fixed vocabulary: never a message,
  * a revision, a path or anything read from a Secret. A reason outside the vocabulary is counted
  * as `Other` rather than trusted.
+ *
+ * prom-client is loaded when the first AgentMetrics is made, not when the library is imported:
+ * every CLI command imports the library, and only the agent needs metrics (bench/startup.mjs).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import { RECONCILE_STAGES, type ReconcileStage } from '../agent/stages.js';
 import type { SyncObject } from '../agent/sync.js';
 
@@ -43,6 +48,11 @@ export function reasonLabel(reason: string): string {
   return RECONCILE_REASONS.has(reason) ? reason : 'Other';
 }
 
+let loaded: typeof PromClient | undefined;
+function promClient(): typeof PromClient {
+  return (loaded ??= createRequire(import.meta.url)('prom-client') as typeof PromClient);
+}
+
 /** Buckets of the reconcile histograms, seconds: a no-op resync takes milliseconds, a large apply minutes. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -59,7 +69,7 @@ export interface MetricsSources {
 /** The metrics one agent exposes on `/metrics`. */
 export class AgentMetrics {
   /** This agent's registry (private: not prom-client's global one). */
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly reconciles: Counter<'result' | 'reason'>;
   private readonly duration: Histogram;
   private readonly stages: Histogram<'stage'>;
@@ -67,6 +77,8 @@ export class AgentMetrics {
   private readonly ready = new Map<string, boolean>();
 
   constructor(private readonly sources: MetricsSources = {}) {
+    const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = promClient();
+    this.registry = new Registry();
     const registers = [this.registry];
     this.reconciles = new Counter({ name: 'sealops_reconcile_total', help: 'Reconciles by result and reason.', labelNames: ['result', 'reason'], registers });
     this.duration = new Histogram({ name: 'sealops_reconcile_duration_seconds', help: 'Time spent reconciling one Sync.', buckets: DURATION_BUCKETS, registers });

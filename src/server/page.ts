@@ -164,13 +164,20 @@ ${conditionsBlock(conditions, now)}
 `;
 }
 
-/** The failing conditions' messages: what went wrong last, as the agent wrote it (already redacted). */
+/**
+ * The failing conditions' messages: what went wrong last, as the agent wrote it (already
+ * redacted). Conditions that say the same thing (Ready and Stalled usually do) share one entry.
+ */
 function errorsBlock(conditions: Rec[], now: Date): Html | '' {
   const failing = conditions.filter((c) => str(c.message) && ((c.type === 'Stalled' && c.status === 'True') || ((c.type === 'Ready' || c.type === 'Healthy') && c.status === 'False')));
-  if (!failing.length) return '';
-  return html`<div class="errors"><h3>Last errors</h3><ul>${failing.map(
-    (c) => html`<li data-condition="${str(c.type)}"><strong>${str(c.type)}: ${str(c.reason)}</strong> (${age(c.lastTransitionTime, now)})<pre class="message">${str(c.message)}</pre></li>`,
-  )}</ul></div>`;
+  const byMessage = new Map<string, Rec[]>();
+  for (const c of failing) byMessage.set(str(c.message), [...(byMessage.get(str(c.message)) ?? []), c]);
+  if (!byMessage.size) return '';
+  return html`<div class="errors"><h3>Last errors</h3><ul>${[...byMessage].map(([message, cs]) => {
+    const types = cs.map((c) => str(c.type)).join(', ');
+    const reasons = [...new Set(cs.map((c) => str(c.reason)))].join(', ');
+    return html`<li data-condition="${types}"><strong>${types}: ${reasons}</strong> (${age(cs[0]!.lastTransitionTime, now)})<pre class="message">${message}</pre></li>`;
+  })}</ul></div>`;
 }
 
 function historyBlock(history: unknown[], now: Date): Html {
