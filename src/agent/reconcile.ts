@@ -391,6 +391,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   // History moves with lastAppliedRevision; health (spec.wait) is judged only once applied.
   const history = done.revisionFields.lastAppliedTime ? { history: nextHistory(sync.status?.history, { revision, counts, digest: appliedDigest(current, manifests.map((m) => m.object), secrets) }, done.revisionFields.lastAppliedTime) } : {};
   const statusClient = ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite });
+  if (done.ok && spec.wait) clock.enter('health');
   const health = done.ok && spec.wait ? await checkHealth({ client: writer, statusClient, discovery: ctx.discovery, log, sync, revision, applied, inventory, signal, interrupted, timeoutMs: spec.timeoutMs, secrets }) : undefined;
   if (health) state.healthy = health.condition;
   return finish({ ok: done.ok, reason: done.reason, message: done.message, revision, counts }, { inventory: { entries: inventory }, ...done.revisionFields, ...history, ...(health ? { health: health.health } : {}) });

@@ -206,7 +206,8 @@ ${shown.length ? html`<ul class="drift">${shown.map((o) => {
 }
 
 function healthBlock(value: unknown, condition: Rec | undefined, now: Date): Html | '' {
-  if ((value === undefined || value === null) && !condition) return '';
+  // status.health outlives spec.wait (a merge patch never removes it): without the Healthy condition it is stale.
+  if (!condition) return '';
   const health = rec(value);
   const unhealthy = arr(health.unhealthy).map(rec);
   const shown = unhealthy.slice(0, MAX_ITEMS);

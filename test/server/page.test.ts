@@ -91,6 +91,13 @@ describe('renderStatusPage', () => {
     }
   });
 
+  it('shows no health without a Healthy condition: status.health left from an earlier spec.wait is stale', () => {
+    const stale = sync('stale', {}, { conditions: [cond('Ready', 'True', 'ReconciliationSucceeded')], health: { checkedTime: NOW.toISOString(), unhealthy: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'old', reason: 'JobFailed' }] } });
+    const out = renderStatusPage([stale], { now: NOW });
+    expect(out).not.toContain('<h3>Health</h3>');
+    expect(out).not.toContain('Job old');
+  });
+
   it('says so when the agent manages no Sync', () => {
     const empty = renderStatusPage([], { now: NOW });
     expect(empty).toContain('<span id="sync-count">0</span>');
@@ -104,7 +111,7 @@ describe('renderStatusPage', () => {
       metadata: { namespace: XSS, name: XSS },
       spec: { source: { url: XSS, ref: { branch: XSS } }, path: XSS },
       status: {
-        conditions: [cond('Ready', 'False', XSS, XSS), { ...cond('Stalled', 'True', XSS, XSS), lastTransitionTime: XSS }],
+        conditions: [cond('Ready', 'False', XSS, XSS), { ...cond('Stalled', 'True', XSS, XSS), lastTransitionTime: XSS }, cond('Healthy', 'False', XSS, `${XSS} health`)],
         lastAppliedRevision: XSS,
         lastAttemptedRevision: XSS,
         lastAppliedTime: XSS,
@@ -121,6 +128,7 @@ describe('renderStatusPage', () => {
     // The handler survives only as escaped text or inside a quoted attribute value, never as an attribute.
     expect(out.replace(/"[^"]*"/g, '""')).not.toMatch(/<[^>]*onerror/);
     expect(out).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&#39;&quot;&amp;');
+    expect(out).toContain('<h3>Health</h3>');
   });
 
   it('renders any status without throwing and never lets a tag through', () => {
