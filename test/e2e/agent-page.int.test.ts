@@ -127,6 +127,9 @@ describeWithCluster('the status page and metrics of the running agent', () => {
     expect(a!.status!.inventory!.entries).toHaveLength(2);
     expect(alpha).not.toContain('class="errors"');
     expectMirrors(alpha, a!);
+    // The agent records each applied revision: the page lists both commits, newest first.
+    expect([...alpha.matchAll(/<tr data-revision="([^"]+)">/g)].map((m) => m[1])).toEqual([`main@sha1:${second}`, `main@sha1:${first}`]);
+    expect(alpha).toContain(`<dd data-field="agent-version">${a!.status!.agentVersion}</dd>`);
 
     const beta = section(dom, 'beta');
     expect(beta).toMatch(/data-state="(Stalled|Failed)">/);
@@ -135,6 +138,7 @@ describeWithCluster('the status page and metrics of the running agent', () => {
     expect(beta).toMatch(/<div class="errors">.*<strong>Ready, Stalled: DecryptionFailed<\/strong>/s);
     expect(beta).toContain('foreign');
     expectMirrors(beta, b!);
+    expect([...beta.matchAll(/<tr data-revision="([^"]+)">/g)].map((m) => m[1])).toEqual([`main@sha1:${first}`]);
 
     expectNoCanary(dom, 'the DOM');
   });
