@@ -56,7 +56,10 @@ export { formatSarif } from './scan/report/sarif.js';
 export { installHook, uninstallHook, type HookCommand } from './scan/hook.js';
 
 // The agent, the Kubernetes client and the server it runs (used by `sealops agent`)
-export { AgentMetrics, startHealthServer } from './server/health.js';
+export { startHealthServer } from './server/health.js';
+export { AgentMetrics, RECONCILE_REASONS, type MetricsSources } from './server/metrics.js';
+export { renderStatusPage, type StatusPageOptions } from './server/page.js';
+export { RECONCILE_STAGES, type ReconcileStage, type StageObserver } from './agent/stages.js';
 export { Controller, reconcileAllOnce } from './agent/controller.js';
 export { KubeClient, loadKubeConfig, KubeApiError } from './kube/client.js';
 export { LeaderElector } from './agent/leader.js';

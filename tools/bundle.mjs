@@ -5,7 +5,8 @@
 // in an initializer, so only the command that runs is evaluated.
 // (Code splitting was tried: through src/index.ts every chunk reached the whole library.) The
 // packages the library already imports lazily (the Kubernetes client, typage, node-forge) stay
-// in node_modules. Measured by bench/startup.mjs.
+// in node_modules; so does prom-client, which only the agent loads (src/server/metrics.ts).
+// Measured by bench/startup.mjs.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,7 @@ const common = {
   minifyWhitespace: true,
   minifySyntax: true,
   keepNames: true,
-  external: ['@kubernetes/client-node', 'age-encryption', 'node-forge', 'simple-git'],
+  external: ['@kubernetes/client-node', 'age-encryption', 'node-forge', 'simple-git', 'prom-client'],
   // commander is CommonJS: its require() calls need a real require in an ES module.
   banner: { js: "import { createRequire as __sealopsRequire } from 'node:module'; const require = __sealopsRequire(import.meta.url);" },
   logLevel: 'warning',

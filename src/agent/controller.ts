@@ -15,6 +15,7 @@ import type { KustomizeOptions } from '../build/kustomize.js';
 import type { BuildMemo } from './render.js';
 import type { ApplyCache } from './apply/index.js';
 import { nextCheckInterval } from './drift/index.js';
+import type { StageObserver } from './stages.js';
 
 /** Options of the controller and of {@link reconcileAllOnce}. */
 export interface ControllerOptions {
@@ -43,6 +44,8 @@ export interface ControllerOptions {
   readonly leadership?: Leadership;
   /** Called after every reconcile (metrics). */
   readonly onOutcome?: (sync: SyncObject, outcome: ReconcileOutcome, ms: number) => void;
+  /** Called with the time of each stage of every reconcile (metrics). */
+  readonly onStage?: StageObserver;
 }
 
 /** What the controller needs of a leader elector. */
@@ -67,6 +70,7 @@ function context(options: ControllerOptions, discovery: Discovery): AgentContext
     concurrency: options.concurrency,
     ...(options.kustomize ? { kustomize: options.kustomize } : {}),
     defaultServiceAccount: options.defaultServiceAccount,
+    ...(options.onStage ? { onStage: options.onStage } : {}),
   };
 }
 
@@ -183,6 +187,11 @@ export class Controller {
     }
     if (n) this.wake?.();
     return n;
+  }
+
+  /** The Syncs this controller manages, as last listed or watched (status included), in name order. */
+  syncs(): SyncObject[] {
+    return [...this.tracked.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, t]) => t.sync);
   }
 
   private key(s: SyncObject): string {

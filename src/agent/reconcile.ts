@@ -26,6 +26,7 @@ import type { Logger } from './log.js';
 import { checkHealth, healthyConditions, type NewCondition } from './health/index.js';
 import { appliedDigest, nextHistory } from './status/history.js';
 import { ownVersion } from '../util/version.js';
+import { stageClock, type StageObserver } from './stages.js';
 
 /** Written to `status.agentVersion` with every status. */
 const AGENT_VERSION = ownVersion();
@@ -58,6 +59,8 @@ export interface AgentContext {
   readonly leadership?: { readonly signal: AbortSignal; readonly canWrite: () => boolean; readonly deadline: () => number };
   /** Aborts the reconcile (shutdown). */
   readonly signal?: AbortSignal;
+  /** Told how long each stage took (metrics). */
+  readonly onStage?: StageObserver;
 }
 
 /** Why a reconcile was cut short, from the signal that fired. */
@@ -110,6 +113,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   let secrets: string[] = [];
   // Set once the source stage knows the commit; read by finish().
   const state: { attempted?: string; healthy?: NewCondition | null } = {};
+  const clock = stageClock(ctx.onStage);
 
   // One deadline for the whole reconcile, and the leadership term: whichever ends first.
   const deadline = AbortSignal.timeout(reconcileTimeoutMs(sync));
@@ -131,6 +135,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
 
   const finish = async (outcome: ReconcileOutcome & { stalled?: boolean }, extra: Partial<SyncStatus> = {}): Promise<ReconcileOutcome> => {
     const message = safeMessage(outcome.message, secrets);
+    clock.end();
     if (!canWrite()) {
       // Not the leader any more: the new leader owns the status. Write nothing.
       log.redacting(secrets).warn('reconcile abandoned', { reason: outcome.reason, message, revision: outcome.revision ?? state.attempted });
@@ -144,6 +149,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       ...(state.attempted ? { lastAttemptedRevision: state.attempted } : {}),
       ...extra,
     };
+    clock.enter('status');
     try {
       await patchSyncStatus(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, status);
     } catch (err) {
@@ -156,6 +162,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     if (!outcome.ok && !(before?.status === 'False' && before.reason === outcome.reason && before.message === message)) {
       await recordEvent(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, { type: 'Warning', reason: outcome.reason, action: 'Reconcile', note: message }, secrets).catch(() => undefined);
     }
+    clock.end();
     return { ...outcome, message };
   };
 
@@ -180,6 +187,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
 
   // 1. source
   let snapshot;
+  clock.enter('source');
   try {
     checkpoint();
     // The whole repository: an overlay reaches its bases outside spec.path.
@@ -215,11 +223,13 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   let unsealedAny = false;
   let keySets: LoadedKeySets | undefined;
   let inUse: string[] | undefined;
+  clock.enter('build');
   try {
     checkpoint();
     let memo: DecryptMemo | undefined;
     const keys = async (): Promise<DecryptionKeys> => {
       stage = 'keys';
+      clock.enter('decrypt');
       const loaded = await loadKeys(ctx, sync, spec, writer);
       secrets = [...secrets, ...loaded.secrets];
       keySets = loaded.loaded;
@@ -272,6 +282,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   // Between commits: compare live objects with git (spec.driftInterval); report mode stops here.
   // drift.manifests carry ignored fields' live values: what is applied, not what history digests.
   let drift;
+  clock.enter('drift');
   try {
     drift = await driftStage({ client, writer, discovery: ctx.discovery, sync, spec, revision, manifests, log: log.redacting(secrets), secrets, cache: ctx.applyCaches?.get(sync.metadata.uid ?? `${owner.namespace}/${owner.name}`), concurrency: ctx.concurrency, interrupted: () => !!interrupted() });
   } catch (err) {
@@ -283,6 +294,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
 
   // 4. apply
   let applied: AppliedObject[];
+  clock.enter('apply');
   try {
     checkpoint();
     const cacheKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
@@ -329,6 +341,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   for (const a of applied) if (a.action !== 'unchanged') safeLog.info(`object ${a.action}`, { object: a.entry.id, file: a.file });
 
   // 5. prune
+  clock.enter('prune');
   const stale = staleEntries(previous, current);
   let pruned: PruneResult = { deleted: [], kept: [], failures: [] };
   if (spec.prune && stale.length) {
@@ -369,6 +382,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   // History moves with lastAppliedRevision; health (spec.wait) is judged only once applied.
   const history = done.revisionFields.lastAppliedTime ? { history: nextHistory(sync.status?.history, { revision, counts, digest: appliedDigest(current, manifests.map((m) => m.object), secrets) }, done.revisionFields.lastAppliedTime) } : {};
   const statusClient = ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite });
+  if (done.ok && spec.wait) clock.enter('health');
   const health = done.ok && spec.wait ? await checkHealth({ client: writer, statusClient, discovery: ctx.discovery, log, sync, revision, applied, inventory, signal, interrupted, timeoutMs: spec.timeoutMs, secrets }) : undefined;
   if (health) state.healthy = health.condition;
   return finish({ ok: done.ok, reason: done.reason, message: done.message, revision, counts }, { inventory: { entries: inventory }, ...done.revisionFields, ...history, ...(health ? { health: health.health } : {}), ...(inUse ? { keysInUse: inUse } : {}) });

@@ -1,43 +1,14 @@
 /**
- * The agent's HTTP endpoint: `/healthz` (the process is alive), `/readyz` (Syncs are listed
- * and watched), `/metrics` (Prometheus text). Labels carry Sync names and reasons only, never
- * anything read from a Secret.
+ * The agent's HTTP endpoint: `/` (the read-only status page), `/healthz` (the process is
+ * alive), `/readyz` (Syncs are listed and watched), `/metrics` (Prometheus text, see
+ * metrics.ts). Nothing here writes: only the HMAC-verified webhook accepts a POST.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AgentMetrics } from './metrics.js';
+import { renderStatusPage } from './page.js';
+import type { SyncObject } from '../agent/sync.js';
 import { handleWebhook, type WebhookOptions } from './webhook.js';
 import { handlePublicKeys, type PublicKeysSource } from './keys.js';
-
-/** Counters the agent updates. */
-export class AgentMetrics {
-  private readonly reconciles = new Map<string, number>();
-  private durationSum = 0;
-  private durationCount = 0;
-  private readonly ready = new Map<string, boolean>();
-
-  /** Records one reconcile. */
-  observe(sync: string, reason: string, ok: boolean, ms: number): void {
-    const key = `result="${ok ? 'success' : 'failure'}",reason="${reason}"`;
-    this.reconciles.set(key, (this.reconciles.get(key) ?? 0) + 1);
-    this.durationSum += ms / 1000;
-    this.durationCount += 1;
-    this.ready.set(sync, ok);
-  }
-
-  /** Prometheus text exposition. */
-  render(apiRequests: number): string {
-    const lines = ['# HELP sealops_reconcile_total Reconciles by result and reason.', '# TYPE sealops_reconcile_total counter'];
-    for (const [k, v] of [...this.reconciles.entries()].sort()) lines.push(`sealops_reconcile_total{${k}} ${v}`);
-    lines.push('# HELP sealops_reconcile_duration_seconds Time spent reconciling.', '# TYPE sealops_reconcile_duration_seconds summary');
-    lines.push(`sealops_reconcile_duration_seconds_sum ${this.durationSum}`, `sealops_reconcile_duration_seconds_count ${this.durationCount}`);
-    lines.push('# HELP sealops_sync_ready Whether the last reconcile of a Sync succeeded.', '# TYPE sealops_sync_ready gauge');
-    for (const [sync, ok] of [...this.ready.entries()].sort()) {
-      const [ns, name] = sync.split('/');
-      lines.push(`sealops_sync_ready{namespace="${ns}",name="${name}"} ${ok ? 1 : 0}`);
-    }
-    lines.push('# HELP sealops_api_requests_total Requests sent to the Kubernetes API.', '# TYPE sealops_api_requests_total counter', `sealops_api_requests_total ${apiRequests}`);
-    return `${lines.join('\n')}\n`;
-  }
-}
 
 /** Options of {@link startHealthServer}. */
 export interface HealthServerOptions {
@@ -45,7 +16,10 @@ export interface HealthServerOptions {
   readonly host?: string;
   readonly isReady: () => boolean;
   readonly metrics: AgentMetrics;
-  readonly apiRequests: () => number;
+  /** Enables the status page on `/`: the Syncs the agent manages, as its controller sees them. */
+  readonly syncs?: () => readonly SyncObject[];
+  /** Which Syncs those are (namespace, selector), shown on the page. */
+  readonly scope?: string;
   /** Enables `POST /hook` (see webhook.ts). */
   readonly webhook?: WebhookOptions;
   /** Enables `GET /v1/cert.pem` and `GET /v1/recipients` (see keys.ts). */
@@ -56,18 +30,32 @@ export interface HealthServerOptions {
 export async function startHealthServer(options: HealthServerOptions): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    setSecurityHeaders(res);
     if (path === '/hook' && options.webhook) {
       handleWebhook(req, res, options.webhook).catch(() => res.writeHead(500).end());
       return;
     }
-    if (req.method !== 'GET') return void res.writeHead(405).end();
+    if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
+    if (path === '/' && options.syncs) {
+      let page: string;
+      try {
+        page = renderStatusPage(options.syncs(), { now: new Date(), ...(options.scope ? { scope: options.scope } : {}) });
+      } catch {
+        return void res.writeHead(500, { 'content-type': 'text/plain' }).end('failed to render the status page\n');
+      }
+      return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+    }
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (path === '/readyz') {
       const ready = options.isReady();
       return void res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok\n' : 'not ready\n');
     }
     if (path === '/metrics') {
-      return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(options.metrics.render(options.apiRequests()));
+      options.metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': options.metrics.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+      return;
     }
     if (options.publicKeys && handlePublicKeys(path ?? '', req, res, options.publicKeys)) return;
     res.writeHead(404).end();
@@ -77,4 +65,16 @@ export async function startHealthServer(options: HealthServerOptions): Promise<S
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
   });
   return server;
+}
+
+/**
+ * Headers of every response: the page needs nothing but its own inline style, may not be
+ * framed, sniffed into another type, cached by a proxy, or leak its URL as a referrer.
+ */
+function setSecurityHeaders(res: ServerResponse): void {
+  res.setHeader('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('referrer-policy', 'no-referrer');
+  res.setHeader('x-frame-options', 'DENY');
+  res.setHeader('cache-control', 'no-store');
 }

@@ -12,7 +12,8 @@
  */
 import type { Server } from 'node:http';
 import { describe } from '../errors.js';
-import { AgentMetrics, startHealthServer } from './health.js';
+import { startHealthServer } from './health.js';
+import { AgentMetrics } from './metrics.js';
 import { normalizeRepoUrl } from './webhook.js';
 import { Controller, reconcileAllOnce, type ControllerOptions } from '../agent/controller.js';
 import { ensureClusterKeys, type PublicKeys } from '../agent/keys.js';
@@ -80,13 +81,15 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   const { client, log } = options;
   const lease = `${options.agentNamespace}/sealops-agent`;
   const duration = options.leaseDurationSeconds ?? 15;
-  const metrics = new AgentMetrics();
+  // The controller's own view of its Syncs (listed, then watched) feeds the page and the gauges: no extra API request.
+  const metrics = new AgentMetrics({ apiRequests: () => client.requests, syncs: () => controller.syncs() });
   const elector =
     options.leaderElect === false ? undefined : new LeaderElector(client, { namespace: options.agentNamespace, identity: options.identity, leaseDurationSeconds: duration });
   const controllerOptions: ControllerOptions = {
     ...options,
     ...(elector ? { leadership: elector } : {}),
     onOutcome: (s, o, ms) => metrics.observe(`${s.metadata.namespace}/${s.metadata.name}`, o.reason, o.ok, ms),
+    onStage: metrics.observeStage,
   };
   const controller = new Controller(controllerOptions);
 
@@ -147,7 +150,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
       port: options.port,
       isReady: () => controller.ready,
       metrics,
-      apiRequests: () => client.requests,
+      syncs: () => controller.syncs(),
+      scope: `namespace ${options.namespace ?? '(all)'}${options.labelSelector ? `, selector ${options.labelSelector}` : ''}`,
       publicKeys: () => publicKeys,
       webhook: options.webhookSecret
         ? { secret: Buffer.from(options.webhookSecret, 'utf8'), onPush: (urls) => controller.trigger(urls, normalizeRepoUrl) }

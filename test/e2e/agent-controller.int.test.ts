@@ -26,7 +26,7 @@ let appNs: string;
 let dir: string;
 const logs: string[] = [];
 const token = secretValue('ctl-token');
-const metrics = new AgentMetrics();
+const metrics = new AgentMetrics({ apiRequests: () => agent.requests });
 const hookSecret = 'webhook-shared-secret';
 
 async function applyFile(client: KubeClient, file: string): Promise<void> {
@@ -92,7 +92,6 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
       host: '127.0.0.1',
       isReady: () => controller.ready,
       metrics,
-      apiRequests: () => agent.requests,
       webhook: { secret: Buffer.from(hookSecret), onPush: (urls) => controller.trigger(urls, normalizeRepoUrl) },
     });
     controller.start();
@@ -134,9 +133,9 @@ describeWithCluster('the long-running agent under deploy/rbac.yaml', () => {
   it('reports a failing source, retries with backoff, and recovers when it is fixed', async () => {
     await patchSyncSpec(admin, syncNs, 'app', { source: { url: `file://${repo.bareDir}-missing` } });
     await eventually('the failure to show', async () => (readyOf(await getSync(admin, syncNs, 'app')).reason === 'GitUnreachable' ? true : undefined));
-    const failuresBefore = metrics.render(0).match(/result="failure",reason="GitUnreachable"} (\d+)/);
+    const failuresBefore = (await metrics.render()).match(/result="failure",reason="GitUnreachable"} (\d+)/);
     await new Promise((r) => setTimeout(r, 1500));
-    const failuresAfter = metrics.render(0).match(/result="failure",reason="GitUnreachable"} (\d+)/);
+    const failuresAfter = (await metrics.render()).match(/result="failure",reason="GitUnreachable"} (\d+)/);
     // Retried (backoff 200 ms, 400 ms, 800 ms …), but not in a tight loop.
     expect(Number(failuresAfter?.[1])).toBeGreaterThan(Number(failuresBefore?.[1]));
     expect(Number(failuresAfter?.[1])).toBeLessThan(10);

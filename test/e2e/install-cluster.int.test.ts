@@ -332,6 +332,11 @@ describeWithCluster('running in a cluster, as the README says', () => {
       const written = execFileSync('find', [root, '-xdev', '-user', '65532', '-print'], { encoding: 'utf8' }).trim();
       buildah('umount', ctr);
       expect(written).toBe('');
+      // The agent's metrics library (prom-client, loaded only by the long-running agent) is in the image and runs on its Node.
+      const scrape = "const m = await import('/app/dist/src/server/metrics.js'); process.stdout.write(await new m.AgentMetrics().render());";
+      const metrics = buildah('run', '--isolation', 'chroot', '--user', '65532:65532', ctr, '--', 'node', '--input-type=module', '-e', scrape);
+      expect(metrics).toContain('# TYPE sealops_reconcile_stage_duration_seconds histogram');
+      expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m);
     } finally {
       if (ctr) buildah('rm', ctr);
       spawnSync('buildah', ['--root', join(imageCache, 'storage'), '--runroot', join(imageCache, 'run'), '--storage-driver', 'vfs', 'rmi', tag], { stdio: 'ignore' });

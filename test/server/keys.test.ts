@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { AgentMetrics, startHealthServer } from '../../src/server/health.js';
+import { startHealthServer } from '../../src/server/health.js';
+import { AgentMetrics } from '../../src/server/metrics.js';
 import type { PublicKeys } from '../../src/agent/keys.js';
 import type { KeySetInfo } from '../../src/agent/keysets.js';
 
@@ -10,7 +11,7 @@ let server: Server | undefined;
 afterEach(() => void server?.close());
 
 async function serve(keys: (PublicKeys & { keySets?: KeySetInfo[] }) | undefined): Promise<string> {
-  server = await startHealthServer({ port: 0, host: '127.0.0.1', isReady: () => true, metrics: new AgentMetrics(), apiRequests: () => 0, publicKeys: () => keys });
+  server = await startHealthServer({ port: 0, host: '127.0.0.1', isReady: () => true, metrics: new AgentMetrics({ processMetrics: false }), publicKeys: () => keys });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
@@ -38,7 +39,7 @@ describe('GET /v1/cert.pem and /v1/recipients', () => {
   });
 
   it('are not served when the agent passes no key source', async () => {
-    server = await startHealthServer({ port: 0, host: '127.0.0.1', isReady: () => true, metrics: new AgentMetrics(), apiRequests: () => 0 });
+    server = await startHealthServer({ port: 0, host: '127.0.0.1', isReady: () => true, metrics: new AgentMetrics({ processMetrics: false }) });
     expect((await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/recipients`)).status).toBe(404);
   });
 });

@@ -24,7 +24,8 @@ export type PeerName =
   | 'sshd'
   | 'ssh'
   | 'kustomize'
-  | 'helm';
+  | 'helm'
+  | 'chromium';
 
 const CONTROL_PLANE = new Set<PeerName>(['etcd', 'kube-apiserver', 'kube-controller-manager']);
 
@@ -74,6 +75,8 @@ export function peerPath(name: PeerName, env: NodeJS.ProcessEnv = process.env): 
       ? 'install the Debian package `age` (apt-get install age)'
       : name === 'sshd' || name === 'ssh'
         ? 'install the Debian package `openssh-server` / `openssh-client`'
-        : 'run `npm run assets` with Go installed (builds it from the Go module proxy into ~/.cache/sealops/bin)';
+        : name === 'chromium'
+          ? 'install the Debian package `chromium` (apt-get install chromium)'
+          : 'run `npm run assets` with Go installed (builds it from the Go module proxy into ~/.cache/sealops/bin)';
   throw new Error(`failed to find ${name}: not in KUBEBUILDER_ASSETS, ${cacheBinDir(env)} or PATH; ${how}`);
 }
