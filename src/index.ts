@@ -74,6 +74,12 @@ export { fetchSnapshot } from './git/source.js';
 export { type SyncObject } from './agent/sync.js';
 export { findSecretFiles, findSealedFiles, type SecretFiles, type SealedFiles } from './operations/discover.js';
 export { rewrapAll, type BulkMode, type BulkReport, type BulkRequest, type BulkFailure } from './operations/bulk.js';
+export { reencryptInputs, bearerTokenOf, type ReencryptRequest } from './operations/reencrypt.js';
+export { reencryptSealedSecret, type ReencryptKeys, type ReencryptResult } from './formats/sealedsecret/reencrypt.js';
+export { loadReencryptKeys, type KeySetEntries, type LoadedReencryptKeys } from './keys/reencrypt-keys.js';
+export { handleReencrypt, REENCRYPT_PATH, REENCRYPT_ACCESS, type ReencryptOptions } from './server/reencrypt.js';
+export { authenticate, authorize, bearerToken, type AccessCheck, type Caller, type AuthResult } from './server/auth.js';
+export { readKeySets } from './agent/reencrypt-sets.js';
 
 // `sealops build` and the kustomize runner
 export { renderLocal, formatManifests } from './agent/render.js';

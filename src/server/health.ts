@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { handleWebhook, type WebhookOptions } from './webhook.js';
 import { handlePublicKeys, type PublicKeysSource } from './keys.js';
+import { handleReencrypt, REENCRYPT_PATH, type ReencryptOptions } from './reencrypt.js';
 
 /** Counters the agent updates. */
 export class AgentMetrics {
@@ -50,6 +51,8 @@ export interface HealthServerOptions {
   readonly webhook?: WebhookOptions;
   /** Enables `GET /v1/cert.pem` and `GET /v1/recipients` (see keys.ts). */
   readonly publicKeys?: PublicKeysSource;
+  /** Enables `POST /v1/rotate`, the authenticated SealedSecret re-encryption (see reencrypt.ts). */
+  readonly reencrypt?: ReencryptOptions;
 }
 
 /** Starts the endpoint; resolves with the server once it listens. */
@@ -58,6 +61,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<S
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/hook' && options.webhook) {
       handleWebhook(req, res, options.webhook).catch(() => res.writeHead(500).end());
+      return;
+    }
+    if (path === REENCRYPT_PATH && options.reencrypt) {
+      handleReencrypt(req, res, options.reencrypt).catch(() => res.writeHead(500).end());
       return;
     }
     if (req.method !== 'GET') return void res.writeHead(405).end();

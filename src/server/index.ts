@@ -2,3 +2,5 @@
 export * from './health.js';
 export * from './webhook.js';
 export * from './keys.js';
+export * from './reencrypt.js';
+export * from './auth.js';
