@@ -79,11 +79,11 @@ export { reencryptSealedSecret, type ReencryptKeys, type ReencryptResult } from 
 export { loadReencryptKeys, type KeySetEntries, type LoadedReencryptKeys } from './keys/reencrypt-keys.js';
 export { handleReencrypt, REENCRYPT_PATH, REENCRYPT_ACCESS, type ReencryptOptions } from './server/reencrypt.js';
 export { authenticate, authorize, bearerToken, type AccessCheck, type Caller, type AuthResult } from './server/auth.js';
-export { readKeySets } from './agent/reencrypt-sets.js';
+export { readReencryptKeySets } from './agent/reencrypt-sets.js';
 export { listKeys, type KeysListOptions, type KeysListReport, type KeyEntry, type KeysProblem, type KeysProblemKind, type ClusterSide } from './operations/keys-list.js';
 export { formatKeysList } from './operations/keys-list-report.js';
 export { readRepositoryInventory, type RepositoryInventory, type SealedFileInfo, type InventoryIssue } from './keys/inventory.js';
-export { readClusterKeyView, PUBLIC_KEYS_CONFIGMAP, LAST_BACKUP_ANNOTATION, type ClusterKeyView, type ClusterKeySet } from './keys/cluster-view.js';
+export { readClusterKeyView, type ClusterKeyView, type ClusterKeySet } from './keys/cluster-view.js';
 
 // `sealops build` and the kustomize runner
 export { renderLocal, formatManifests } from './agent/render.js';

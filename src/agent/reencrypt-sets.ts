@@ -14,7 +14,7 @@ interface SecretObject {
 }
 
 /** The cluster's key sets in `namespace` (today: the keys Secret `secretName`). */
-export async function readKeySets(client: KubeClient, namespace: string, secretName = KEYS_SECRET_NAME): Promise<KeySetEntries[]> {
+export async function readReencryptKeySets(client: KubeClient, namespace: string, secretName = KEYS_SECRET_NAME): Promise<KeySetEntries[]> {
   let secret: SecretObject;
   try {
     secret = await client.request<SecretObject>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(secretName)}`);

@@ -50,8 +50,10 @@ export interface RepositoryInventory {
   readonly issues: readonly InventoryIssue[];
 }
 
-/** Files looked at: manifests and the other stores SOPS writes (dotenv, INI). */
+/** Files looked at: manifests and the other stores SOPS writes (dotenv, INI); of hidden files only `.env…`. */
 const SEALABLE = /\.(ya?ml|json|env|ini)$/i;
+const DOTENV = /^\.env(\..+)?$/i;
+const sealable = (name: string): boolean => DOTENV.test(name) || (!name.startsWith('.') && SEALABLE.test(name));
 function sealedSecretNote(text: string, source: string): string {
   const bits = new Set<number>();
   const scopes = new Set<string>();
@@ -118,7 +120,7 @@ export async function readRepositoryInventory(root: string, cwd: string, cache: 
   }
   const files: SealedFileInfo[] = [];
   const picked = new Map<string, ClusterConfig>(config ? [...config.clusters] : []);
-  for (const path of walkFiles(base, SEALABLE)) {
+  for (const path of walkFiles(base, sealable)) {
     const rel = relative(base, path).split(sep).join('/');
     let info: Omit<SealedFileInfo, 'clusters'> | undefined;
     try {

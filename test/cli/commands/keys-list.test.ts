@@ -48,14 +48,16 @@ describe('sealops keys list', () => {
     await config();
     await sealed('apps/db.yaml', [prod, team]);
     await sealed('apps/app.env', [prod], 'dotenv');
+    await sealed('apps/.env', [prod], 'dotenv');
     const r = await run(['keys', 'list', '--check'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('no problems found');
-    expect(r.stdout).toMatch(new RegExp(`^${prod}\\s+age\\s+cluster\\s+prod\\s.*\\syes\\s+2$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${prod}\\s+age\\s+cluster\\s+prod\\s.*\\syes\\s+3$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^${stage}\\s+age\\s+cluster\\s+stage\\s.*\\sno\\s+0$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^${team}\\s+age\\s+team\\s.*\\syes\\s+1$`, 'm'));
     expect(r.stdout).toMatch(/^apps\/app\.env\s+sops\s+prod\s+age1/m);
+    expect(r.stdout).toMatch(/^apps\/\.env\s+sops\s+prod\s+age1/m);
     expect(r.stdout).not.toContain(PASSWORD);
   });
 
