@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { adminKubeConfig, createServiceAccount, describeWithCluster, eventually, type ServiceAccountAccess } from '../support/kube.js';
+import { adminKubeConfig, adminKubeconfigPath, createServiceAccount, describeWithCluster, eventually, type ServiceAccountAccess } from '../support/kube.js';
 import { peerPath } from '../support/peers.js';
 import { adminClient, createNs, shippedRules, installSyncCrd, secretValue, stopAgent } from './agent-harness.js';
 import { freePort } from '../cluster/process.js';
@@ -142,6 +142,22 @@ describeWithCluster('SealedSecret re-encryption through the agent', () => {
     expect(recoveryUnseal(moved(otherNs, 'db'), newPath) !== undefined).toBe(scope === 'cluster-wide');
     expect(run.stdout + run.stderr + out).not.toContain(password);
     expect(run.stdout + run.stderr).not.toContain(allowed.token);
+  });
+
+  it('takes the token of a kubeconfig context, keeps a JSON file JSON, and refuses a context without a token', () => {
+    const file = join(dir, 'db.json');
+    writeFileSync(file, `${JSON.stringify(parse(sealedFor(oldKey, 'strict')), null, 2)}\n`);
+    const run = cli(['keys', 'reencrypt', file, '--url', `http://127.0.0.1:${port}`, '--kubeconfig', allowed.kubeconfigPath]);
+    expect(run.stderr).toContain('re-encrypted');
+    const out = readFileSync(file, 'utf8');
+    expect(out.startsWith('{\n  "apiVersion": "bitnami.com/v1alpha1"')).toBe(true);
+    expect(recoveryUnseal(out, writeKey('new.pem', newKey))).toEqual({ password, 'api-key': apiKey });
+    // The admin kubeconfig authenticates with a client certificate: there is no token to send.
+    const before = readFileSync(file, 'utf8');
+    const admin = cli(['keys', 'reencrypt', file, '--url', `http://127.0.0.1:${port}`, '--kubeconfig', adminKubeconfigPath()]);
+    expect(admin.status).toBe(9);
+    expect(admin.stderr).toContain('failed to find a bearer token');
+    expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('never widens a strict SealedSecret whose annotations claim cluster-wide (CVE-2026-22728)', async () => {
