@@ -130,7 +130,10 @@ export async function listKeys(opts: KeysListOptions): Promise<KeysListReport> {
 
   for (const c of inventory.clusters.values()) {
     for (const r of c.retired ?? []) configKey(r, r.startsWith('age1') ? 'age' : 'rsa', c.name, 'retired');
-    for (const r of c.recipients) configKey(r, 'age', c.name, 'cluster');
+    for (const r of c.recipients) {
+      const k = configKey(r, 'age', c.name, 'cluster');
+      if (c.keySet) k.keySet = c.keySet;
+    }
     if (c.keySet) configKey(c.keySet, 'key-set', c.name, 'cluster');
     if (!c.certificate || !configFile) continue;
     if (/^https?:\/\//.test(c.certificate)) {
@@ -188,8 +191,11 @@ export async function listKeys(opts: KeysListOptions): Promise<KeysListReport> {
   }
   for (const side of sides) problems.push(...clusterProblems(side, now));
 
+  // A set is in use when a file is sealed to one of its keys, even if no Sync reported it yet.
+  const setsWithFiles = new Set([...keys.values()].filter((k) => k.files.length > 0 && k.keySet).map((k) => k.keySet));
   const entries: KeyEntry[] = [...keys.values()].map((k) => {
-    const inUse = k.files.length > 0 || k.usedBy.length > 0 ? true : k.kind === 'rsa' ? undefined : false;
+    const used = k.files.length > 0 || k.usedBy.length > 0 || (k.kind === 'key-set' && setsWithFiles.has(k.fingerprint));
+    const inUse = used ? true : k.kind === 'rsa' ? undefined : false;
     const ageDays = ageOf(k.createdAt, now);
     return { ...k, ...(ageDays !== undefined ? { ageDays } : {}), ...(inUse !== undefined ? { inUse } : {}) };
   });

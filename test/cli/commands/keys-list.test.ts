@@ -33,7 +33,7 @@ async function sealed(path: string, recipients: string[], store: 'yaml' | 'doten
 async function config(extra = ''): Promise<void> {
   await writeFile(
     join(dir, '.sealops.yaml'),
-    `clusters:\n  prod:\n    recipients: [${prod}]\n    retired: [${old}]\n  stage:\n    recipients: [${stage}]\nteam:\n  recipients: [${team}]\nrules:\n  - path: "fleet/**"\n    clusters: [prod, stage]\n  - path: "apps/**"\n    clusters: [prod]\n${extra}`,
+    `clusters:\n  prod:\n    recipients: [${prod}]\n    keySet: ks-0123456789abcdef\n    retired: [${old}]\n  stage:\n    recipients: [${stage}]\nteam:\n  recipients: [${team}]\nrules:\n  - path: "fleet/**"\n    clusters: [prod, stage]\n  - path: "apps/**"\n    clusters: [prod]\n${extra}`,
   );
 }
 
@@ -55,6 +55,9 @@ describe('sealops keys list', () => {
     expect(r.stdout).toContain('no problems found');
     expect(r.stdout).toMatch(new RegExp(`^${prod}\\s+age\\s+cluster\\s+prod\\s.*\\syes\\s+3$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^${stage}\\s+age\\s+cluster\\s+stage\\s.*\\sno\\s+0$`, 'm'));
+    // The set the config names is in use because files are sealed to its recipient.
+    expect(r.stdout).toMatch(/^ks-0123456789abcdef\s+key-set\s+cluster\s+prod\s+-\s.*\syes\s+0$/m);
+    expect(r.stdout).toMatch(new RegExp(`^${prod}\\s+age\\s+cluster\\s+prod\\s+ks-0123456789abcdef\\s`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^${team}\\s+age\\s+team\\s.*\\syes\\s+1$`, 'm'));
     expect(r.stdout).toMatch(/^apps\/app\.env\s+sops\s+prod\s+age1/m);
     expect(r.stdout).toMatch(/^apps\/\.env\s+sops\s+prod\s+age1/m);
