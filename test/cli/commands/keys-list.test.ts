@@ -33,7 +33,7 @@ async function sealed(path: string, recipients: string[], store: 'yaml' | 'doten
 async function config(extra = ''): Promise<void> {
   await writeFile(
     join(dir, '.sealops.yaml'),
-    `clusters:\n  prod:\n    recipients: [${prod}]\n    keySet: ks-0123456789abcdef\n    retired: [${old}]\n  stage:\n    recipients: [${stage}]\nteam:\n  recipients: [${team}]\nrules:\n  - path: "fleet/**"\n    clusters: [prod, stage]\n  - path: "apps/**"\n    clusters: [prod]\n${extra}`,
+    `clusters:\n  prod:\n    recipients: [${prod}]\n    keySet: ks-0123456789abcdef\n    retired: [${old}]\n  stage:\n    recipients: [${stage}]\nteam:\n  recipients: [${team}]\nrules:\n  - path: "fleet/{prod,stage}/**"\n    clusters: [prod, stage]\n  - path: "apps/**"\n    clusters: [prod]\n${extra}`,
   );
 }
 
@@ -80,13 +80,17 @@ describe('sealops keys list', () => {
     expect((await run(['keys', 'list'], { cwd: dir })).status).toBe(0);
   });
 
-  it('requires a file a rule sends to two clusters to open in both, and names the one that cannot', async () => {
+  it('requires a file a brace-glob rule sends to two clusters to open in both, and names the one that cannot', async () => {
     await config();
-    await sealed('fleet/db.yaml', [stage]);
+    await sealed('fleet/stage/db.yaml', [stage]);
+    await sealed('fleet/other/db.yaml', [team]);
     const r = await run(['keys', 'list', '--check'], { cwd: dir });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('cannot-open: fleet/db.yaml: cluster prod (picked by its path rule) cannot open it');
+    expect(r.stdout).toContain('cannot-open: fleet/stage/db.yaml: cluster prod (picked by its path rule) cannot open it');
     expect(r.stdout).not.toContain('cluster stage (picked');
+    // fleet/other matches no rule: no cluster needs to open it.
+    expect(r.stdout).toMatch(/^fleet\/other\/db\.yaml\s+sops\s+-\s+age1/m);
+    expect(r.stdout).not.toContain('cannot-open: fleet/other');
   });
 
   it('reports a rule naming an unknown cluster as a problem, not an error', async () => {
