@@ -79,7 +79,6 @@ export { reencryptSealedSecret, type ReencryptKeys, type ReencryptResult } from 
 export { loadReencryptKeys, type KeySetEntries, type LoadedReencryptKeys } from './keys/reencrypt-keys.js';
 export { handleReencrypt, REENCRYPT_PATH, REENCRYPT_ACCESS, type ReencryptOptions } from './server/reencrypt.js';
 export { authenticate, authorize, bearerToken, type AccessCheck, type Caller, type AuthResult } from './server/auth.js';
-export { readReencryptKeySets } from './agent/reencrypt-sets.js';
 export { listKeys, type KeysListOptions, type KeysListReport, type KeyEntry, type KeysProblem, type KeysProblemKind, type ClusterSide } from './operations/keys-list.js';
 export { formatKeysList } from './operations/keys-list-report.js';
 export { readRepositoryInventory, type RepositoryInventory, type SealedFileInfo, type InventoryIssue } from './keys/inventory.js';

@@ -1,8 +1,7 @@
 /**
  * The keys of a SealedSecret re-encryption, from the cluster's key sets: every RSA key of every
- * set kept opens old values, and the newest set's key seals the new ones. Today the agent feeds
- * the one keys Secret; with rotation it feeds every labelled set (oldest first or with their
- * creation times), and nothing here changes.
+ * set kept opens old values, and the newest set's key seals the new ones. The agent feeds every
+ * set it keeps (`listKeySets`: the labelled Secrets and `sealops-keys`, with creation times).
  */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { rsaFingerprint } from '../crypto/rsa-fingerprint.js';

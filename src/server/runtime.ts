@@ -17,7 +17,7 @@ import { normalizeRepoUrl } from './webhook.js';
 import { Controller, reconcileAllOnce, type ControllerOptions } from '../agent/controller.js';
 import { ensureClusterKeys, type PublicKeys } from '../agent/keys.js';
 import { LeaderElector } from '../agent/leader.js';
-import { readReencryptKeySets } from '../agent/reencrypt-sets.js';
+import { listKeySets } from '../agent/keysets.js';
 import type { Logger } from '../agent/log.js';
 import type { ReconcileOutcome } from '../agent/reconcile.js';
 
@@ -150,7 +150,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
       metrics,
       apiRequests: () => client.requests,
       publicKeys: () => publicKeys,
-      reencrypt: { client, keySets: () => readReencryptKeySets(client, options.agentNamespace), log },
+      reencrypt: { client, keySets: () => listKeySets(client, options.agentNamespace), log },
       webhook: options.webhookSecret
         ? { secret: Buffer.from(options.webhookSecret, 'utf8'), onPush: (urls) => controller.trigger(urls, normalizeRepoUrl) }
         : undefined,

@@ -1,7 +1,8 @@
 // SealedSecret re-encryption through the real agent process (POST /v1/rotate, driven by the real
 // `sealops keys reencrypt` CLI): the agent runs as a ServiceAccount holding only the shipped
 // RBAC; callers are real ServiceAccount tokens checked by the API server (TokenReview and
-// SubjectAccessReview). The output opens with the real `kubeseal --recovery-unseal` under the
+// SubjectAccessReview); the cluster keeps two key sets (sealops-keys and a labelled rotated set).
+// The output opens with the real `kubeseal --recovery-unseal` under the
 // newest key only, every value keeps exactly its scope, and a strict SealedSecret submitted with
 // cluster-wide annotations (CVE-2026-22728) is refused. No secret byte reaches any output.
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -77,9 +78,18 @@ describeWithCluster('SealedSecret re-encryption through the agent', () => {
     dir = mkdtempSync(join(tmpdir(), 'sealops-reencrypt-'));
     oldKey = await generateRsaKeyPair({ commonName: 'old', bits: 2048, days: 30 });
     newKey = await generateRsaKeyPair({ commonName: 'new', bits: 2048, days: 30 });
-    // One key set today: the old key kept for decryption beside the new key and its certificate.
+    // Two key sets as the storage contract lays them out: the first (sealops-keys, older) and a
+    // rotated one (a labelled Secret, newer). The old one decrypts, the newest encrypts.
     await admin.request('POST', `/api/v1/namespaces/${agentNs}/secrets`, {
-      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sealops-keys' }, stringData: { 'a-old.pem': oldKey.privateKeyPem, 'cluster.pem': newKey.privateKeyPem, 'cluster.crt': newKey.certificatePem } },
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sealops-keys', annotations: { 'sealops.dev/created-at': '2026-01-01T00:00:00Z' } }, stringData: { 'cluster.pem': oldKey.privateKeyPem, 'cluster.crt': oldKey.certificatePem } },
+    });
+    await admin.request('POST', `/api/v1/namespaces/${agentNs}/secrets`, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'sealops-keys-new', labels: { 'sealops.dev/key-set': 'true' }, annotations: { 'sealops.dev/created-at': new Date().toISOString() } },
+        stringData: { 'cluster.pem': newKey.privateKeyPem, 'cluster.crt': newKey.certificatePem },
+      },
     });
     const kc = adminKubeConfig();
     const agentSa = await createServiceAccount(kc, agentNs, 'sealops-agent', {
