@@ -77,6 +77,15 @@ export { fetchSnapshot } from './git/source.js';
 export { type SyncObject } from './agent/sync.js';
 export { findSecretFiles, findSealedFiles, type SecretFiles, type SealedFiles } from './operations/discover.js';
 export { rewrapAll, type BulkMode, type BulkReport, type BulkRequest, type BulkFailure } from './operations/bulk.js';
+export { reencryptInputs, bearerTokenOf, type ReencryptRequest } from './operations/reencrypt.js';
+export { reencryptSealedSecret, type ReencryptKeys, type ReencryptResult } from './formats/sealedsecret/reencrypt.js';
+export { loadReencryptKeys, type KeySetEntries, type LoadedReencryptKeys } from './keys/reencrypt-keys.js';
+export { handleReencrypt, REENCRYPT_PATH, REENCRYPT_ACCESS, type ReencryptOptions } from './server/reencrypt.js';
+export { authenticate, authorize, bearerToken, type AccessCheck, type Caller, type AuthResult } from './server/auth.js';
+export { listKeys, type KeysListOptions, type KeysListReport, type KeyEntry, type KeysProblem, type KeysProblemKind, type ClusterSide } from './operations/keys-list.js';
+export { formatKeysList } from './operations/keys-list-report.js';
+export { readRepositoryInventory, type RepositoryInventory, type SealedFileInfo, type InventoryIssue } from './keys/inventory.js';
+export { readClusterKeyView, type ClusterKeyView, type ClusterKeySet } from './keys/cluster-view.js';
 
 // `sealops build` and the kustomize runner
 export { renderLocal, formatManifests } from './agent/render.js';

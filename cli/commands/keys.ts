@@ -23,6 +23,8 @@ import {
 import { collect, readAll, type CliIo } from '../io.js';
 import { note, warn } from '../output.js';
 import { keysFor } from '../keys.js';
+import { registerKeysList } from './keys-list.js';
+import { registerKeysReencrypt } from './keys-reencrypt.js';
 
 interface ClusterOptions {
   kubeconfig?: string;
@@ -138,10 +140,12 @@ function restoreCommand(keys: Command, io: CliIo): void {
 
 /** Registers `sealops keys` and its subcommands. */
 export function register(program: Command, io: CliIo): void {
-  const keys = program.command('keys').description('the key lifecycle of a cluster: fetch, rotate, retire, backup, restore');
+  const keys = program.command('keys').description('the key lifecycle of a cluster: fetch, list, rotate, retire, backup, restore, reencrypt');
   fetchCommand(keys, io);
+  registerKeysList(keys, io);
   rotateCommand(keys, io);
   retireCommand(keys, io);
   backupCommand(keys, io);
   restoreCommand(keys, io);
+  registerKeysReencrypt(keys, io);
 }

@@ -8,3 +8,4 @@ export * from './config.js';
 export * from './rsa-key-files.js';
 export * from './key-ring.js';
 export * from './fingerprint.js';
+export * from './reencrypt-keys.js';

@@ -3,14 +3,14 @@
  * existing repository seal every plaintext Secret in one run, and files already sealed are
  * left exactly as they are.
  */
-import { readdirSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { SealopsError } from '../errors.js';
 import { detectFormat, isSealedSecretText, readInputFile, type Input } from '../formats/index.js';
 import { isSopsEncrypted } from '../formats/sops/index.js';
 import { readDocuments } from '../manifest/parse.js';
 import { isKubernetesSecret } from '../manifest/secret.js';
 import { isRecord } from '../util/record.js';
+import { walkFiles } from '../util/walk.js';
 
 /** What a folder holds: plaintext Secret files to seal, sealed ones, and files that could not be judged. */
 export interface SecretFiles {
@@ -23,19 +23,6 @@ export interface SecretFiles {
 }
 
 const MANIFEST = /\.(ya?ml|json)$/i;
-/** Folders never searched: version control, dependencies, and hidden tool folders. */
-const SKIPPED = new Set(['node_modules', 'vendor']);
-
-/** Files under `dir` whose name `accept` takes, in a stable order; hidden folders and dependencies are skipped. */
-function* walkFiles(dir: string, accept: (name: string) => boolean): Generator<string> {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!entry.name.startsWith('.') && !SKIPPED.has(entry.name)) yield* walkFiles(path, accept);
-    } else if (entry.isFile() && accept(entry.name)) yield path;
-  }
-}
-
 function manifestFiles(dir: string): Generator<string> {
   return walkFiles(dir, (name) => !name.startsWith('.') && MANIFEST.test(name));
 }

@@ -1,7 +1,9 @@
 /**
  * The agent's HTTP endpoint: `/` (the read-only status page), `/healthz` (the process is
  * alive), `/readyz` (Syncs are listed and watched), `/metrics` (Prometheus text, see
- * metrics.ts). Nothing here writes: only the HMAC-verified webhook accepts a POST.
+ * metrics.ts), the public keys, and `POST /v1/rotate` (authenticated SealedSecret re-encryption,
+ * see reencrypt.ts). Nothing here writes to the cluster: the only other POST is the HMAC-verified
+ * webhook, which triggers a reconcile.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AgentMetrics } from './metrics.js';
@@ -9,6 +11,7 @@ import { renderStatusPage } from './page.js';
 import type { SyncObject } from '../agent/sync.js';
 import { handleWebhook, type WebhookOptions } from './webhook.js';
 import { handlePublicKeys, type PublicKeysSource } from './keys.js';
+import { handleReencrypt, REENCRYPT_PATH, type ReencryptOptions } from './reencrypt.js';
 
 /** Options of {@link startHealthServer}. */
 export interface HealthServerOptions {
@@ -24,6 +27,8 @@ export interface HealthServerOptions {
   readonly webhook?: WebhookOptions;
   /** Enables `GET /v1/cert.pem` and `GET /v1/recipients` (see keys.ts). */
   readonly publicKeys?: PublicKeysSource;
+  /** Enables `POST /v1/rotate`, the authenticated SealedSecret re-encryption (see reencrypt.ts). */
+  readonly reencrypt?: ReencryptOptions;
 }
 
 /** Starts the endpoint; resolves with the server once it listens. */
@@ -33,6 +38,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<S
     setSecurityHeaders(res);
     if (path === '/hook' && options.webhook) {
       handleWebhook(req, res, options.webhook).catch(() => res.writeHead(500).end());
+      return;
+    }
+    if (path === REENCRYPT_PATH && options.reencrypt) {
+      handleReencrypt(req, res, options.reencrypt).catch(() => res.writeHead(500).end());
       return;
     }
     if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();

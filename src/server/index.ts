@@ -4,3 +4,5 @@ export * from './metrics.js';
 export * from './page.js';
 export * from './webhook.js';
 export * from './keys.js';
+export * from './reencrypt.js';
+export * from './auth.js';

@@ -18,6 +18,7 @@ import { normalizeRepoUrl } from './webhook.js';
 import { Controller, reconcileAllOnce, type ControllerOptions } from '../agent/controller.js';
 import { ensureClusterKeys, type PublicKeys } from '../agent/keys.js';
 import { LeaderElector } from '../agent/leader.js';
+import { listKeySets } from '../agent/keysets.js';
 import type { Logger } from '../agent/log.js';
 import type { ReconcileOutcome } from '../agent/reconcile.js';
 
@@ -153,6 +154,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
       syncs: () => controller.syncs(),
       scope: `namespace ${options.namespace ?? '(all)'}${options.labelSelector ? `, selector ${options.labelSelector}` : ''}`,
       publicKeys: () => publicKeys,
+      reencrypt: { client, keySets: () => listKeySets(client, options.agentNamespace), log },
       webhook: options.webhookSecret
         ? { secret: Buffer.from(options.webhookSecret, 'utf8'), onPush: (urls) => controller.trigger(urls, normalizeRepoUrl) }
         : undefined,

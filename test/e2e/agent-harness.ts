@@ -7,7 +7,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeClient, Discovery, Logger, reconcileSync, type SyncObject, type ReconcileOutcome } from '../../src/index.js';
 import { sealSecret } from '../../src/formats/sealedsecret/index.js';
 import { SCOPE_ANNOTATION, SECRET_SCOPED_REGEX } from '../../src/formats/sops/index.js';
@@ -234,4 +234,21 @@ export async function exists(client: KubeClient, path: string): Promise<boolean>
 /** A random secret value that cannot occur by chance in any output. */
 export function secretValue(label: string): string {
   return `${label}-${randomBytes(12).toString('hex')}`;
+}
+
+/** A rule of deploy/rbac.yaml. */
+export interface ShippedRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** The rules of one RBAC object of deploy/rbac.yaml, as shipped. */
+export function shippedRules(kind: string, name: string): ShippedRule[] {
+  for (const doc of parseAllDocuments(readFileSync(new URL('../../deploy/rbac.yaml', import.meta.url), 'utf8'))) {
+    const obj = doc.toJS() as { kind: string; metadata: { name: string }; rules?: ShippedRule[] };
+    if (obj.kind === kind && obj.metadata.name === name) return obj.rules ?? [];
+  }
+  throw new Error(`deploy/rbac.yaml has no ${kind} ${name}`);
 }

@@ -8,15 +8,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { adminKubeConfig, adminKubeconfigPath, createServiceAccount, describeWithCluster, eventually, type ServiceAccountAccess } from '../support/kube.js';
 import { createRepo, serveFile, type TestRepo } from '../support/git-servers.js';
 import { peerPath } from '../support/peers.js';
-import { adminClient, createNs, createSync, getSync, installSyncCrd, makeClusterKeys, secretValue, secretValues, stopAgent, storeKeys } from './agent-harness.js';
+import { adminClient, createNs, shippedRules, createSync, getSync, installSyncCrd, makeClusterKeys, secretValue, secretValues, stopAgent, storeKeys } from './agent-harness.js';
+import { freePort } from '../cluster/process.js';
 import { ensureClusterKeys, KubeClient, loadKubeConfig } from '../../src/index.js';
 
 const CLI = new URL('../../dist/cli/sealops.js', import.meta.url).pathname;
@@ -32,30 +32,6 @@ let port: number;
 let stderr = '';
 const password = secretValue('keys-pw');
 const token = secretValue('keys-tok');
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-  resourceNames?: string[];
-}
-
-/** The rules of one RBAC object of deploy/rbac.yaml, as shipped. */
-function shippedRules(kind: string, name: string): Rule[] {
-  for (const doc of parseAllDocuments(readFileSync(new URL('../../deploy/rbac.yaml', import.meta.url), 'utf8'))) {
-    const obj = doc.toJS() as { kind: string; metadata: { name: string }; rules?: Rule[] };
-    if (obj.kind === kind && obj.metadata.name === name) return obj.rules ?? [];
-  }
-  throw new Error(`deploy/rbac.yaml has no ${kind} ${name}`);
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const p = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return p;
-}
 
 function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
   return execFileSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: cwd, ...env } });

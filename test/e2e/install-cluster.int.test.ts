@@ -105,7 +105,7 @@ describeWithCluster('the control plane', () => {
     // helm reads the server's version for the chart's kubeVersion (>=1.30): an unstamped v0.0.0 fails here.
     const rendered = execFileSync(peerPath('helm'), [
       // Own names: --validate refuses to render over objects another install already owns.
-      'template', 'sealops', join(repoRoot, 'deploy', 'chart'), '--namespace', `${NS}-helm`, '--set', `name=sealops-agent${SFX}-helm,syncClusterRole=sealops-sync${SFX}-helm`,
+      'template', 'sealops', join(repoRoot, 'deploy', 'chart'), '--namespace', `${NS}-helm`, '--set', `name=sealops-agent${SFX}-helm,syncClusterRole=sealops-sync${SFX}-helm,reencryptClusterRole=sealops-reencrypt${SFX}-helm`,
       '--validate', '--kubeconfig', adminKubeconfigPath(),
     ], {
       encoding: 'utf8',

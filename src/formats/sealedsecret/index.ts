@@ -7,3 +7,4 @@ export * from './unseal.js';
 export * from './verify.js';
 export * from './template-data.js';
 export * from './template.js';
+export * from './reencrypt.js';
