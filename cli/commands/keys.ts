@@ -58,7 +58,7 @@ function fetchCommand(keys: Command, io: CliIo): void {
   clusterOptions(
     keys
       .command('fetch')
-      .description("write a cluster's newest public keys into .sealops.yaml (recipients, certificate file, keySet, retired); no private key is touched")
+      .description("write a cluster's newest public keys into .sealops.yaml (recipients, certificate file, keySet, previous and retired keys); no private key is touched")
       .requiredOption('--cluster <NAME>', 'the cluster entry of .sealops.yaml to write')
       .option('--url <URL>', "read the keys from the agent's HTTP endpoint (GET /v1/keysets) instead of the cluster API")
       .option('--config <FILE>', 'the .sealops.yaml to write (default: the nearest one up from here, else ./.sealops.yaml)'),
@@ -68,7 +68,7 @@ function fetchCommand(keys: Command, io: CliIo): void {
     const result = opts.url
       ? await fetchClusterKeys({ url: opts.url }, configFile, opts.cluster)
       : await withClient(opts, io, (client) => fetchClusterKeys({ client, namespace: opts.namespace }, configFile, opts.cluster));
-    note(io, `wrote cluster ${opts.cluster} (key set ${result.keySet}, ${result.recipients.length} recipient(s), ${result.retired.length} retired key(s)) to ${result.configFile}`);
+    note(io, `wrote cluster ${opts.cluster} (key set ${result.keySet}, ${result.recipients.length} recipient(s), ${result.previous.length} previous and ${result.retired.length} retired key(s)) to ${result.configFile}`);
     if (result.certificateFile) note(io, `wrote certificate ${result.certificateFile}`);
   });
 }

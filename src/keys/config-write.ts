@@ -1,7 +1,7 @@
 /**
  * Writing a cluster's public keys into `.sealops.yaml` (`sealops keys fetch`): the cluster's
- * entry gets its newest recipients, certificate file, `keySet` fingerprint and the public keys
- * of its older sets as `retired`; every other entry and every comment of the file stays. The
+ * entry gets its newest recipients, certificate file, `keySet` fingerprint, and the public keys
+ * of its older sets as `previous` (still opened by the cluster) or `retired` (not any more); every other entry and every comment of the file stays. The
  * file and the certificate are each written to a temp file beside them and renamed, so a
  * reader sees the old file or the new one, never half of one. No private key is read.
  */
@@ -30,6 +30,7 @@ export interface WriteClusterKeysResult {
   readonly certificateFile?: string;
   readonly keySet: string;
   readonly recipients: readonly string[];
+  readonly previous: readonly string[];
   readonly retired: readonly string[];
 }
 
@@ -48,8 +49,8 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
 /**
  * Sets cluster `name` of the `.sealops.yaml` at `configFile` (created when absent) from `sets`
  * (the cluster's listing): recipients, certificate (written to `certs/<name>.pem` beside the
- * config), keySet and retired (age recipients and RSA `SHA256:` fingerprints of every set but
- * the active one). Refuses a listing without an active set, and a config that does not parse
+ * config), keySet, and previous / retired (age recipients and RSA `SHA256:` fingerprints of
+ * every set but the active one, by the set's state). Refuses a listing without an active set, and a config that does not parse
  * (the file is left as it was).
  */
 export async function writeClusterKeys(configFile: string, name: string, sets: readonly PublicKeySet[]): Promise<WriteClusterKeysResult> {
@@ -65,15 +66,15 @@ export async function writeClusterKeys(configFile: string, name: string, sets: r
   if (!text) doc.contents = doc.createNode({});
   if (!isMap(doc.contents)) throw new ConfigError(`failed to read ${configFile}: expected a mapping at the top`);
 
-  const retired: string[] = [];
+  const older = { previous: [] as string[], retired: [] as string[] };
   for (const s of sets) {
     if (s.fingerprint === active.fingerprint) continue;
-    for (const r of s.recipients) if (!retired.includes(r) && !active.recipients.includes(r)) retired.push(r);
-    for (const pem of s.certificates) {
-      const fp = rsaFingerprint(new X509Certificate(pem).publicKey);
-      if (!retired.includes(fp)) retired.push(fp);
-    }
+    const into = s.state === 'retired' ? older.retired : older.previous;
+    const add = (k: string): void => void (!older.previous.includes(k) && !older.retired.includes(k) && into.push(k));
+    for (const r of s.recipients) if (!active.recipients.includes(r)) add(r);
+    for (const pem of s.certificates) add(rsaFingerprint(new X509Certificate(pem).publicKey));
   }
+  const { previous, retired } = older;
   let certificateFile: string | undefined;
   let certRef: string | undefined;
   if (active.certificates.length > 0) {
@@ -88,8 +89,10 @@ export async function writeClusterKeys(configFile: string, name: string, sets: r
   if (certRef) doc.setIn([...path, 'certificate'], certRef);
   else if (doc.hasIn([...path, 'certificate'])) doc.deleteIn([...path, 'certificate']);
   doc.setIn([...path, 'keySet'], active.fingerprint);
-  if (retired.length > 0) doc.setIn([...path, 'retired'], doc.createNode(retired));
-  else if (doc.hasIn([...path, 'retired'])) doc.deleteIn([...path, 'retired']);
+  for (const [field, keys] of [['previous', previous], ['retired', retired]] as const) {
+    if (keys.length > 0) doc.setIn([...path, field], doc.createNode(keys));
+    else if (doc.hasIn([...path, field])) doc.deleteIn([...path, field]);
+  }
   const out = doc.toString({ lineWidth: 0 });
   // What we write must read back: never leave a config the next command refuses.
   parseSealopsConfig(out, configFile);
@@ -98,7 +101,7 @@ export async function writeClusterKeys(configFile: string, name: string, sets: r
     await writeFileAtomic(certificateFile, active.certificates.join(''));
   }
   await writeFileAtomic(configFile, out);
-  return { configFile, ...(certificateFile ? { certificateFile } : {}), keySet: active.fingerprint, recipients: active.recipients, retired };
+  return { configFile, ...(certificateFile ? { certificateFile } : {}), keySet: active.fingerprint, recipients: active.recipients, previous, retired };
 }
 
 /** The `.sealops.yaml` that commands run from `cwd` read (the nearest one up), else `cwd/.sealops.yaml`. */

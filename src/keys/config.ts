@@ -21,6 +21,11 @@ export interface ClusterConfig {
   /** Fingerprint (`ks-…`, keys/fingerprint.ts) of the cluster key set the keys above came from (`keys fetch`). */
   keySet?: string;
   /**
+   * Public keys of the cluster's previous key sets (rotated out, not yet retired): the cluster
+   * still opens files sealed to them, but new seals use `recipients`. Re-seal before retiring.
+   */
+  previous?: string[];
+  /**
    * Public keys of retired key sets: age recipients and RSA `SHA256:` fingerprints that nothing
    * is sealed for any more. A file sealed only to these cannot be opened by the cluster.
    */
@@ -107,6 +112,7 @@ export function parseSealopsConfig(text: string, file: string): SealopsConfig {
     const cluster: ClusterConfig = { name, recipients: list(cc.recipients ?? cc.age, `${file} clusters.${name}.recipients`) };
     if (typeof cc.certificate === 'string') cluster.certificate = cc.certificate;
     if (typeof cc.keySet === 'string') cluster.keySet = cc.keySet;
+    if (cc.previous !== undefined) cluster.previous = list(cc.previous, `${file} clusters.${name}.previous`);
     if (cc.retired !== undefined) cluster.retired = list(cc.retired, `${file} clusters.${name}.retired`);
     clusters.set(name, cluster);
   }

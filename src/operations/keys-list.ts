@@ -18,8 +18,8 @@ import { loadKubeConnection } from '../kube/config.js';
 export interface KeyEntry {
   readonly fingerprint: string;
   readonly kind: 'age' | 'rsa' | 'key-set';
-  /** What `.sealops.yaml` says it is: a cluster's current key, a team key, a retired key, or nothing. */
-  readonly role: 'cluster' | 'team' | 'retired' | 'unknown';
+  /** What `.sealops.yaml` says it is: a cluster's current key, a previous (still opened) or retired key, a team key, or nothing. */
+  readonly role: 'cluster' | 'team' | 'previous' | 'retired' | 'unknown';
   /** Clusters of `.sealops.yaml` (and contexts read) it belongs to. */
   readonly clusters: readonly string[];
   /** The key set it belongs to, when known. */
@@ -130,6 +130,7 @@ export async function listKeys(opts: KeysListOptions): Promise<KeysListReport> {
 
   for (const c of inventory.clusters.values()) {
     for (const r of c.retired ?? []) configKey(r, r.startsWith('age1') ? 'age' : 'rsa', c.name, 'retired');
+    for (const r of c.previous ?? []) configKey(r, r.startsWith('age1') ? 'age' : 'rsa', c.name, 'previous');
     for (const r of c.recipients) {
       const k = configKey(r, 'age', c.name, 'cluster');
       if (c.keySet) k.keySet = c.keySet;
@@ -154,7 +155,12 @@ export async function listKeys(opts: KeysListOptions): Promise<KeysListReport> {
   const sides: ClusterSide[] = [];
   const retired = new Set<string>([...keys.values()].filter((k) => k.role === 'retired').map((k) => k.fingerprint));
   const current = new Map<string, Set<string>>();
-  for (const c of inventory.clusters.values()) current.set(c.name, new Set(c.recipients));
+  // A previous set still opens what was sealed to it: no cannot-open problem, a note instead.
+  const previous = new Map<string, Set<string>>();
+  for (const c of inventory.clusters.values()) {
+    current.set(c.name, new Set([...c.recipients, ...(c.previous ?? [])]));
+    previous.set(c.name, new Set(c.previous ?? []));
+  }
   for (const view of views) {
     const cluster = matchCluster(view, inventory.clusters);
     if (!cluster) notes.push(`context ${view.context}: none of its key sets belongs to a cluster of ${configFile ?? '.sealops.yaml'}`);
@@ -183,6 +189,8 @@ export async function listKeys(opts: KeysListOptions): Promise<KeysListReport> {
       const mine = current.get(name) ?? new Set();
       if (mine.size > 0 && !recipients.some((r) => mine.has(r))) {
         problems.push({ kind: 'cannot-open', file: f.file, cluster: name, message: `${f.file}: cluster ${name} (picked by its path rule) cannot open it: none of its current keys is a recipient` });
+      } else if (recipients.some((r) => previous.get(name)?.has(r)) && !recipients.some((r) => mine.has(r) && !previous.get(name)?.has(r))) {
+        notes.push(`${f.file}: cluster ${name} opens it only with a previous key set; re-seal it (sealops rekey --all) before retiring that set`);
       }
     }
     if (recipients.length > 0 && recipients.every((r) => retired.has(r))) {

@@ -111,6 +111,25 @@ function seal(file: string, yaml: string, extra: string[] = []): string {
   return r.stdout;
 }
 
+/**
+ * `keys list --check` over `gate/`, a folder whose config `keys fetch` writes (rule: every file to
+ * prod) and which holds one file sealed to `recipient` (made on the first call).
+ */
+function gateCheck(recipient?: string): Run {
+  const gate = join(work, 'gate');
+  mkdirSync(gate, { recursive: true });
+  writeFileSync(join(gate, '.sealops.yaml'), 'rules:\n  - path: "**"\n    clusters: [prod]\n');
+  expect(cli(['keys', 'fetch', '--cluster', 'prod', ...kube(), '--config', join(gate, '.sealops.yaml')]).status).toBe(0);
+  if (recipient) {
+    writeFileSync(join(gate, 'plain.yaml'), secretYaml('gate', 'password', values.db));
+    const sealed = cli(['seal', '-r', recipient, 'plain.yaml'], { cwd: gate });
+    expect(sealed.status).toBe(0);
+    rmSync(join(gate, 'plain.yaml'));
+    writeFileSync(join(gate, 'old.yaml'), sealed.stdout);
+  }
+  return cli(['keys', 'list', '--check', 'gate']);
+}
+
 async function waitForKeysInUse(expected: string[]): Promise<void> {
   await eventually(`keysInUse ${expected.join(',')}`, async () => {
     const s = await getSync(admin, appNs, 'app');
@@ -228,7 +247,11 @@ describeWithCluster('the key lifecycle of a cluster: sets, fetch, rotate, retire
     expect(cli(['keys', 'fetch', '--cluster', 'prod', ...kube()]).status).toBe(0);
     const config = readFileSync(join(work, '.sealops.yaml'), 'utf8');
     expect(config).toContain(`keySet: ${fresh}`);
-    expect(config).toMatch(new RegExp(`retired:\\n(\\s+- .*\\n)*\\s+- ${old!.recipients[0]}`));
+    expect(config).toMatch(new RegExp(`previous:\\n(\\s+- .*\\n)*\\s+- ${old!.recipients[0]}`));
+    // A file sealed to the previous set still opens in the cluster: the gate passes, with a note to re-seal.
+    const gate = gateCheck(old!.recipients[0]);
+    expect(gate.status).toBe(0);
+    expect(gate.stderr).toContain('gate/old.yaml: cluster prod opens it only with a previous key set');
     const db2 = seal('db2.yaml', secretYaml('db2', 'password', values.db2));
     expect(db2).toContain(now.recipients[0]!);
     expect(db2).not.toContain(old!.recipients[0]!);
@@ -268,6 +291,11 @@ describeWithCluster('the key lifecycle of a cluster: sets, fetch, rotate, retire
     await new Promise((r) => setTimeout(r, 1500));
     expect((await keySets()).map((k) => k.state)).toEqual(['retired', 'active']);
     expect(await secretValues(admin, appNs, 'db')).toEqual({ password: values.db });
+
+    // Once retired, a file still sealed only to that set fails the CI gate, by name.
+    const gate = gateCheck();
+    expect(gate.status).toBe(1);
+    expect(gate.stdout + gate.stderr).toMatch(/retired-only gate\/old\.yaml/);
   }, 180_000);
 
   it('makes one set when two replicas rotate at once, and rotates by age only when due', async () => {

@@ -23,7 +23,7 @@ async function set(fingerprint: string, state: PublicKeySet['state']): Promise<P
 }
 
 describe('writeClusterKeys', () => {
-  it('sets the cluster from the active set, the older sets as retired, and keeps comments and other entries', async () => {
+  it('sets the cluster from the active set, the older sets as previous or retired by their state, and keeps comments and other entries', async () => {
     const file = join(dir, '.sealops.yaml');
     const original = '# fleet config\nclusters:\n  # staging is elsewhere\n  staging:\n    recipients: [age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq]\n  prod:\n    recipients: [age1old]\nteam: []\nrules:\n  - path: "apps/**" # every app\n    clusters: [prod]\n';
     writeFileSync(file, original);
@@ -42,7 +42,9 @@ describe('writeClusterKeys', () => {
     expect(prod.keySet).toBe('ks-0000000000000003');
     expect(prod.certificate).toBe('certs/prod.pem');
     const rsa = (s: PublicKeySet): string => rsaFingerprint(new X509Certificate(s.certificates[0]!).publicKey);
-    expect(prod.retired).toEqual([retired.recipients[0], rsa(retired), previous.recipients[0], rsa(previous)]);
+    expect(prod.retired).toEqual([retired.recipients[0], rsa(retired)]);
+    expect(prod.previous).toEqual([previous.recipients[0], rsa(previous)]);
+    expect(result.previous).toEqual(prod.previous);
     expect(readFileSync(join(dir, 'certs', 'prod.pem'), 'utf8')).toBe(active.certificates[0]);
     expect(result.certificateFile).toBe(join(dir, 'certs', 'prod.pem'));
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
