@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import { describeWithCluster, eventually } from '../support/kube.js';
 import { serveFile, type TestRepo } from '../support/git-servers.js';
 import { freePort } from '../cluster/process.js';
-import { condition, createSync, exists, getSync, setUpAgentProcess, spawnAgent, stopAgent } from './agent-harness.js';
+import { condition, createSync, exists, getSync, leaseRenewTime, setUpAgentProcess, spawnAgent, stopAgent } from './agent-harness.js';
 import type { KubeClient } from '../../src/kube/client.js';
 
 const CRAFTED = 'app/zz-crafted.yaml';
@@ -37,11 +37,6 @@ function crafted(namespace: string): string {
 
 function configMap(namespace: string, name: string): string {
   return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\ndata:\n  mode: plain\n`;
-}
-
-async function renewTime(): Promise<string | undefined> {
-  const lease = await client.request<{ spec: { renewTime?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${agentNs}/leases/sealops-agent`).catch(() => undefined);
-  return lease?.spec.renewTime;
 }
 
 function ready(s: Awaited<ReturnType<typeof getSync>>): { status?: string; reason?: string; message?: string } | undefined {
@@ -81,7 +76,7 @@ describeWithCluster('the agent building a crafted repository', () => {
     let outcome: ReturnType<typeof ready>;
     for (;;) {
       const health = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
-      const renewed = await renewTime();
+      const renewed = await leaseRenewTime(client, agentNs);
       // Both answers above came before this read: if the Sync is still not Ready=False, they came while it built.
       const s = await getSync(client, syncNs, 'crafted');
       if (ready(s)?.status === 'False' || agent.exitCode !== null || stderr.includes('reconcile abandoned')) {

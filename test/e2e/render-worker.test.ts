@@ -98,6 +98,27 @@ describe('the build and decrypt worker of the agent', () => {
     expect(r.secrets).toContain('worker-canary-value');
   });
 
+  it('refuses a crafted 1 MiB fake SOPS Secret (no key needed to craft it) naming the file, while this thread keeps turning', async () => {
+    // Issue #16, finding 2: such a file once took minutes of the agent's only thread. Its values
+    // are copies of one real ciphertext under thousands of keys: they cannot authenticate.
+    const key = await age.generateAgeKeyPair();
+    const sealed = await sops.sealSops('apiVersion: v1\nkind: Secret\nmetadata:\n  name: fake\n  namespace: app\nstringData:\n  k0: some-value\n', { recipients: [key.recipient], format: 'yaml' });
+    const value = /^ {2}k0: (ENC\[.*\])$/m.exec(sealed)![1]!;
+    const lines: string[] = [];
+    for (let i = 1, size = 0; size < 1024 * 1024; i++) {
+      const line = `  k${i}: ${value}\n`;
+      lines.push(line);
+      size += line.length;
+    }
+    const fake = sealed.replace(/^( {2}k0: .*\n)/m, `$1${lines.join('')}`);
+    const keys = (): Promise<{ ageIdentities: string[]; rsaKeys: [] }> => Promise.resolve({ ageIdentities: [key.identity], rsaKeys: [] });
+    const files = [...PLAIN, file('app/fake.sops.yaml', fake)];
+    const { result, ticks } = await ticksDuring(() => render.renderSync({ files, path: 'app' }, { keys }, undefined, offThread()));
+    expect(result.status).toBe('rejected');
+    expect(((result as PromiseRejectedResult).reason as Error).message).toMatch(/^failed to decrypt .*app\/fake\.sops\.yaml/);
+    expect(ticks).toBeGreaterThan(0);
+  });
+
   it('fails a file whose parse needs more memory than the cap with an InputError naming it, while this thread keeps turning, and renders again afterwards', async () => {
     const files = [...PLAIN, file('app/zz-crafted.yaml', amplifying('crafted', 2 * 1024 * 1024))];
     const { result, ticks } = await ticksDuring(() => render.renderSync({ files, path: 'app' }, { keys: 'redact' }, undefined, offThread(64)));
