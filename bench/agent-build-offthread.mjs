@@ -8,9 +8,10 @@
 // Printed: wall time, peak RSS of the process (main thread and worker together), worst gap of a
 // 5 ms timer on the main thread (how long /healthz or a Lease renewal would have waited), the
 // outcome; and `node -e 0` for scale.
-// Figures on a loaded 2-core box, 6 MiB: inline 65 s, 3.35 GB peak, the loop stalled throughout,
-// the file read whole; worker 9.1 s, 261 MB peak, worst stall 0.11 s, BuildFailed naming the
-// file; `node -e 0` 0.23 s, 43 MB. (Issue #16 measured inline at 12 s and 1.7 GB on a quiet one.)
+// Figures on a loaded 2-core box, 6 MiB (two runs): inline 33–65 s, 3.4–3.7 GB peak, the loop
+// stalled for all of it, the file read whole; worker 4.0–9.1 s, 262 MB peak, worst stall
+// 50–110 ms, BuildFailed naming the file; `node -e 0` 0.08–0.23 s, 43 MB. (Issue #16 measured
+// inline at 12 s and 1.7 GB on a quieter one.)
 // Run: npm run build && node bench/agent-build-offthread.mjs [MiB, default 6]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
