@@ -89,6 +89,7 @@ export { readClusterKeyView, type ClusterKeyView, type ClusterKeySet } from './k
 
 // `sealops build` and the kustomize runner
 export { renderLocal, formatManifests } from './agent/render.js';
+export { DEFAULT_WORKER_MEMORY_MB } from './agent/offthread.js';
 export { findKustomize } from './build/kustomize.js';
 export { type ReconcileOutcome } from './agent/reconcile.js';
 

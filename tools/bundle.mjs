@@ -1,5 +1,5 @@
 // Bundles the CLI after `tsc`: dist/cli/sealops.js, dist/cli/guard.js (the hook's fast entry),
-// dist/cli/worker.js (the scan worker) and dist/cli/decrypt-worker.js (the agent's decrypt
+// dist/cli/worker.js (the scan worker) and dist/cli/render-worker.js (the agent's build and decrypt
 // stage) become one file each, replacing tsc's ~150 small modules, so a start reads and
 // compiles one file. Command modules stay lazy: esbuild wraps each dynamically imported module
 // in an initializer, so only the command that runs is evaluated.
@@ -30,4 +30,4 @@ const common = {
 };
 // The entry stays tiny (`--version` reads only it) and loads main.js, the program, on demand.
 await build({ ...common, entryPoints: { sealops: 'cli/sealops.ts' }, external: [...common.external, './main.js'] });
-await build({ ...common, entryPoints: { main: 'cli/main.ts', guard: 'cli/guard.ts', worker: 'src/scan/worker.ts', 'decrypt-worker': 'src/agent/decrypt/decrypt-worker.ts', 'bulk-worker': 'src/operations/bulk-worker.ts' } });
+await build({ ...common, entryPoints: { main: 'cli/main.ts', guard: 'cli/guard.ts', worker: 'src/scan/worker.ts', 'render-worker': 'src/agent/render-worker.ts', 'bulk-worker': 'src/operations/bulk-worker.ts' } });

@@ -31,3 +31,24 @@ export function benchRepo(prefix) {
   const git = (...args) => execFileSync('git', args, { cwd: repo, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   return { root, repo, git };
 }
+
+/**
+ * Watches this thread's event loop with a 5 ms timer; `stop()` returns the largest gap between
+ * its ticks (a stall lasting to the end included): how long /healthz or a Lease renewal would
+ * have waited.
+ */
+export function stallMeter() {
+  let last = performance.now();
+  let worst = 0;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  }, 5);
+  return {
+    stop() {
+      clearInterval(tick);
+      return Math.max(worst, performance.now() - last);
+    },
+  };
+}

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
-import { KubeClient, Logger, UsageError, loadKubeConfig, runAgent, runAgentOnce, processSignals, parseKeyRotation, EXIT_FINDINGS, KubeError, describeError as describe } from '../../src/index.js';
+import { KubeClient, Logger, UsageError, loadKubeConfig, runAgent, runAgentOnce, processSignals, parseKeyRotation, EXIT_FINDINGS, KubeError, DEFAULT_WORKER_MEMORY_MB, describeError as describe } from '../../src/index.js';
 import { hostname } from 'node:os';
 
 interface AgentOptions {
@@ -32,6 +32,7 @@ interface AgentOptions {
   kustomize?: string;
   keyRotation: string;
   keyCheckInterval: string;
+  buildMemory?: string;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -59,6 +60,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--listen <PORT>', 'serve /healthz, /readyz, /metrics, /v1/cert.pem and /v1/recipients on this port (long-running mode only)', '8080')
     .option('--concurrency <N>', 'parallel API requests during apply', '8')
     .option('--kustomize <PATH>', 'kustomize binary (default: $SEALOPS_KUSTOMIZE, then kustomize on PATH)')
+    .option('--build-memory <MiB>', 'heap cap of the thread that parses and decrypts a repository: a file that needs more fails its Sync (BuildFailed)', String(DEFAULT_WORKER_MEMORY_MB))
     .option('--generate-keys', 'create the keys Secret sealops-keys with a new key set when it is missing (default in long-running mode, by the leader only)')
     .option('--no-generate-keys', 'never create the keys Secret (default with --once)')
     .option('--key-rotation <DURATION>', 'make a new key set when the newest is older than this (30d, 720h; 0: never); old sets keep decrypting', '30d')
@@ -73,6 +75,8 @@ export function register(program: Command, io: CliIo): void {
       const keyRotationMs = parseKeyRotation(opts.keyRotation);
       const keyCheck = Number(opts.keyCheckInterval);
       if (!Number.isFinite(keyCheck) || keyCheck < 0.1 || keyCheck > 3600) throw new UsageError('failed to parse --key-check-interval: give seconds from 0.1 to 3600');
+      const workerMemoryMb = Number(opts.buildMemory);
+      if (!Number.isInteger(workerMemoryMb) || workerMemoryMb < 32 || workerMemoryMb > 65536) throw new UsageError('failed to parse --build-memory: give whole MiB from 32 to 65536');
       const port = Number(opts.listen);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('failed to parse --listen: give a port number');
       let client: KubeClient;
@@ -91,6 +95,7 @@ export function register(program: Command, io: CliIo): void {
         defaultServiceAccount: opts.defaultServiceAccount,
         workRoot: opts.workDir ?? io.env.SEALOPS_WORK_DIR ?? join(tmpdir(), 'sealops-agent'),
         concurrency,
+        workerMemoryMb,
         ...(opts.kustomize ?? io.env.SEALOPS_KUSTOMIZE ? { kustomize: { binary: opts.kustomize ?? io.env.SEALOPS_KUSTOMIZE } } : {}),
       };
       try {

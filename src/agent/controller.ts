@@ -35,6 +35,8 @@ export interface ControllerOptions {
   readonly backoffBaseMs?: number;
   /** kustomize binary and limits. */
   readonly kustomize?: KustomizeOptions;
+  /** Heap cap of the build and decrypt worker, in MiB. */
+  readonly workerMemoryMb?: number;
   /** When given, reconciles run only while it returns true (leader election). */
   readonly canReconcile?: () => boolean;
   /**
@@ -69,6 +71,7 @@ function context(options: ControllerOptions, discovery: Discovery): AgentContext
     workRoot: options.workRoot,
     concurrency: options.concurrency,
     ...(options.kustomize ? { kustomize: options.kustomize } : {}),
+    ...(options.workerMemoryMb ? { workerMemoryMb: options.workerMemoryMb } : {}),
     defaultServiceAccount: options.defaultServiceAccount,
     ...(options.onStage ? { onStage: options.onStage } : {}),
   };

@@ -50,6 +50,8 @@ export interface AgentContext {
   readonly decryptMemos?: Map<string, { keys: string; memo: DecryptMemo }>;
   /** Per-Sync memory of the last build (see BuildMemo). */
   readonly buildMemos?: Map<string, BuildMemo>;
+  /** Heap cap of the build and decrypt worker, in MiB (default DEFAULT_WORKER_MEMORY_MB of offthread.ts). */
+  readonly workerMemoryMb?: number;
   /** ServiceAccount (of each Sync's namespace) to impersonate for Syncs that name none. */
   readonly defaultServiceAccount?: string;
   /**
@@ -263,8 +265,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       const pb = postBuild ? JSON.stringify(Object.entries(postBuild.values.vars).sort()) : '';
       buildMemo = { key: keysDigest([snapshot.commit, spec.path, JSON.stringify(spec.components), spec.targetNamespace ?? '', pb, JSON.stringify(ctx.kustomize ?? {})]), slot };
     }
-    // Decryption runs in a worker thread, terminated at the deadline (or end of term, or shutdown).
-    const rendered = await renderSync(input, { keys, memo: () => memo, allowUnbound: spec.allowUnbound, warn: (message) => log.warn(message) }, buildMemo, signal);
+    // Build and decryption run in a worker thread, terminated at the deadline (or end of term, or shutdown).
+    const rendered = await renderSync(input, { keys, memo: () => memo, allowUnbound: spec.allowUnbound, warn: (message) => log.warn(message) }, buildMemo, { signal, memoryMb: ctx.workerMemoryMb });
     for (const s of rendered.skipped) log.debug('skipped document', { file: s.file, doc: s.doc + 1, why: s.why });
     log.debug('built', { kustomization: rendered.kustomization, kustomizeMs: rendered.kustomizeMs, objects: rendered.manifests.length, unsealed: rendered.unsealed });
     secrets = [...secrets, ...rendered.secrets];

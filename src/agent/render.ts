@@ -11,8 +11,8 @@ import { renderPath, type RenderInput, type RenderResult } from '../build/render
 import type { BuildInput, Manifest } from '../build/index.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
 import { checkVariableNames, type PostBuildValues } from '../build/substitute.js';
-import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptOptions } from './decrypt/index.js';
-import { decryptOffThread } from './decrypt/offthread.js';
+import { decryptManifests, loadDecryptionKeys, type DecryptionKeys, type DecryptOptions, type DecryptResult } from './decrypt/index.js';
+import { renderOffThread, type OffThreadOptions } from './offthread.js';
 import { stampSealedDigests } from './drift/sealed-digests.js';
 
 /** What a render produced. */
@@ -44,15 +44,24 @@ export interface BuildMemo {
 
 /**
  * Renders `input` and unseals what it holds. Throws a SealopsError naming the file on any refusal.
- * With `signal` (the agent) the decrypt stage runs in a worker thread, terminated when it fires.
+ * With `offThread` (the agent) both stages run in a worker thread with a capped heap, terminated
+ * when its signal fires (see offthread.ts).
  */
-export async function renderSync(input: RenderInput, decrypt: DecryptOptions, memo?: { readonly key: string; readonly slot: BuildMemo }, signal?: AbortSignal): Promise<Rendered> {
+export async function renderSync(input: RenderInput, decrypt: DecryptOptions, memo?: { readonly key: string; readonly slot: BuildMemo }, offThread?: OffThreadOptions): Promise<Rendered> {
   const reuse = memo && memo.slot.key === memo.key ? memo.slot.built : undefined;
   // A stale build is dropped before the new one is made, not held beside it.
   if (memo && !reuse) Object.assign(memo.slot, { key: undefined, built: undefined });
-  const built = reuse ?? (await renderPath(input));
+  let built: RenderResult;
+  let decrypted: DecryptResult;
+  if (offThread) {
+    const r = await renderOffThread(input, decrypt, offThread, reuse);
+    built = reuse ?? { ...r.built, files: [], sources: input.files };
+    decrypted = r;
+  } else {
+    built = reuse ?? (await renderPath(input));
+    decrypted = await decryptManifests(built, decrypt);
+  }
   if (memo && !reuse) Object.assign(memo.slot, { key: memo.key, built });
-  const decrypted = signal ? await decryptOffThread(built, decrypt, signal) : await decryptManifests(built, decrypt);
   return {
     // Keyless comparison (diff --live): each sealed Secret carries its ciphertext digests.
     manifests: decrypted.unsealed ? stampSealedDigests(built.manifests, decrypted.manifests, built.sources) : decrypted.manifests,

@@ -136,9 +136,11 @@ export function assertUnique(manifests: readonly Manifest[]): void {
 
 /**
  * Builds the object list from `files` (any order in; sorted by path out). Throws InputError
- * naming the file and document for a malformed manifest or a duplicate object.
+ * naming the file and document for a malformed manifest or a duplicate object. `reading` is
+ * told each file before it is parsed (a worker reports it, so a parse that runs out of memory
+ * can be blamed on its file).
  */
-export function buildManifests(files: readonly BuildInput[]): BuildResult {
+export function buildManifests(files: readonly BuildInput[], reading?: (file: string) => void): BuildResult {
   const manifests: Manifest[] = [];
   const kept: ManifestFile[] = [];
   const skipped: BuildResult['skipped'] = [];
@@ -147,6 +149,7 @@ export function buildManifests(files: readonly BuildInput[]): BuildResult {
     const format = /\.json$/i.test(f.path) ? 'json' : 'yaml';
     const text = f.content.toString('utf8');
     kept.push({ path: f.path, text, format });
+    reading?.(f.path);
     readManifestText(f.path, text, format, manifests, skipped);
   }
   assertUnique(manifests);

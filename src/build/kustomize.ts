@@ -82,7 +82,8 @@ const DEAD_PROXY = 'http://127.0.0.1:1';
 /**
  * Writes `files` to a private folder and runs `kustomize build` on `root` (a repository-relative
  * folder). `overrides` replaces the text of some files in that folder only (spec.components).
- * Throws {@link BuildRefusedError} naming `rootFile` on a failure, a timeout or a cap.
+ * Throws {@link BuildRefusedError} naming `rootFile` on a failure, a timeout or a cap; when
+ * `signal` fires, kustomize is killed and the signal's reason thrown.
  */
 export async function runKustomize(
   files: ReadonlyMap<string, Buffer>,
@@ -90,7 +91,9 @@ export async function runKustomize(
   rootFile: string,
   options: KustomizeOptions = {},
   overrides: ReadonlyMap<string, string> = new Map(),
+  signal?: AbortSignal,
 ): Promise<KustomizeRun> {
+  signal?.throwIfAborted();
   const binary = findKustomize(options.binary);
   const timeoutMs = options.timeoutMs ?? KUSTOMIZE_DEFAULTS.timeoutMs;
   const maxOut = options.maxOutputBytes ?? KUSTOMIZE_DEFAULTS.maxOutputBytes;
@@ -111,14 +114,19 @@ export async function runKustomize(
       writeFileSync(target, overrides.get(path) ?? content, { mode: 0o600 });
     }
     const started = Date.now();
-    const output = await spawnKustomize(binary, join(repo, root), work, { timeoutMs, maxOut, maxMem, rootFile });
+    const output = await spawnKustomize(binary, join(repo, root), work, { timeoutMs, maxOut, maxMem, rootFile, signal });
     return { output: output.split(`${repo}/`).join(''), ms: Date.now() - started };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-function spawnKustomize(binary: string, dir: string, home: string, o: { timeoutMs: number; maxOut: number; maxMem: number; rootFile: string }): Promise<string> {
+function spawnKustomize(
+  binary: string,
+  dir: string,
+  home: string,
+  o: { timeoutMs: number; maxOut: number; maxMem: number; rootFile: string; signal: AbortSignal | undefined },
+): Promise<string> {
   const env: NodeJS.ProcessEnv = {
     PATH: '',
     HOME: home,
@@ -147,6 +155,12 @@ function spawnKustomize(binary: string, dir: string, home: string, o: { timeoutM
       child.kill('SIGKILL');
     };
     const timer = setTimeout(() => kill(`kustomize did not finish within ${o.timeoutMs} ms`), o.timeoutMs);
+    let aborted = false;
+    const onAbort = (): void => {
+      aborted = true;
+      child.kill('SIGKILL');
+    };
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > o.maxOut) return kill(`the build output exceeds ${o.maxOut} bytes`);
@@ -157,10 +171,13 @@ function spawnKustomize(binary: string, dir: string, home: string, o: { timeoutM
     });
     child.on('error', (err) => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
       reject(new EnvironmentError(`failed to run kustomize: ${err.message}`, { cause: err }));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      if (aborted) return reject(o.signal?.reason instanceof Error ? o.signal.reason : new Error('kustomize was stopped'));
       if (failure) return reject(new BuildRefusedError(o.rootFile, failure));
       if (code === 0) return resolve(Buffer.concat(out).toString('utf8'));
       const memory = signal === 'SIGSEGV' || /out of memory|cannot allocate memory/i.test(stderr);

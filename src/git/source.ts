@@ -3,7 +3,7 @@
  * the object database. No working tree is ever checked out, so `.gitattributes` filters, LFS
  * smudging and checkout hooks of the fetched repository never run.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { GitError, redact } from '../errors.js';
@@ -180,6 +180,23 @@ async function sshFiles(auth: { privateKey: string; knownHosts: string }): Promi
   return { dir, command };
 }
 
+// Locks a git fetch takes in a bare repository (`<ref>.lock` files under refs/ too).
+const LOCK_FILES = ['shallow.lock', 'packed-refs.lock', 'config.lock', 'HEAD.lock', 'FETCH_HEAD.lock'];
+
+/**
+ * Removes the lock files a killed git left in the private repository: a fetch past the reconcile
+ * deadline is SIGKILLed (and so is every git of an agent killed mid-fetch), and its
+ * `shallow.lock` would make every later fetch fail. Only one reconcile of one Sync uses this
+ * repository at a time, so a lock found before a fetch is always stale.
+ */
+async function removeStaleLocks(workDir: string): Promise<void> {
+  await Promise.all(LOCK_FILES.map((f) => rm(join(workDir, f), { force: true })));
+  const refs = join(workDir, 'refs');
+  if (!existsSync(refs)) return;
+  const entries = await readdir(refs, { recursive: true, withFileTypes: true });
+  await Promise.all(entries.filter((e) => e.isFile() && e.name.endsWith('.lock')).map((e) => rm(join(e.parentPath, e.name), { force: true })));
+}
+
 /**
  * Fetches `options.ref` of `options.url` (depth 1) and returns its commit and the files under
  * `options.subdir`. Throws {@link SourceError} with a reason; never logs or returns credentials.
@@ -194,6 +211,7 @@ export async function fetchSnapshot(options: FetchOptions): Promise<Snapshot> {
   const cfg = hardeningConfig([scheme]);
 
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
+  await removeStaleLocks(options.workDir);
   if (!existsSync(join(options.workDir, 'HEAD'))) {
     const init = await runGit([...cfg, 'init', '--bare', '-q', '.'], { cwd: options.workDir, timeoutMs: remaining() });
     if (init.code !== 0) throw new SourceError('GitFailed', `failed to fetch source: git init failed: ${redact(init.stderr.trim(), secrets)}`);

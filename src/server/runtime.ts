@@ -23,7 +23,7 @@ import type { Logger } from '../agent/log.js';
 import type { ReconcileOutcome } from '../agent/reconcile.js';
 
 /** What both modes of the agent need: the controller's options without its hooks. */
-export type AgentBaseOptions = Pick<ControllerOptions, 'client' | 'log' | 'agentNamespace' | 'namespace' | 'workRoot' | 'concurrency' | 'labelSelector' | 'defaultServiceAccount' | 'kustomize'>;
+export type AgentBaseOptions = Pick<ControllerOptions, 'client' | 'log' | 'agentNamespace' | 'namespace' | 'workRoot' | 'concurrency' | 'labelSelector' | 'defaultServiceAccount' | 'kustomize' | 'workerMemoryMb'>;
 
 /** Options of {@link runAgent}. */
 export interface RunAgentOptions extends AgentBaseOptions {

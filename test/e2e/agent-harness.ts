@@ -109,6 +109,8 @@ export function sopsSeal(secret: Record<string, unknown>, recipient: string, opt
     return execFileSync(peerPath('sops'), ['--encrypt', '--age', recipient, '--encrypted-regex', bound ? SECRET_SCOPED_REGEX : '^(data|stringData)$', file], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, HOME: dir },
+      // Sealed Secrets of thousands of keys run past the default 1 MiB.
+      maxBuffer: 64 * 1024 * 1024,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -229,6 +231,12 @@ export async function exists(client: KubeClient, path: string): Promise<boolean>
   } catch {
     return false;
   }
+}
+
+/** The renewTime of the agent's leader Lease, or undefined when there is none (yet). */
+export async function leaseRenewTime(client: KubeClient, agentNs: string): Promise<string | undefined> {
+  const lease = await client.request<{ spec: { renewTime?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${agentNs}/leases/sealops-agent`).catch(() => undefined);
+  return lease?.spec.renewTime;
 }
 
 /** A random secret value that cannot occur by chance in any output. */

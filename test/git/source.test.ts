@@ -55,6 +55,18 @@ describe('fetchSnapshot over file://', () => {
     expect(byId.files.find((f) => f.path === 'apps/a.yaml')!.content.toString()).toBe('a: 1\n');
   });
 
+  it('fetches again after a git killed mid-fetch (the reconcile deadline, or the agent killed) left its locks behind', async () => {
+    const work = join(root, 'w-locks');
+    await fetchSnapshot({ url, ref: { branch: 'main' }, workDir: work });
+    // What a SIGKILLed `git fetch --depth 1` leaves in the bare repository.
+    writeFileSync(join(work, 'shallow.lock'), '');
+    mkdirSync(join(work, 'refs', 'sealops'), { recursive: true });
+    writeFileSync(join(work, 'refs', 'sealops', 'target.lock'), '');
+    const next = commitFiles({ 'apps/locks.yaml': 'l: 1\n' });
+    expect((await fetchSnapshot({ url, ref: { branch: 'main' }, workDir: work })).commit).toBe(next);
+    expect(existsSync(join(work, 'shallow.lock'))).toBe(false);
+  });
+
   it('reports a missing branch as RefNotFound', async () => {
     const err = await fetchSnapshot({ url, ref: { branch: 'nope' }, workDir: join(root, 'w3') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);

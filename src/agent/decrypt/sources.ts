@@ -9,9 +9,9 @@
  * file and reconcile, in memory only. Nothing here writes to a file system.
  */
 import { createHash } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
 import { decryptSopsDocuments, unsealSops } from '../../formats/sops/index.js';
 import type { BuildInput } from '../../build/index.js';
+import { parseDocumentsLinear } from '../../manifest/unique-keys.js';
 
 /** One SOPS YAML/JSON document of the repository. */
 export interface SealedDoc {
@@ -98,7 +98,7 @@ export function indexSealedSources(sources: readonly BuildInput[]): SealedIndex 
     } else {
       let parsed: unknown[] = [];
       try {
-        parsed = parseAllDocuments(text).map((d) => (d.errors.length ? null : (d.toJS({ maxAliasCount: 100 }) as unknown)));
+        parsed = parseDocumentsLinear(text).map((d) => (d.errors.length ? null : (d.toJS({ maxAliasCount: 100 }) as unknown)));
       } catch {
         parsed = [];
       }
