@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import { describeWithCluster, eventually } from '../support/kube.js';
 import { serveFile, type TestRepo } from '../support/git-servers.js';
 import { freePort } from '../cluster/process.js';
-import { condition, createSync, exists, getSync, leaseRenewTime, setUpAgentProcess, spawnAgent, stopAgent } from './agent-harness.js';
+import { condition, createSync, exists, waitForReconcileStart, getSync, leaseRenewTime, setUpAgentProcess, spawnAgent, stopAgent } from './agent-harness.js';
 import type { KubeClient } from '../../src/kube/client.js';
 
 const CRAFTED = 'app/zz-crafted.yaml';
@@ -61,15 +61,7 @@ describeWithCluster('the agent building a crafted repository', () => {
     await createSync(client, syncNs, 'crafted', { source: { url: serveFile(repo.bareDir).url, ref: { branch: 'main' } }, path: 'app', interval: '1h' });
     const revision = `main@sha1:${repo.head()}`;
 
-    await eventually(
-      'the reconcile to start',
-      async () => {
-        const s = await getSync(client, syncNs, 'crafted');
-        if (agent!.exitCode !== null) throw new Error(`the agent exited: ${stderr}`);
-        return condition(s, 'Reconciling') === 'True' && s.status?.lastAttemptedRevision === revision ? true : undefined;
-      },
-      120_000,
-    );
+    await waitForReconcileStart(client, syncNs, 'crafted', revision, agent, () => stderr);
     let healthyDuring = 0;
     let unhealthyDuring = 0;
     const renewalsDuring = new Set<string>();

@@ -11,7 +11,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeClient, Discovery, Logger, reconcileSync, type SyncObject, type ReconcileOutcome } from '../../src/index.js';
 import { sealSecret } from '../../src/formats/sealedsecret/index.js';
 import { SCOPE_ANNOTATION, SECRET_SCOPED_REGEX } from '../../src/formats/sops/index.js';
-import { adminKubeconfigPath } from '../support/kube.js';
+import { adminKubeconfigPath, eventually } from '../support/kube.js';
 import { createRepo, type TestRepo } from '../support/git-servers.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
 import { peerPath } from '../support/peers.js';
@@ -142,6 +142,22 @@ export function getSync(client: KubeClient, namespace: string, name: string): Pr
 /** The status of condition `type` of a Sync. */
 export function condition(s: SyncObject | undefined, type: string): string | undefined {
   return s?.status?.conditions?.find((c) => c.type === type)?.status;
+}
+
+/**
+ * Waits until the agent process works on `revision` of Sync `namespace/name` (Reconciling=True with
+ * it as the attempted revision); fails at once, with its log, when the agent has exited.
+ */
+export async function waitForReconcileStart(client: KubeClient, namespace: string, name: string, revision: string, agent: ChildProcess, log: () => string): Promise<void> {
+  await eventually(
+    'the reconcile to start',
+    async () => {
+      const s = await getSync(client, namespace, name);
+      if (agent.exitCode !== null) throw new Error(`the agent exited: ${log()}`);
+      return condition(s, 'Reconciling') === 'True' && s.status?.lastAttemptedRevision === revision ? true : undefined;
+    },
+    120_000,
+  );
 }
 
 /** The built CLI (`npm run build` first): what the long-running agent tests start. */

@@ -21,7 +21,7 @@ import { parse } from 'yaml';
 import { describeWithCluster, eventually } from '../support/kube.js';
 import { serveFile, type TestRepo } from '../support/git-servers.js';
 import { freePort } from '../cluster/process.js';
-import { condition, createSync, getSync, leaseRenewTime, patchSyncSpec, secretValue, secretValues, setUpAgentProcess, sopsSeal, spawnAgent, stopAgent, type ClusterKeys } from './agent-harness.js';
+import { condition, createSync, getSync, waitForReconcileStart, leaseRenewTime, patchSyncSpec, secretValue, secretValues, setUpAgentProcess, sopsSeal, spawnAgent, stopAgent, type ClusterKeys } from './agent-harness.js';
 import { largeSecret } from './agent-fixtures.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import type { SyncObject } from '../../src/agent/sync.js';
@@ -76,15 +76,7 @@ describeWithCluster('the agent decrypting a heavy repository', () => {
     const revision = `main@sha1:${repo.head()}`;
 
     // Wait for the reconcile of this commit to have passed its fetch.
-    await eventually(
-      'the reconcile to start',
-      async () => {
-        const s = await getSync(client, syncNs, 'big');
-        if (agent!.exitCode !== null) throw new Error(`the agent exited: ${stderr}`);
-        return condition(s, 'Reconciling') === 'True' && s.status?.lastAttemptedRevision === revision ? true : undefined;
-      },
-      120_000,
-    );
+    await waitForReconcileStart(client, syncNs, 'big', revision, agent, () => stderr);
     let healthyDuring = 0;
     let unhealthyDuring = 0;
     const renewalsDuring = new Set<string>();
