@@ -23,12 +23,12 @@ agent_ns=sealops-system
 app_ns=demo-shop
 sync_name=demo
 # Demo data only: obviously fake values, so the checks below can grep for them.
-demo_values=(demo-user demo-only-not-a-real-password demo-token-not-a-real-token)
+demo_values=(demo-user demo-only-not-a-real-password demo-token-not-a-real-token demo-rotated-not-a-real-password)
 
 # Colours only on a terminal, so logs and the test that runs this read plain text.
 if [[ -t 1 ]]; then bold=$'\033[1m' red=$'\033[31m' green=$'\033[32m' off=$'\033[0m'; else bold='' red='' green='' off=''; fi
 step_no=0
-step() { step_no=$((step_no + 1)); printf '\n%s==> %d/8 %s%s\n' "$bold" "$step_no" "$*" "$off"; }
+step() { step_no=$((step_no + 1)); printf '\n%s==> %d/9 %s%s\n' "$bold" "$step_no" "$*" "$off"; }
 info() { printf '    %s\n' "$*"; }
 fail() { printf '\n%sDEMO FAILED: %s%s\n' "$red" "$*" "$off" >&2; exit 1; }
 indent() { sed 's/^/    /'; }
@@ -253,5 +253,32 @@ step "Read the result back from the cluster"
 "${apply[@]}" check "$kc" "$repo/apps/namespace.yaml" "$repo/apps/settings.yaml" "$plain/db-secret.yaml" "$plain/api-token.yaml" ||
   fail "the cluster does not hold what the repository describes"
 "${apply[@]}" status "$kc" "$agent_ns" "$sync_name" "$revision" || fail "the Sync is not Ready at $revision"
+
+# ---------------------------------------------------------------------------------------------
+step "What runs where, and what a change would do: status, history, diff (never a value)"
+info "\$ sealops status --kubeconfig \$work/kubeconfig"
+"${sealops[@]}" status --kubeconfig "$kc" 2>&1 | indent || fail "sealops status failed"
+info "\$ sealops history $sync_name -n $agent_ns"
+"${sealops[@]}" history "$sync_name" -n "$agent_ns" --kubeconfig "$kc" 2>&1 | indent || fail "sealops history failed"
+info "a change, as in a pull request: one ConfigMap value, and one secret value through sealops edit"
+sed -i 's/mode: demo/mode: live/' "$repo/apps/settings.yaml"
+(cd "$repo" && SEALOPS_KEY_FILE="$keys/age.key" SEALOPS_EDITOR="sed -i -e s/${demo_values[1]}/${demo_values[3]}/" "${sealops[@]}" edit apps/db-secret.yaml) 2>&1 | indent ||
+  fail "sealops edit failed"
+info "\$ sealops diff --from HEAD apps        (the working tree against the last commit; no key needed)"
+set +e
+(cd "$repo" && "${sealops[@]}" diff --from HEAD apps) >"$work/diff.out" 2>&1
+diff_rc=$?
+indent <"$work/diff.out"
+info "\$ sealops diff --live --sync $agent_ns/$sync_name apps   (against the cluster, by the digests the agent recorded)"
+(cd "$repo" && "${sealops[@]}" diff --live --kubeconfig "$kc" --sync "$agent_ns/$sync_name" apps) >"$work/live.out" 2>&1
+live_rc=$?
+set -e
+indent <"$work/live.out"
+(( diff_rc == 1 )) || fail "sealops diff exited $diff_rc, expected 1 (changes)"
+(( live_rc == 1 )) || fail "sealops diff --live exited $live_rc, expected 1 (changes)"
+for v in "${demo_values[@]}"; do
+  if grep -qF -- "$v" "$work/diff.out" "$work/live.out"; then fail "a diff shows a secret value"; fi
+done
+info "both diffs name the changed ConfigMap field and the changed secret key, and no value"
 
 printf '\n%sdemo ok: plaintext commit refused; sealed commit %s applied by the agent; the Secrets in the cluster hold the original values (%d s)%s\n' "$green" "${revision:0:12}" "$SECONDS" "$off"

@@ -107,6 +107,13 @@ describeWithCluster('the GitOps demo (tools/demo-gitops.sh)', () => {
     expect(out).toMatch(/found {3}ConfigMap demo-shop\/shop-settings \(field managers: sealops\)/);
     expect(out).toMatch(/match {3}Secret demo-shop\/orders-db: 2 value\(s\) equal the plaintext originals/);
     expect(out).toMatch(/match {3}Secret demo-shop\/api-token: 1 value\(s\) equal the plaintext originals/);
+    // What runs where and what a change would do: status, history, and both diffs, key by key.
+    expect(out).toMatch(new RegExp(`sealops-system/demo +True +main@${commit!.slice(0, 7)} +current `));
+    expect(out).toMatch(new RegExp(`main@${commit!.slice(0, 7)} +\\S+ +\\S+ +1 +4/0/0/0 +sha256:`));
+    expect(out).toMatch(/changed ConfigMap demo-shop\/shop-settings[\s\S]*- {2}mode: demo\n\s*\+ {2}mode: live/);
+    expect(out).toMatch(/key password +changed\n\s*key username +unchanged\n/);
+    expect(out).toMatch(/key password +changed in git\n\s*key username +unchanged since the agent applied it/);
+    expect(out).toContain('both diffs name the changed ConfigMap field and the changed secret key, and no value');
     expect(out).toContain(`demo ok: plaintext commit refused; sealed commit ${commit!.slice(0, 12)} applied by the agent`);
     expect(out).not.toContain('DEMO FAILED');
 
