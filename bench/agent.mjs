@@ -4,45 +4,33 @@
 // reconciles); then a cold no-op resync without that memory, as `agent --once` runs.
 // Prints wall time, API requests and peak RSS of each step.
 // Run: npm run build && node bench/agent.mjs   (needs etcd + kube-apiserver: npm run assets)
-import { generateKeyPairSync, createPublicKey, randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { KubeClient, Discovery, Logger, loadKubeConfig, reconcileSync, sealSecret } from '../dist/src/index.js';
+import { KubeClient, Discovery, loadKubeConfig, reconcileSync } from '../dist/src/index.js';
 import { startControlPlane } from '../dist/test/cluster/control-plane.js';
-import { benchRepo, prepareBenchSync } from './lib/support.mjs';
+import { benchAgentContext, benchRepo, commitBenchApps, prepareBenchSync } from './lib/support.mjs';
 
 const CONFIGMAPS = 800;
 const SEALED = 200;
 const NAMESPACES = 4;
 
-const { root, repo, git } = benchRepo('sealops-bench-');
+const bench = benchRepo('sealops-bench-');
+const { root, repo, git } = bench;
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });
 const publicKey = createPublicKey(privateKey);
 
-mkdirSync(join(repo, 'apps'), { recursive: true });
-git('init', '-q', '-b', 'main');
 const nsNames = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);
-writeFileSync(join(repo, 'apps', 'namespaces.yaml'), nsNames.map((name) => stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })).join('---\n'));
-for (let i = 0; i < CONFIGMAPS; i++) {
-  const ns = nsNames[i % NAMESPACES];
-  writeFileSync(join(repo, 'apps', `cm-${i}.yaml`), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: ns }, data: { index: String(i), payload: 'x'.repeat(200) } }));
-}
-for (let i = 0; i < SEALED; i++) {
-  const ns = nsNames[i % NAMESPACES];
-  const sealed = sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `secret-${i}`, namespace: ns }, stringData: { password: randomBytes(16).toString('hex') } }, publicKey);
-  writeFileSync(join(repo, 'apps', `secret-${i}.yaml`), stringify(sealed));
-}
-git('add', '-A');
-git('commit', '-q', '-m', 'bench');
+commitBenchApps(bench, { namespaces: nsNames, configMaps: CONFIGMAPS, sealed: SEALED, publicKey });
 
 process.stdout.write('starting control plane…\n');
 const cp = await startControlPlane({ controllerManager: false });
 const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), 16);
 try {
   await prepareBenchSync(client, { keys: { 'cluster.pem': privateKey.export({ type: 'pkcs8', format: 'pem' }) }, namespaces: ['sealops-system'], spec: { source: { url: `file://${repo}`, ref: { branch: 'main' } }, path: 'apps' } });
-  const ctx = { client, discovery: new Discovery(client), log: new Logger(() => undefined), agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map(), buildMemos: new Map() };
+  const ctx = benchAgentContext(client, root);
   const step = async (label, context = ctx) => {
     const sync = await client.request('GET', '/apis/sealops.dev/v1alpha1/namespaces/sealops-system/syncs/bench');
     const before = client.requests;

@@ -5,19 +5,18 @@
 // drifted objects; and `node -e 0` for scale.
 // Run: npm run build && node bench/drift.mjs   (needs etcd + kube-apiserver: npm run assets)
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, createPublicKey, randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { KubeClient, Discovery, Logger, loadKubeConfig, reconcileSync, sealSecret } from '../dist/src/index.js';
+import { generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { KubeClient, Discovery, loadKubeConfig, reconcileSync } from '../dist/src/index.js';
 import { startControlPlane } from '../dist/test/cluster/control-plane.js';
-import { benchRepo, prepareBenchSync } from './lib/support.mjs';
+import { benchAgentContext, benchRepo, commitBenchApps, prepareBenchSync } from './lib/support.mjs';
 
 const CONFIGMAPS = 800;
 const SEALED = 200;
 const DRIFTED = 50;
 
-const { root, repo, git } = benchRepo('sealops-bench-drift-');
+const bench = benchRepo('sealops-bench-drift-');
+const { root, repo } = bench;
 
 const t0 = performance.now();
 execFileSync(process.execPath, ['-e', '0']);
@@ -25,16 +24,7 @@ const nodeMs = performance.now() - t0;
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });
 const publicKey = createPublicKey(privateKey);
-mkdirSync(join(repo, 'apps'), { recursive: true });
-git('init', '-q', '-b', 'main');
-writeFileSync(join(repo, 'apps', 'namespace.yaml'), stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-drift' } }));
-for (let i = 0; i < CONFIGMAPS; i++) writeFileSync(join(repo, 'apps', `cm-${i}.yaml`), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: 'bench-drift' }, data: { index: String(i), payload: 'x'.repeat(200) } }));
-for (let i = 0; i < SEALED; i++) {
-  const sealed = sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `secret-${i}`, namespace: 'bench-drift' }, stringData: { password: randomBytes(16).toString('hex') } }, publicKey);
-  writeFileSync(join(repo, 'apps', `secret-${i}.yaml`), stringify(sealed));
-}
-git('add', '-A');
-git('commit', '-q', '-m', 'bench');
+commitBenchApps(bench, { namespaces: ['bench-drift'], namespacesFile: 'namespace.yaml', configMaps: CONFIGMAPS, sealed: SEALED, publicKey });
 
 process.stdout.write('starting control plane…\n');
 const cp = await startControlPlane({ controllerManager: false });
@@ -42,7 +32,7 @@ const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), 16);
 const syncPath = '/apis/sealops.dev/v1alpha1/namespaces/sealops-system/syncs/bench';
 try {
   await prepareBenchSync(client, { keys: { 'cluster.pem': privateKey.export({ type: 'pkcs8', format: 'pem' }) }, spec: { source: { url: `file://${repo}`, ref: { branch: 'main' } }, path: 'apps', driftInterval: '1h' } });
-  const ctx = { client, discovery: new Discovery(client), log: new Logger(() => undefined), agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map(), buildMemos: new Map() };
+  const ctx = benchAgentContext(client, root);
   const cold = () => ({ ...ctx, discovery: new Discovery(client), applyCaches: undefined, decryptMemos: undefined, buildMemos: undefined });
   const step = async (label, context = ctx) => {
     const sync = await client.request('GET', syncPath);

@@ -9,9 +9,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { KubeClient, Discovery, Logger, loadKubeConfig, reconcileSync, sealSops, generateAgeKeyPair, findKustomize } from '../dist/src/index.js';
+import { KubeClient, Logger, loadKubeConfig, reconcileSync, sealSops, generateAgeKeyPair, findKustomize } from '../dist/src/index.js';
 import { startControlPlane } from '../dist/test/cluster/control-plane.js';
-import { prepareBenchSync } from './lib/support.mjs';
+import { benchAgentContext, prepareBenchSync } from './lib/support.mjs';
 
 const CONFIGMAPS = 800;
 const GENERATED = 200;
@@ -60,7 +60,7 @@ try {
     const record = JSON.parse(line);
     if (record.msg === 'built') built = record;
   });
-  const ctx = { client, discovery: new Discovery(client), log, agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map(), buildMemos: new Map() };
+  const ctx = benchAgentContext(client, root, log);
   const step = async (label) => {
     const sync = await client.request('GET', '/apis/sealops.dev/v1alpha1/namespaces/sealops-system/syncs/bench');
     built = {};

@@ -1,10 +1,12 @@
 // Shared set-up of the agent benchmarks: the Sync CRD, the agent namespace with its keys Secret,
 // and a Sync named `bench` reading `spec` from a repository.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { Discovery, Logger, sealSecret } from '../../dist/src/index.js';
 
 /** Installs the CRD, creates `namespaces` (the agent's first) and the keys Secret, then the `bench` Sync. */
 export async function prepareBenchSync(client, { keys, namespaces = ['sealops-system'], spec }) {
@@ -30,6 +32,33 @@ export function benchRepo(prefix) {
   const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x.invalid', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x.invalid' };
   const git = (...args) => execFileSync('git', args, { cwd: repo, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   return { root, repo, git };
+}
+
+/**
+ * Commits to `repo` (on a new `main`) the folder `apps/` of the agent benchmarks: the `namespaces`
+ * (in `namespacesFile`), `configMaps` ConfigMaps and `sealed` SealedSecrets sealed for
+ * `publicKey`, spread over the namespaces in turn.
+ */
+export function commitBenchApps({ repo, git }, { namespaces, namespacesFile = 'namespaces.yaml', configMaps, sealed, publicKey }) {
+  mkdirSync(join(repo, 'apps'), { recursive: true });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'apps', namespacesFile), namespaces.map((name) => stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })).join('---\n'));
+  for (let i = 0; i < configMaps; i++) {
+    const namespace = namespaces[i % namespaces.length];
+    writeFileSync(join(repo, 'apps', `cm-${i}.yaml`), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace }, data: { index: String(i), payload: 'x'.repeat(200) } }));
+  }
+  for (let i = 0; i < sealed; i++) {
+    const namespace = namespaces[i % namespaces.length];
+    const secret = sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `secret-${i}`, namespace }, stringData: { password: randomBytes(16).toString('hex') } }, publicKey);
+    writeFileSync(join(repo, 'apps', `secret-${i}.yaml`), stringify(secret));
+  }
+  git('add', '-A');
+  git('commit', '-q', '-m', 'bench');
+}
+
+/** The reconcile context of a long-running agent (memories kept between reconciles), quiet unless `log` is given. */
+export function benchAgentContext(client, root, log = new Logger(() => undefined)) {
+  return { client, discovery: new Discovery(client), log, agentNamespace: 'sealops-system', workRoot: join(root, 'work'), concurrency: 16, applyCaches: new Map(), decryptMemos: new Map(), buildMemos: new Map() };
 }
 
 /**
