@@ -7,6 +7,7 @@
  */
 import https from 'node:https';
 import http from 'node:http';
+import { setMaxListeners } from 'node:events';
 import { loadKubeConnection, type KubeConfigOptions, type KubeConnection } from './config.js';
 import { TunnelAgent } from './proxy.js';
 import { KubeError, describe } from '../errors.js';
@@ -121,6 +122,9 @@ export class KubeClient {
    * aborted with its signal, and writes refused once `canWrite()` says no.
    */
   fenced(fence: RequestFence): KubeClient {
+    // Every request in flight holds one abort listener on the fence's signal until it ends: with
+    // more than ten in parallel (apply, dry-runs) Node would print a leak warning for each reconcile.
+    setMaxListeners(0, fence.signal);
     const view = Object.create(this) as KubeClient;
     view.fence = fence;
     view.root = this.root;
