@@ -10,7 +10,7 @@ import { GitError } from '../errors.js';
 import { execGit, findWorkTree, type GitContext } from '../git/local.js';
 
 /** The attribute lines sealops writes, between its markers. */
-export const DIFF_ATTRIBUTE_PATTERNS = ['*.yaml', '*.yml', '*.json', '*.env', '*.ini'] as const;
+const DIFF_ATTRIBUTE_PATTERNS = ['*.yaml', '*.yml', '*.json', '*.env', '*.ini'] as const;
 const BEGIN = '# sealops diff driver begin (sealops hook uninstall removes this block)';
 const END = '# sealops diff driver end';
 

@@ -28,6 +28,7 @@ import type { KeyStatus, ObjectChange, SecretKeys } from './compare.js';
 import type { RevisionDiff } from './index.js';
 import { HIDDEN_VALUE } from './sealed.js';
 import { unifiedDiff } from './unified.js';
+import { isRecord } from '../util/record.js';
 
 /** What to compare. */
 export interface LiveDiffOptions {
@@ -54,7 +55,7 @@ const METHOD_DIGESTS = 'compared without a key, by the ciphertext digests the ag
 type Rec = Record<string, unknown>;
 
 function rec(v: unknown): Rec | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
+  return isRecord(v) ? v : undefined;
 }
 
 function isSecret(o: KubeObject | undefined): boolean {

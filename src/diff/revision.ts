@@ -13,6 +13,7 @@ import { isAbsolute, join, posix, relative } from 'node:path';
 import { GitError, InputError } from '../errors.js';
 import type { BuildInput } from '../build/index.js';
 import { execGit, splitNul, type GitContext } from '../git/local.js';
+import { readObjects } from '../git/staged.js';
 import { listWorkTreeFiles } from '../git/tree.js';
 
 /** One side of a diff: the files and what they were read from. */
@@ -34,21 +35,6 @@ export async function resolveCommit(ctx: GitContext, ref: string): Promise<strin
   }
 }
 
-/** Parses `cat-file --batch` output into blobs by id. */
-function parseBatch(out: Buffer, ids: readonly string[]): Map<string, Buffer> {
-  const blobs = new Map<string, Buffer>();
-  let at = 0;
-  for (const id of ids) {
-    const eol = out.indexOf(0x0a, at);
-    const header = out.subarray(at, eol).toString('utf8').split(' ');
-    if (header[1] === 'missing' || header.length < 3) throw new GitError(`failed to read blob ${id}: missing from the object store`);
-    const size = Number(header[2]);
-    blobs.set(id, out.subarray(eol + 1, eol + 1 + size));
-    at = eol + 1 + size + 1;
-  }
-  return blobs;
-}
-
 /**
  * Every file of `commit` as the source stage would hand it to the build: regular files, and
  * symlinks that resolve to a file inside the tree (one pointing outside refuses the revision).
@@ -63,7 +49,11 @@ export async function readCommitFiles(ctx: GitContext, commit: string): Promise<
     })
     .filter((e) => e.type === 'blob');
   const ids = [...new Set(entries.map((e) => e.id))];
-  const blobs = ids.length ? parseBatch(await execGit(ctx, ['cat-file', '--batch'], { input: ids.join('\n') + '\n' }), ids) : new Map<string, Buffer>();
+  const blobs = new Map<string, Buffer>();
+  for (const o of await readObjects(ctx, ids)) {
+    if (o.content === undefined) throw new GitError(`failed to read blob ${o.spec}: missing from the object store`);
+    blobs.set(o.spec, o.content);
+  }
   const byPath = new Map(entries.filter((e) => e.mode !== '120000').map((e) => [e.path, blobs.get(e.id)!]));
   const out: BuildInput[] = [];
   for (const e of entries) {

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../build/index.js';
 import { digestBytes, type SealedIndex } from '../agent/decrypt/sources.js';
 import { SCOPE_ANNOTATION } from '../formats/sops/scope.js';
+import { isRecord } from '../util/record.js';
 
 /** What replaces a sealed value in the visible object. */
 export const SEALED_VALUE = '<sealed>';
@@ -37,7 +38,7 @@ export interface ObjectView {
 const ENC_PREFIX = 'ENC[AES256_GCM,';
 
 function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return isRecord(v) ? v : undefined;
 }
 
 function isSecret(o: KubeObject): boolean {

@@ -397,7 +397,7 @@ async function readTree(cwd: string, commit: string, options: FetchOptions, miss
  * Refuses a tree whose files break the caps, naming the file: the first one over the per-file
  * cap, or the one at which the running total crosses the total cap (in path order).
  */
-export function checkSizes(files: readonly { path: string; size: number }[], maxFile: number, maxTotal: number): void {
+function checkSizes(files: readonly { path: string; size: number }[], maxFile: number, maxTotal: number): void {
   let total = 0;
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     if (f.size > maxFile) throw new SourceError('FileTooLarge', `failed to read source: ${f.path} is ${f.size} bytes, over the ${maxFile}-byte per-file limit`);

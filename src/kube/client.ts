@@ -49,7 +49,7 @@ export interface RequestFence {
 }
 
 /** Default time limit of one request: a frozen API server must not hang the agent. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Options of one request. */
 export interface RequestOptions {

@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { describe, KubeError } from '../errors.js';
 import { execCredential, type ExecConfig } from './exec-credential.js';
 import { proxyFor } from './proxy.js';
+import { isRecord } from '../util/record.js';
 
 /** How to reach and authenticate to the API server. */
 export interface KubeConnection {
@@ -43,7 +44,7 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 type Rec = Record<string, unknown>;
 
 function rec(v: unknown): Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : {};
+  return isRecord(v) ? v : {};
 }
 
 function str(v: unknown): string | undefined {

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { KubeError } from '../errors.js';
 
 /** True when a `NO_PROXY` list exempts `host` (`*`, a name, a `.domain` suffix, an IP, a CIDR, each optionally `:port`). */
-export function noProxyMatches(noProxy: string | undefined, host: string, port: string): boolean {
+function noProxyMatches(noProxy: string | undefined, host: string, port: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   for (const raw of (noProxy ?? '').split(',')) {
     let entry = raw.trim().toLowerCase();

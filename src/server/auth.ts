@@ -47,7 +47,7 @@ interface TokenReviewStatus {
 }
 
 /** Asks the API server who `token` belongs to (undefined: nobody). */
-export async function reviewToken(client: KubeClient, token: string): Promise<Caller | undefined> {
+async function reviewToken(client: KubeClient, token: string): Promise<Caller | undefined> {
   const review = await client.request<TokenReviewStatus>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
     body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
   });
@@ -57,7 +57,7 @@ export async function reviewToken(client: KubeClient, token: string): Promise<Ca
 }
 
 /** Asks the API server whether `caller` may do `check`. */
-export async function mayCaller(client: KubeClient, caller: Caller, check: AccessCheck): Promise<boolean> {
+async function mayCaller(client: KubeClient, caller: Caller, check: AccessCheck): Promise<boolean> {
   const review = await client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
     body: {
       apiVersion: 'authorization.k8s.io/v1',

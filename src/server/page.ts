@@ -10,6 +10,7 @@
  */
 import { html, Html } from './html.js';
 import { HISTORY_LIMIT, type SyncObject } from '../agent/sync.js';
+import { isRecord } from '../util/record.js';
 
 /** Options of {@link renderStatusPage}. */
 export interface StatusPageOptions {
@@ -28,7 +29,7 @@ const MAX_TEXT = 2048;
 type Rec = Record<string, unknown>;
 
 function rec(v: unknown): Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : {};
+  return isRecord(v) ? v : {};
 }
 function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
