@@ -8,8 +8,7 @@ import { SealopsError } from '../errors.js';
 import { detectFormat, isSealedSecretText, readInputFile, type Input } from '../formats/index.js';
 import { isSopsEncrypted } from '../formats/sops/index.js';
 import { readDocuments } from '../manifest/parse.js';
-import { isKubernetesSecret } from '../manifest/secret.js';
-import { isRecord } from '../util/record.js';
+import { isKubernetesSecret, listItems } from '../manifest/secret.js';
 import { walkFiles } from '../util/walk.js';
 
 /** What a folder holds: plaintext Secret files to seal, sealed ones, and files that could not be judged. */
@@ -27,11 +26,6 @@ function manifestFiles(dir: string): Generator<string> {
   return walkFiles(dir, (name) => !name.startsWith('.') && MANIFEST.test(name));
 }
 
-function secretsOf(doc: unknown): unknown[] {
-  if (isRecord(doc) && doc.kind === 'List' && Array.isArray(doc.items)) return doc.items as unknown[];
-  return [doc];
-}
-
 /** Sorts every manifest under `root` (relative to `cwd`) into plaintext Secrets, sealed files and unreadable ones. */
 export function findSecretFiles(root: string, cwd: string): SecretFiles {
   const out: SecretFiles = { plaintext: [], sealed: [], unreadable: [] };
@@ -45,7 +39,7 @@ export function findSecretFiles(root: string, cwd: string): SecretFiles {
         continue;
       }
       const docs = readDocuments(input.text, file);
-      if (!docs.some((d) => secretsOf(d).some(isKubernetesSecret))) continue;
+      if (!docs.some((d) => listItems(d).some(isKubernetesSecret))) continue;
       if (docs.some(isSopsEncrypted)) out.sealed.push(file);
       else out.plaintext.push(input);
     } catch (err) {
