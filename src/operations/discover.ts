@@ -5,7 +5,7 @@
  */
 import { basename, relative, resolve } from 'node:path';
 import { SealopsError } from '../errors.js';
-import { detectFormat, isSealedSecretText, readInputFile, type Input } from '../formats/index.js';
+import { detectFormat, isSealableName, isSealedSecretText, readInputFile, type Input } from '../formats/index.js';
 import { isSopsEncrypted } from '../formats/sops/index.js';
 import { readDocuments } from '../manifest/parse.js';
 import { isKubernetesSecret, listItems } from '../manifest/secret.js';
@@ -62,8 +62,6 @@ export interface SealedFiles {
   readonly leftovers: string[];
 }
 
-const SEALABLE = /\.(ya?ml|json|env|ini)$/i;
-const DOTENV = /^\.env(\..+)?$/i;
 /** A temp file of {@link replaceFile}: `.<name>.<12 hex>.tmp`. */
 const LEFTOVER = /^\..+\.[0-9a-f]{12}\.tmp$/;
 /** The SOPS metadata of each store, at the start of a line: cheap enough to test every file. */
@@ -76,7 +74,7 @@ const SOPS_MARK = /^(sops:|\s*"sops"\s*:|sops_(mac|lastmodified|version)=|\[sops
  */
 export function findSealedFiles(root: string, cwd: string): SealedFiles {
   const out: SealedFiles = { sops: [], sealedSecrets: [], unreadable: [], leftovers: [] };
-  const accept = (name: string): boolean => LEFTOVER.test(name) || DOTENV.test(name) || (!name.startsWith('.') && SEALABLE.test(name));
+  const accept = (name: string): boolean => LEFTOVER.test(name) || isSealableName(name);
   for (const path of walkFiles(resolve(cwd, root), accept)) {
     const file = relative(cwd, path) || path;
     if (LEFTOVER.test(basename(path))) {
