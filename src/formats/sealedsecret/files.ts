@@ -36,7 +36,7 @@ function secretDocuments(text: string, source: string): unknown[] {
 }
 
 /** The SealedSecrets of a text, by document index; a document that is not one is refused. */
-export function sealedSecretDocuments(text: string, source: string): unknown[] {
+function sealedSecretDocuments(text: string, source: string): unknown[] {
   const docs = readSealedSecretDocuments(text, source);
   if (docs.length === 0) throw new InputError(`failed to read ${source}: no SealedSecret found`);
   docs.forEach((doc, i) => {
