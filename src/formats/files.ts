@@ -22,6 +22,17 @@ export interface Input {
 /** The name messages use for standard input. */
 export const STDIN_SOURCE = '<stdin>';
 
+const SEALABLE = /\.(ya?ml|json|env|ini)$/i;
+const DOTENV = /^\.env(\..+)?$/i;
+
+/**
+ * Whether a repository walk reads a file of this name as possibly sealed: manifests and the
+ * other stores SOPS writes (dotenv, INI); of hidden files only `.env…`.
+ */
+export function isSealableName(name: string): boolean {
+  return DOTENV.test(name) || (!name.startsWith('.') && SEALABLE.test(name));
+}
+
 /** An input from bytes already read (stdin): refused over the size cap or when not UTF-8. */
 export function inputFromBytes(bytes: Buffer, source = STDIN_SOURCE): Input {
   if (bytes.length > DEFAULT_MAX_MANIFEST_BYTES) {

@@ -15,7 +15,7 @@ import { isRecord } from '../util/record.js';
 import { keySetFingerprint } from './fingerprint.js';
 
 /** Name of the ConfigMap with the public halves (the agent's `PUBLIC_KEYS_CONFIGMAP_NAME`). */
-export const PUBLIC_KEYS_CONFIGMAP = 'sealops-public-keys';
+const PUBLIC_KEYS_CONFIGMAP = 'sealops-public-keys';
 /** Annotation `keys backup` writes on that ConfigMap. */
 export const LAST_BACKUP_ANNOTATION = 'sealops.dev/last-backup';
 

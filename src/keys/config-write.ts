@@ -7,10 +7,11 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { isMap, parseDocument, type Document } from 'yaml';
 import { ConfigError, IoError, describe } from '../errors.js';
+import { replaceFile } from '../formats/files.js';
 import { rsaFingerprint } from '../crypto/rsa-fingerprint.js';
 import { parseSealopsConfig } from './config.js';
 
@@ -32,18 +33,6 @@ export interface WriteClusterKeysResult {
   readonly recipients: readonly string[];
   readonly previous: readonly string[];
   readonly retired: readonly string[];
-}
-
-/** Writes `text` to `file` through a temp file in the same folder and a rename. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = join(dirname(file), `.${file.split(sep).pop() ?? 'file'}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await writeFile(tmp, text, { flag: 'wx' });
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw new IoError(`failed to write ${file}: ${describe(err)}`, { cause: err });
-  }
 }
 
 /**
@@ -96,11 +85,8 @@ export async function writeClusterKeys(configFile: string, name: string, sets: r
   const out = doc.toString({ lineWidth: 0 });
   // What we write must read back: never leave a config the next command refuses.
   parseSealopsConfig(out, configFile);
-  if (certificateFile) {
-    await mkdir(dirname(certificateFile), { recursive: true });
-    await writeFileAtomic(certificateFile, active.certificates.join(''));
-  }
-  await writeFileAtomic(configFile, out);
+  if (certificateFile) await replaceFile(certificateFile, active.certificates.join(''), { createFolder: true });
+  await replaceFile(configFile, out);
   return { configFile, ...(certificateFile ? { certificateFile } : {}), keySet: active.fingerprint, recipients: active.recipients, previous, retired };
 }
 

@@ -11,7 +11,7 @@
 import { relative, resolve, sep } from 'node:path';
 import { parseHybridEnvelope } from '../crypto/rsa-oaep.js';
 import { ConfigError, SealopsError } from '../errors.js';
-import { detectFormat, readInputFile, sealedRecipients, type FileFormat, type Input } from '../formats/index.js';
+import { detectFormat, isSealableName, readInputFile, sealedRecipients, type FileFormat, type Input } from '../formats/index.js';
 import { readSealedSecretDocuments } from '../formats/sealedsecret/codec.js';
 import { isSealedSecret } from '../formats/sealedsecret/unseal.js';
 import { scopeFromAnnotations } from '../formats/sealedsecret/types.js';
@@ -50,10 +50,6 @@ export interface RepositoryInventory {
   readonly issues: readonly InventoryIssue[];
 }
 
-/** Files looked at: manifests and the other stores SOPS writes (dotenv, INI); of hidden files only `.env…`. */
-const SEALABLE = /\.(ya?ml|json|env|ini)$/i;
-const DOTENV = /^\.env(\..+)?$/i;
-const sealable = (name: string): boolean => DOTENV.test(name) || (!name.startsWith('.') && SEALABLE.test(name));
 function sealedSecretNote(text: string, source: string): string {
   const bits = new Set<number>();
   const scopes = new Set<string>();
@@ -120,7 +116,7 @@ export async function readRepositoryInventory(root: string, cwd: string, cache: 
   }
   const files: SealedFileInfo[] = [];
   const picked = new Map<string, ClusterConfig>(config ? [...config.clusters] : []);
-  for (const path of walkFiles(base, sealable)) {
+  for (const path of walkFiles(base, isSealableName)) {
     const rel = relative(base, path).split(sep).join('/');
     let info: Omit<SealedFileInfo, 'clusters'> | undefined;
     try {

@@ -59,7 +59,7 @@ export function parseOutputPattern(value: unknown, file: string, field: string):
 }
 
 /** A predicate over `/`-separated relative paths for one glob (no `!` handling). */
-export function globMatcher(glob: string): (path: string) => boolean {
+function globMatcher(glob: string): (path: string) => boolean {
   return picomatch(glob, OPTIONS);
 }
 

@@ -7,6 +7,7 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readDocuments } from '../manifest/parse.js';
+import { listItems } from '../manifest/secret.js';
 import { isRecord } from '../util/record.js';
 import { KeyError } from '../errors.js';
 import { MIN_RSA_BITS } from './rsa-cert.js';
@@ -66,12 +67,7 @@ function keysFromSecretManifests(text: string, source: string): KeyObject[] {
   } catch {
     throw new KeyError(`failed to read ${source}: neither PEM nor a YAML/JSON Secret manifest`);
   }
-  const secrets: Record<string, unknown>[] = [];
-  for (const doc of docs) {
-    if (!isRecord(doc)) continue;
-    if (doc.kind === 'List' && Array.isArray(doc.items)) secrets.push(...doc.items.filter(isRecord));
-    else secrets.push(doc);
-  }
+  const secrets = docs.flatMap(listItems).filter(isRecord);
   const keys: KeyObject[] = [];
   secrets.forEach((secret, i) => {
     const where = `${source} (Secret ${secretName(secret, i)})`;

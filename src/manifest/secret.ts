@@ -1,10 +1,16 @@
 /** Recognising Kubernetes Secrets among parsed manifests. */
+import { isRecord } from '../util/record.js';
 
 /** True when `doc` is a core/v1 Secret (what gets `encrypted_regex: ^(data|stringData)$`). */
 export function isKubernetesSecret(doc: unknown): boolean {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return false;
   const o = doc as Record<string, unknown>;
   return o.kind === 'Secret' && (o.apiVersion === 'v1' || o.apiVersion === undefined);
+}
+
+/** The documents one parsed document stands for: the items of a `List`, else the document itself. */
+export function listItems(doc: unknown): unknown[] {
+  return isRecord(doc) && doc.kind === 'List' && Array.isArray(doc.items) ? (doc.items as unknown[]) : [doc];
 }
 
 /** The `namespace/name` of a manifest, for messages (`?` where missing). */

@@ -5,11 +5,10 @@
  */
 import { basename, relative, resolve } from 'node:path';
 import { SealopsError } from '../errors.js';
-import { detectFormat, isSealedSecretText, readInputFile, type Input } from '../formats/index.js';
+import { detectFormat, isSealableName, isSealedSecretText, readInputFile, type Input } from '../formats/index.js';
 import { isSopsEncrypted } from '../formats/sops/index.js';
 import { readDocuments } from '../manifest/parse.js';
-import { isKubernetesSecret } from '../manifest/secret.js';
-import { isRecord } from '../util/record.js';
+import { isKubernetesSecret, listItems } from '../manifest/secret.js';
 import { walkFiles } from '../util/walk.js';
 
 /** What a folder holds: plaintext Secret files to seal, sealed ones, and files that could not be judged. */
@@ -27,11 +26,6 @@ function manifestFiles(dir: string): Generator<string> {
   return walkFiles(dir, (name) => !name.startsWith('.') && MANIFEST.test(name));
 }
 
-function secretsOf(doc: unknown): unknown[] {
-  if (isRecord(doc) && doc.kind === 'List' && Array.isArray(doc.items)) return doc.items as unknown[];
-  return [doc];
-}
-
 /** Sorts every manifest under `root` (relative to `cwd`) into plaintext Secrets, sealed files and unreadable ones. */
 export function findSecretFiles(root: string, cwd: string): SecretFiles {
   const out: SecretFiles = { plaintext: [], sealed: [], unreadable: [] };
@@ -45,7 +39,7 @@ export function findSecretFiles(root: string, cwd: string): SecretFiles {
         continue;
       }
       const docs = readDocuments(input.text, file);
-      if (!docs.some((d) => secretsOf(d).some(isKubernetesSecret))) continue;
+      if (!docs.some((d) => listItems(d).some(isKubernetesSecret))) continue;
       if (docs.some(isSopsEncrypted)) out.sealed.push(file);
       else out.plaintext.push(input);
     } catch (err) {
@@ -68,8 +62,6 @@ export interface SealedFiles {
   readonly leftovers: string[];
 }
 
-const SEALABLE = /\.(ya?ml|json|env|ini)$/i;
-const DOTENV = /^\.env(\..+)?$/i;
 /** A temp file of {@link replaceFile}: `.<name>.<12 hex>.tmp`. */
 const LEFTOVER = /^\..+\.[0-9a-f]{12}\.tmp$/;
 /** The SOPS metadata of each store, at the start of a line: cheap enough to test every file. */
@@ -82,7 +74,7 @@ const SOPS_MARK = /^(sops:|\s*"sops"\s*:|sops_(mac|lastmodified|version)=|\[sops
  */
 export function findSealedFiles(root: string, cwd: string): SealedFiles {
   const out: SealedFiles = { sops: [], sealedSecrets: [], unreadable: [], leftovers: [] };
-  const accept = (name: string): boolean => LEFTOVER.test(name) || DOTENV.test(name) || (!name.startsWith('.') && SEALABLE.test(name));
+  const accept = (name: string): boolean => LEFTOVER.test(name) || isSealableName(name);
   for (const path of walkFiles(resolve(cwd, root), accept)) {
     const file = relative(cwd, path) || path;
     if (LEFTOVER.test(basename(path))) {

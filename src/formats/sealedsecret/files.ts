@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { SealingScope } from '../../crypto/rsa-oaep.js';
 import { InputError, IoError, describe } from '../../errors.js';
 import { replaceFile } from '../files.js';
+import { listItems } from '../../manifest/secret.js';
 import { isRecord } from '../../util/record.js';
 import { formatKubesealYaml, readSealedSecretDocuments } from './codec.js';
 import { mergeIntoSealedSecretText } from './merge.js';
@@ -23,11 +24,7 @@ export interface SealedSecretTarget {
 
 /** The Secrets of a manifest text: documents, or the items of a `List`; anything else is refused. */
 function secretDocuments(text: string, source: string): unknown[] {
-  const secrets: unknown[] = [];
-  for (const doc of readSealedSecretDocuments(text, source)) {
-    if (isRecord(doc) && doc.kind === 'List' && Array.isArray(doc.items)) secrets.push(...(doc.items as unknown[]));
-    else secrets.push(doc);
-  }
+  const secrets = readSealedSecretDocuments(text, source).flatMap(listItems);
   if (secrets.length === 0) throw new InputError(`failed to seal ${source}: no Secret found`);
   secrets.forEach((s, i) => {
     const kind = isRecord(s) ? s.kind : undefined;
@@ -39,7 +36,7 @@ function secretDocuments(text: string, source: string): unknown[] {
 }
 
 /** The SealedSecrets of a text, by document index; a document that is not one is refused. */
-export function sealedSecretDocuments(text: string, source: string): unknown[] {
+function sealedSecretDocuments(text: string, source: string): unknown[] {
   const docs = readSealedSecretDocuments(text, source);
   if (docs.length === 0) throw new InputError(`failed to read ${source}: no SealedSecret found`);
   docs.forEach((doc, i) => {

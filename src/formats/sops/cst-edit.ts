@@ -5,17 +5,17 @@
 import { CST } from 'yaml';
 
 /** The plain key of a CST map item, when it is a scalar. */
-export function itemKey(item: CST.CollectionItem): string | undefined {
+function itemKey(item: CST.CollectionItem): string | undefined {
   return item.key && CST.isScalar(item.key) ? CST.resolveAsScalar(item.key).value : undefined;
 }
 
 /** A block map or `{…}` flow map token, or undefined. */
-export function mapToken(tok: CST.Token | undefined): CST.BlockMap | CST.FlowCollection | undefined {
+function mapToken(tok: CST.Token | undefined): CST.BlockMap | CST.FlowCollection | undefined {
   return tok && (tok.type === 'block-map' || (tok.type === 'flow-collection' && tok.start.source === '{')) ? tok : undefined;
 }
 
 /** Removes `items[i]` and mends the separators around it. */
-export function removeItem(coll: CST.BlockMap | CST.FlowCollection, i: number): void {
+function removeItem(coll: CST.BlockMap | CST.FlowCollection, i: number): void {
   const [removed] = coll.items.splice(i, 1);
   const next = coll.items[i];
   if (!removed || !next) return;
@@ -31,7 +31,7 @@ export function removeItem(coll: CST.BlockMap | CST.FlowCollection, i: number): 
 }
 
 /** The metadata map token of a document's root, and the index and token of `metadata.<field>`. */
-export function metadataField(
+function metadataField(
   root: CST.BlockMap | CST.FlowCollection | null,
   field: string,
 ): { meta: CST.BlockMap | CST.FlowCollection; index: number; map: CST.BlockMap | CST.FlowCollection } | undefined {

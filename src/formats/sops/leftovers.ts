@@ -21,7 +21,7 @@ function isSecretDoc(doc: TreeDocument): boolean {
 }
 
 /** The values of a Secret document as they could appear in clear: as written, and decoded from base64. */
-export function secretValueForms(doc: TreeDocument): string[] {
+function secretValueForms(doc: TreeDocument): string[] {
   const out = new Set<string>();
   for (const leaf of doc.leaves) {
     if (typeof leaf.value !== 'string' || (leaf.path[0] !== 'data' && leaf.path[0] !== 'stringData')) continue;

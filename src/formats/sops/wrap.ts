@@ -25,7 +25,7 @@ export type WrappedKeys = Pick<SopsMetadata, 'age' | 'keyGroups' | 'shamirThresh
  * when its recipient stays (the caller guarantees it wraps the same data key), so a rekey that
  * adds a recipient leaves the other entries' bytes unchanged.
  */
-export async function wrapAll(dataKey: Uint8Array, recipients: readonly string[], existing: readonly SopsAgeEntry[]): Promise<SopsAgeEntry[]> {
+async function wrapAll(dataKey: Uint8Array, recipients: readonly string[], existing: readonly SopsAgeEntry[]): Promise<SopsAgeEntry[]> {
   const old = new Map(existing.map((e) => [e.recipient, e.enc]));
   return Promise.all(
     recipients.map(async (recipient) => ({ recipient, enc: old.get(recipient) ?? (await wrapDataKey(dataKey, recipient)) })),
