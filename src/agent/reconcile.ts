@@ -124,6 +124,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const canWrite = (): boolean => !ctx.leadership || ctx.leadership.canWrite();
   const fence = { signal, canWrite, ...(ctx.leadership ? { writeDeadline: ctx.leadership.deadline } : {}) };
   const client = ctx.client.fenced(fence);
+  // Status and events: fenced by the term only, so a reconcile cut short by its deadline still reports.
+  const statusClient = ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite });
   const interrupted = (): Interrupted | undefined => {
     if (ctx.leadership?.signal.aborted || !canWrite()) return new Interrupted('LeadershipLost', 'stopped: this replica lost the leader lease; the new leader continues');
     if (ctx.signal?.aborted) return new Interrupted('ShuttingDown', 'stopped: the agent is shutting down; the next reconcile continues');
@@ -153,7 +155,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     };
     clock.enter('status');
     try {
-      await patchSyncStatus(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, status);
+      await patchSyncStatus(statusClient, sync, status);
     } catch (err) {
       log.redacting(secrets).error('failed to write status', { error: describe(err) });
     }
@@ -162,7 +164,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     const before = sync.status?.conditions?.find((c) => c.type === 'Ready');
     // One Warning per distinct failure, not one per retry.
     if (!outcome.ok && !(before?.status === 'False' && before.reason === outcome.reason && before.message === message)) {
-      await recordEvent(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, { type: 'Warning', reason: outcome.reason, action: 'Reconcile', note: message }, secrets).catch(() => undefined);
+      await recordEvent(statusClient, sync, { type: 'Warning', reason: outcome.reason, action: 'Reconcile', note: message }, secrets).catch(() => undefined);
     }
     clock.end();
     return { ...outcome, message };
@@ -383,7 +385,6 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const done = completion(revision, counts, { blocked: pruned.blocked, failures: pruned.failures.map((f) => ({ id: f.entry.id, message: f.message })) }, new Date().toISOString());
   // History moves with lastAppliedRevision; health (spec.wait) is judged only once applied.
   const history = done.revisionFields.lastAppliedTime ? { history: nextHistory(sync.status?.history, { revision, counts, digest: appliedDigest(current, manifests.map((m) => m.object), secrets) }, done.revisionFields.lastAppliedTime) } : {};
-  const statusClient = ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite });
   if (done.ok && spec.wait) clock.enter('health');
   const health = done.ok && spec.wait ? await checkHealth({ client: writer, statusClient, discovery: ctx.discovery, log, sync, revision, applied, inventory, signal, interrupted, timeoutMs: spec.timeoutMs, secrets }) : undefined;
   if (health) state.healthy = health.condition;
