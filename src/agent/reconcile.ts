@@ -118,7 +118,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const clock = stageClock(ctx.onStage);
 
   // One deadline for the whole reconcile, and the leadership term: whichever ends first.
-  const deadline = AbortSignal.timeout(reconcileTimeoutMs(sync));
+  const timeoutMs = reconcileTimeoutMs(sync);
+  const deadline = AbortSignal.timeout(timeoutMs);
   const signals = [deadline, ...(ctx.leadership ? [ctx.leadership.signal] : []), ...(ctx.signal ? [ctx.signal] : [])];
   const signal = AbortSignal.any(signals);
   const canWrite = (): boolean => !ctx.leadership || ctx.leadership.canWrite();
@@ -129,7 +130,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const interrupted = (): Interrupted | undefined => {
     if (ctx.leadership?.signal.aborted || !canWrite()) return new Interrupted('LeadershipLost', 'stopped: this replica lost the leader lease; the new leader continues');
     if (ctx.signal?.aborted) return new Interrupted('ShuttingDown', 'stopped: the agent is shutting down; the next reconcile continues');
-    if (deadline.aborted) return new Interrupted('ReconcileTimeout', `stopped: the reconcile exceeded its time limit (spec.timeout ${Math.round(reconcileTimeoutMs(sync) / 1000)}s)`);
+    if (deadline.aborted) return new Interrupted('ReconcileTimeout', `stopped: the reconcile exceeded its time limit (spec.timeout ${Math.round(timeoutMs / 1000)}s)`);
     return undefined;
   };
   const checkpoint = (): void => {
