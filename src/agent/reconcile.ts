@@ -109,6 +109,8 @@ async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, wri
 /** Reconciles `sync` once and writes its status. Never throws for a pipeline failure; returns it. */
 export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promise<ReconcileOutcome> {
   const owner = { namespace: sync.metadata.namespace, name: sync.metadata.name };
+  // Key of this Sync's memories (apply cache, decrypt and build memos).
+  const syncKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
   const log = ctx.log.with({ sync: `${owner.namespace}/${owner.name}` });
   const generation = sync.metadata.generation;
   const previous = readInventory(sync.status?.inventory?.entries);
@@ -241,9 +243,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       await reportMalformedKeys(loaded.loaded, sync, log, (note) => recordEvent(client, sync, { type: 'Warning', reason: 'DecryptionKeySkipped', action: 'LoadKeys', note }, secrets));
       if (ctx.decryptMemos) {
         const keyDigest = keysDigest(loaded.secrets);
-        const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
-        let held = ctx.decryptMemos.get(memoKey);
-        if (!held || held.keys !== keyDigest) ctx.decryptMemos.set(memoKey, (held = { keys: keyDigest, memo: { previous: new Map() } }));
+        let held = ctx.decryptMemos.get(syncKey);
+        if (!held || held.keys !== keyDigest) ctx.decryptMemos.set(syncKey, (held = { keys: keyDigest, memo: { previous: new Map() } }));
         memo = held.memo;
       }
       stage = 'decrypt';
@@ -262,9 +263,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     };
     let buildMemo: { key: string; slot: BuildMemo } | undefined;
     if (ctx.buildMemos) {
-      const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
-      let slot = ctx.buildMemos.get(memoKey);
-      if (!slot) ctx.buildMemos.set(memoKey, (slot = {}));
+      let slot = ctx.buildMemos.get(syncKey);
+      if (!slot) ctx.buildMemos.set(syncKey, (slot = {}));
       const pb = postBuild ? JSON.stringify(Object.entries(postBuild.values.vars).sort()) : '';
       buildMemo = { key: keysDigest([snapshot.commit, spec.path, JSON.stringify(spec.components), spec.targetNamespace ?? '', pb, JSON.stringify(ctx.kustomize ?? {})]), slot };
     }
@@ -289,7 +289,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   let drift;
   clock.enter('drift');
   try {
-    drift = await driftStage({ client, writer, discovery: ctx.discovery, sync, spec, revision, manifests, log: log.redacting(secrets), secrets, cache: ctx.applyCaches?.get(sync.metadata.uid ?? `${owner.namespace}/${owner.name}`), concurrency: ctx.concurrency, interrupted: () => !!interrupted() });
+    drift = await driftStage({ client, writer, discovery: ctx.discovery, sync, spec, revision, manifests, log: log.redacting(secrets), secrets, cache: ctx.applyCaches?.get(syncKey), concurrency: ctx.concurrency, interrupted: () => !!interrupted() });
   } catch (err) {
     const why = interrupted();
     if (!why) throw err;
@@ -302,9 +302,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   clock.enter('apply');
   try {
     checkpoint();
-    const cacheKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
-    let cache = ctx.applyCaches?.get(cacheKey);
-    if (ctx.applyCaches && !cache) ctx.applyCaches.set(cacheKey, (cache = new Map() as ApplyCache));
+    let cache = ctx.applyCaches?.get(syncKey);
+    if (ctx.applyCaches && !cache) ctx.applyCaches.set(syncKey, (cache = new Map() as ApplyCache));
     const beforeWrite = async (entries: InventoryEntry[]): Promise<void> => {
       checkpoint();
       await markProgressing();
