@@ -324,15 +324,13 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     }
     // Say whose rights fell short: a tenant's refusal reads differently from the agent's.
     if (account) message = `${message} (applying as ServiceAccount ${owner.namespace}/${account})`;
+    // Objects that did reach the cluster join the inventory so a later prune can find them.
+    const inventory = { inventory: { entries: mergeInventory(previous, written.map((w) => w.entry)) } };
     const why = err instanceof Interrupted ? err : interrupted();
     if (why && (why.reason === 'LeadershipLost' || !(err instanceof ApplyError) || err.failures.some((f) => f.reason === 'Aborted'))) {
-      message = `${why.message}: ${message}`;
-      const inventory = mergeInventory(previous, written.map((w) => w.entry));
-      return finish({ ok: false, reason: why.reason, message }, { inventory: { entries: inventory } });
+      return finish({ ok: false, reason: why.reason, message: `${why.message}: ${message}` }, inventory);
     }
-    // Objects that did reach the cluster join the inventory so a later prune can find them.
-    const inventory = mergeInventory(previous, written.map((w) => w.entry));
-    return finish({ ok: false, reason: 'ApplyFailed', message }, { inventory: { entries: inventory } });
+    return finish({ ok: false, reason: 'ApplyFailed', message }, inventory);
   }
   const current = applied.map((a) => a.entry);
   const counts = {
