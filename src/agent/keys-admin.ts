@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { KeyError, SealopsError, UsageError } from '../errors.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import { kubeFailure, PUBLIC_KEYS_CONFIGMAP_NAME } from './keys.js';
-import { keySetListing, listKeySets, parseKeySetListing, readPublicConfigMap, ROTATE_REQUEST_ANNOTATION, type KeySetInfo } from './keysets.js';
+import { keySetListing, listKeySets, parseKeySetListing, readPublicConfigMap, ROTATE_REQUEST_ANNOTATION, secretsPath, type KeySetInfo } from './keysets.js';
 import { writeClusterKeys, type WriteClusterKeysResult } from '../keys/config-write.js';
 import { parseDuration, SYNC_API_VERSION, SYNC_PLURAL, type SyncObject } from './sync.js';
 
@@ -145,7 +145,7 @@ export async function retireKeySet(client: KubeClient, namespace: string, finger
         query: { fieldManager: 'sealops-keys' },
       });
     }
-    await client.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(set.name)}`);
+    await client.request('DELETE', `${secretsPath(namespace)}/${encodeURIComponent(set.name)}`);
   } catch (err) {
     throw kubeFailure(`retire key set ${fingerprint} (secret ${namespace}/${set.name})`, err, []);
   }

@@ -16,7 +16,7 @@ import { armorAge, dearmorAge, decryptPayload, encryptX25519, parseAgeFile, unwr
 import { keySetFingerprint } from '../keys/fingerprint.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import { kubeFailure, publicKeysOf, PUBLIC_KEYS_CONFIGMAP_NAME } from './keys.js';
-import { keySetSecret, LAST_BACKUP_ANNOTATION, listKeySets, malformedEntries, type StoredKeySet } from './keysets.js';
+import { keySetSecret, LAST_BACKUP_ANNOTATION, listKeySets, malformedEntries, secretsPath, type StoredKeySet } from './keysets.js';
 
 const BUNDLE_KIND = 'sealops-key-backup';
 
@@ -181,7 +181,7 @@ export async function restoreKeySets(client: KubeClient, namespace: string, inpu
     throw new KeyError(`failed to restore key sets: ${conflicts.join('; ')}`, { hint: 'nothing was written; pass --force to replace them (their keys are lost unless backed up)' });
   }
   if (plan.some((p) => p.action !== 'unchanged')) await ensureNamespace(client, namespace);
-  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+  const path = secretsPath(namespace);
   const result = { created: [] as string[], unchanged: [] as string[], replaced: [] as string[] };
   for (const { set, action } of plan) {
     const body = keySetSecret(set.name, set.entries, set.fingerprint, set.createdAt);

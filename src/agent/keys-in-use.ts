@@ -15,7 +15,7 @@ import { isSealedSecret, scopeFromAnnotations } from '../formats/sealedsecret/in
 import type { BuildInput, Manifest } from '../build/index.js';
 import { SealopsError } from '../errors.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
-import { decryptionKeysOf, listKeySets, malformedEntries, type LoadedKeySets, type StoredKeySet } from './keysets.js';
+import { decryptionKeysOf, listKeySets, malformedEntries, usableEntries, type LoadedKeySets, type StoredKeySet } from './keysets.js';
 import { publicKeysOf } from './keys.js';
 import { keySetFingerprint } from '../keys/fingerprint.js';
 import { readSecretEntries } from './source/index.js';
@@ -103,7 +103,7 @@ export async function loadSyncKeySets(reader: KubeClient, namespace: string, sec
     if (secretName) {
       const entries = await readSecretEntries(reader, namespace, secretName);
       const malformed = malformedEntries(entries);
-      const keys = await publicKeysOf(Object.fromEntries(Object.entries(entries).filter(([k]) => !malformed.includes(k))));
+      const keys = await publicKeysOf(usableEntries(entries, malformed));
       sets = [{ name: secretName, fingerprint: keySetFingerprint(keys), createdAt: new Date(0).toISOString(), entries, malformed, ...keys }];
     } else {
       sets = await listKeySets(reader, namespace);

@@ -18,7 +18,7 @@ import { generateRsaKeyPair } from '../keys/rsa-keygen.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import type { Logger } from './log.js';
 import { keySetFingerprint } from '../keys/fingerprint.js';
-import { keySetListing, keySetSecret, listKeySets, parseKeySetListing, readPublicConfigMap, ROTATE_REQUEST_ANNOTATION, type KeySetInfo, type StoredKeySet } from './keysets.js';
+import { keySetListing, keySetSecret, listKeySets, parseKeySetListing, readPublicConfigMap, ROTATE_REQUEST_ANNOTATION, secretsPath, type KeySetInfo, type StoredKeySet } from './keysets.js';
 import { DEFAULT_KEYS_SECRET } from './sync.js';
 
 /** Name of the keys Secret in the agent's namespace (the Sync's default decryption Secret). */
@@ -118,10 +118,6 @@ export async function publicKeysOf(entries: Readonly<Entries>, log?: Logger): Pr
     }
   }
   return { recipients, certificates };
-}
-
-function secretsPath(namespace: string): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
 }
 
 /** A KubeError that says what failed and why (status and reason), redacted against `secrets`. */

@@ -56,7 +56,8 @@ interface SecretObject {
   data?: Record<string, string>;
 }
 
-function secretsPath(namespace: string): string {
+/** The Secrets collection of `namespace`. */
+export function secretsPath(namespace: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
 }
 

@@ -117,11 +117,6 @@ function workerUrl(): URL | undefined {
   return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
-/** Whether this process can run renders off thread (the worker entry was built). */
-export function canRenderOffThread(): boolean {
-  return workerUrl() !== undefined;
-}
-
 /** The files as one buffer to transfer: a Buffer's own backing store may be a shared pool. */
 function packFiles(files: readonly BuildInput[]): { bytes: Uint8Array; buffer: ArrayBuffer; files: RenderWorkerInput['files'] } {
   const buffer = new ArrayBuffer(files.reduce((n, f) => n + f.content.length, 0));

@@ -109,6 +109,8 @@ async function loadKeys(ctx: AgentContext, sync: SyncObject, spec: SyncSpec, wri
 /** Reconciles `sync` once and writes its status. Never throws for a pipeline failure; returns it. */
 export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promise<ReconcileOutcome> {
   const owner = { namespace: sync.metadata.namespace, name: sync.metadata.name };
+  // Key of this Sync's memories (apply cache, decrypt and build memos).
+  const syncKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
   const log = ctx.log.with({ sync: `${owner.namespace}/${owner.name}` });
   const generation = sync.metadata.generation;
   const previous = readInventory(sync.status?.inventory?.entries);
@@ -118,16 +120,19 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const clock = stageClock(ctx.onStage);
 
   // One deadline for the whole reconcile, and the leadership term: whichever ends first.
-  const deadline = AbortSignal.timeout(reconcileTimeoutMs(sync));
+  const timeoutMs = reconcileTimeoutMs(sync);
+  const deadline = AbortSignal.timeout(timeoutMs);
   const signals = [deadline, ...(ctx.leadership ? [ctx.leadership.signal] : []), ...(ctx.signal ? [ctx.signal] : [])];
   const signal = AbortSignal.any(signals);
   const canWrite = (): boolean => !ctx.leadership || ctx.leadership.canWrite();
   const fence = { signal, canWrite, ...(ctx.leadership ? { writeDeadline: ctx.leadership.deadline } : {}) };
   const client = ctx.client.fenced(fence);
+  // Status and events: fenced by the term only, so a reconcile cut short by its deadline still reports.
+  const statusClient = ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite });
   const interrupted = (): Interrupted | undefined => {
     if (ctx.leadership?.signal.aborted || !canWrite()) return new Interrupted('LeadershipLost', 'stopped: this replica lost the leader lease; the new leader continues');
     if (ctx.signal?.aborted) return new Interrupted('ShuttingDown', 'stopped: the agent is shutting down; the next reconcile continues');
-    if (deadline.aborted) return new Interrupted('ReconcileTimeout', `stopped: the reconcile exceeded its time limit (spec.timeout ${Math.round(reconcileTimeoutMs(sync) / 1000)}s)`);
+    if (deadline.aborted) return new Interrupted('ReconcileTimeout', `stopped: the reconcile exceeded its time limit (spec.timeout ${Math.round(timeoutMs / 1000)}s)`);
     return undefined;
   };
   const checkpoint = (): void => {
@@ -153,7 +158,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     };
     clock.enter('status');
     try {
-      await patchSyncStatus(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, status);
+      await patchSyncStatus(statusClient, sync, status);
     } catch (err) {
       log.redacting(secrets).error('failed to write status', { error: describe(err) });
     }
@@ -162,7 +167,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     const before = sync.status?.conditions?.find((c) => c.type === 'Ready');
     // One Warning per distinct failure, not one per retry.
     if (!outcome.ok && !(before?.status === 'False' && before.reason === outcome.reason && before.message === message)) {
-      await recordEvent(ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite }), sync, { type: 'Warning', reason: outcome.reason, action: 'Reconcile', note: message }, secrets).catch(() => undefined);
+      await recordEvent(statusClient, sync, { type: 'Warning', reason: outcome.reason, action: 'Reconcile', note: message }, secrets).catch(() => undefined);
     }
     clock.end();
     return { ...outcome, message };
@@ -238,9 +243,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       await reportMalformedKeys(loaded.loaded, sync, log, (note) => recordEvent(client, sync, { type: 'Warning', reason: 'DecryptionKeySkipped', action: 'LoadKeys', note }, secrets));
       if (ctx.decryptMemos) {
         const keyDigest = keysDigest(loaded.secrets);
-        const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
-        let held = ctx.decryptMemos.get(memoKey);
-        if (!held || held.keys !== keyDigest) ctx.decryptMemos.set(memoKey, (held = { keys: keyDigest, memo: { previous: new Map() } }));
+        let held = ctx.decryptMemos.get(syncKey);
+        if (!held || held.keys !== keyDigest) ctx.decryptMemos.set(syncKey, (held = { keys: keyDigest, memo: { previous: new Map() } }));
         memo = held.memo;
       }
       stage = 'decrypt';
@@ -259,9 +263,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     };
     let buildMemo: { key: string; slot: BuildMemo } | undefined;
     if (ctx.buildMemos) {
-      const memoKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
-      let slot = ctx.buildMemos.get(memoKey);
-      if (!slot) ctx.buildMemos.set(memoKey, (slot = {}));
+      let slot = ctx.buildMemos.get(syncKey);
+      if (!slot) ctx.buildMemos.set(syncKey, (slot = {}));
       const pb = postBuild ? JSON.stringify(Object.entries(postBuild.values.vars).sort()) : '';
       buildMemo = { key: keysDigest([snapshot.commit, spec.path, JSON.stringify(spec.components), spec.targetNamespace ?? '', pb, JSON.stringify(ctx.kustomize ?? {})]), slot };
     }
@@ -286,7 +289,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   let drift;
   clock.enter('drift');
   try {
-    drift = await driftStage({ client, writer, discovery: ctx.discovery, sync, spec, revision, manifests, log: log.redacting(secrets), secrets, cache: ctx.applyCaches?.get(sync.metadata.uid ?? `${owner.namespace}/${owner.name}`), concurrency: ctx.concurrency, interrupted: () => !!interrupted() });
+    drift = await driftStage({ client, writer, discovery: ctx.discovery, sync, spec, revision, manifests, log: log.redacting(secrets), secrets, cache: ctx.applyCaches?.get(syncKey), concurrency: ctx.concurrency, interrupted: () => !!interrupted() });
   } catch (err) {
     const why = interrupted();
     if (!why) throw err;
@@ -299,9 +302,8 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   clock.enter('apply');
   try {
     checkpoint();
-    const cacheKey = sync.metadata.uid ?? `${owner.namespace}/${owner.name}`;
-    let cache = ctx.applyCaches?.get(cacheKey);
-    if (ctx.applyCaches && !cache) ctx.applyCaches.set(cacheKey, (cache = new Map() as ApplyCache));
+    let cache = ctx.applyCaches?.get(syncKey);
+    if (ctx.applyCaches && !cache) ctx.applyCaches.set(syncKey, (cache = new Map() as ApplyCache));
     const beforeWrite = async (entries: InventoryEntry[]): Promise<void> => {
       checkpoint();
       await markProgressing();
@@ -322,15 +324,13 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
     }
     // Say whose rights fell short: a tenant's refusal reads differently from the agent's.
     if (account) message = `${message} (applying as ServiceAccount ${owner.namespace}/${account})`;
+    // Objects that did reach the cluster join the inventory so a later prune can find them.
+    const inventory = { inventory: { entries: mergeInventory(previous, written.map((w) => w.entry)) } };
     const why = err instanceof Interrupted ? err : interrupted();
     if (why && (why.reason === 'LeadershipLost' || !(err instanceof ApplyError) || err.failures.some((f) => f.reason === 'Aborted'))) {
-      message = `${why.message}: ${message}`;
-      const inventory = mergeInventory(previous, written.map((w) => w.entry));
-      return finish({ ok: false, reason: why.reason, message }, { inventory: { entries: inventory } });
+      return finish({ ok: false, reason: why.reason, message: `${why.message}: ${message}` }, inventory);
     }
-    // Objects that did reach the cluster join the inventory so a later prune can find them.
-    const inventory = mergeInventory(previous, written.map((w) => w.entry));
-    return finish({ ok: false, reason: 'ApplyFailed', message }, { inventory: { entries: inventory } });
+    return finish({ ok: false, reason: 'ApplyFailed', message }, inventory);
   }
   const current = applied.map((a) => a.entry);
   const counts = {
@@ -383,7 +383,6 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
   const done = completion(revision, counts, { blocked: pruned.blocked, failures: pruned.failures.map((f) => ({ id: f.entry.id, message: f.message })) }, new Date().toISOString());
   // History moves with lastAppliedRevision; health (spec.wait) is judged only once applied.
   const history = done.revisionFields.lastAppliedTime ? { history: nextHistory(sync.status?.history, { revision, counts, digest: appliedDigest(current, manifests.map((m) => m.object), secrets) }, done.revisionFields.lastAppliedTime) } : {};
-  const statusClient = ctx.client.fenced({ signal: ctx.leadership?.signal ?? new AbortController().signal, canWrite });
   if (done.ok && spec.wait) clock.enter('health');
   const health = done.ok && spec.wait ? await checkHealth({ client: writer, statusClient, discovery: ctx.discovery, log, sync, revision, applied, inventory, signal, interrupted, timeoutMs: spec.timeoutMs, secrets }) : undefined;
   if (health) state.healthy = health.condition;

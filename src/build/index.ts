@@ -64,7 +64,6 @@ export function isManifestPath(path: string): boolean {
   return !path.split('/').some((seg) => seg.startsWith('.'));
 }
 
-
 /** The API group of an apiVersion (`''` for the core group). */
 export function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');

@@ -49,7 +49,7 @@ export function nextCheckInterval(spec: Pick<SyncSpec, 'intervalMs' | 'driftInte
 }
 
 /** The drifted objects among `pairs` (already paired with their live objects), after `rules`. */
-export async function detectDrift(client: KubeClient, pairs: readonly LivePair[], rules: readonly DriftIgnoreRule[], concurrency = 8, cache?: ApplyCache): Promise<DriftedObject[]> {
+async function detectDrift(client: KubeClient, pairs: readonly LivePair[], rules: readonly DriftIgnoreRule[], concurrency = 8, cache?: ApplyCache): Promise<DriftedObject[]> {
   const found = new Map<LivePair, DriftedObject>();
   await mapLimit(pairs, concurrency, async (p) => {
     const o = p.m.object;

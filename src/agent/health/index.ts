@@ -84,7 +84,7 @@ function previouslyUnhealthy(sync: SyncObject, inventory: readonly InventoryEntr
 }
 
 /** The previous `Healthy` condition, for a reconcile that decides nothing about health. */
-export function previousHealthy(sync: SyncObject): NewCondition | undefined {
+function previousHealthy(sync: SyncObject): NewCondition | undefined {
   const c = sync.status?.conditions?.find((x) => x.type === 'Healthy');
   if (!c) return undefined;
   const { lastTransitionTime: _t, ...rest } = c;
