@@ -6,6 +6,7 @@
 import { InputError } from '../errors.js';
 import type { GitRef } from '../git/source.js';
 import type { InventoryEntry } from './inventory.js';
+import { asRecord as rec } from '../util/record.js';
 
 /** API group and version of Sync. */
 export const SYNC_API_VERSION = 'sealops.dev/v1alpha1';
@@ -238,10 +239,6 @@ function parseDrift(value: unknown): SyncSpec['drift'] {
     return { target: { ...(kind ? { kind } : {}), ...(name ? { name } : {}), ...(namespace ? { namespace } : {}) }, paths: paths as string[] };
   });
   return { mode, ignore };
-}
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
 /** Parses a Go-style duration (`90s`, `5m`, `1h30m`) into milliseconds. */

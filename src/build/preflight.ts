@@ -9,6 +9,7 @@ import { posix } from 'node:path';
 import { parse } from 'yaml';
 import { InputError } from '../errors.js';
 import { parseDocumentsLinear } from '../manifest/unique-keys.js';
+import { asRecord as rec } from '../util/record.js';
 
 /** The file names kustomize reads as a kustomization, in its order of preference. */
 export const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
@@ -49,10 +50,6 @@ const REMOTE = /^[a-z][a-z0-9+.-]*:|^[^/]*@[^/]*:|^(github|gitlab|bitbucket)\.(c
 const PATH_FIELDS = ['resources', 'bases', 'components', 'crds', 'configurations', 'patchesStrategicMerge', 'transformers', 'generators', 'validators'] as const;
 const HELM_FIELDS = ['helmCharts', 'helmChartInflationGenerator', 'helmGlobals'] as const;
 const FUNCTION_ANNOTATIONS = ['config.kubernetes.io/function', 'config.k8s.io/function'];
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 function strings(v: unknown): string[] {
   if (typeof v === 'string') return [v];

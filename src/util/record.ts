@@ -5,6 +5,11 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** `v` as a record when it is one (see {@link isRecord}), else undefined: for reading optional fields of untrusted objects. */
+export function asRecord(v: unknown): Record<string, unknown> | undefined {
+  return isRecord(v) ? v : undefined;
+}
+
 /** JSON with object keys sorted at every level: equal values give equal text, whatever their key order. */
 export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;

@@ -14,6 +14,7 @@ import { isSealedSecret } from '../../formats/sealedsecret/index.js';
 import { loadRsaPrivateKeys, parseAgeIdentities } from '../../keys/index.js';
 import { indexSealedSources, sopsOpener, type Remember, type SealedIndex } from './sources.js';
 import { isGeneratedFromSealed, openGeneratedSecret, openSealedSecret, openSopsObject, where } from './objects.js';
+import { isRecord } from '../../util/record.js';
 
 export { SEALED_MARKER, SCOPE_ANNOTATION } from './objects.js';
 
@@ -53,10 +54,6 @@ export interface DecryptOptions {
   readonly allowUnbound?: boolean;
   /** Told what policy accepted that an operator should know (an unbound Secret); no secret byte. */
   readonly warn?: (message: string) => void;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Folds `stringData` into base64 `data`, as the API server would, so diffs compare like with like. */

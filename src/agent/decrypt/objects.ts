@@ -18,16 +18,13 @@ import { unsealSealedSecret } from '../../formats/sealedsecret/index.js';
 import { parseScope, SCOPE_ANNOTATION } from '../../formats/sops/index.js';
 import type { KubeObject, Manifest } from '../../build/index.js';
 import { digestBytes, type SealedEnv, type SealedIndex, type SourceOpener } from './sources.js';
+import { asRecord as rec } from '../../util/record.js';
 
 export { SCOPE_ANNOTATION };
 /** What `sealops build` shows instead of a sealed value when it has no key. */
 export const SEALED_MARKER = '<sealed>';
 
 const ENC_PREFIX = 'ENC[AES256_GCM,';
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 /** A label for messages: file, kind and final namespace/name. */
 export function where(m: Manifest): string {

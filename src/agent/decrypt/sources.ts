@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { decryptSopsDocuments, unsealSops } from '../../formats/sops/index.js';
 import type { BuildInput } from '../../build/index.js';
 import { parseDocumentsLinear } from '../../manifest/unique-keys.js';
+import { asRecord as rec } from '../../util/record.js';
 
 /** One SOPS YAML/JSON document of the repository. */
 export interface SealedDoc {
@@ -45,10 +46,6 @@ export interface SealedIndex {
 }
 
 const ENC_PREFIX = 'ENC[AES256_GCM,';
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 /** SHA-256 of bytes, base64. */
 export function digestBytes(bytes: Uint8Array): string {

@@ -6,12 +6,9 @@
  * `stringData` is reported as `/data/<key>`, so a drift report names keys and nothing else.
  */
 import type { DriftIgnoreRule } from '../sync.js';
+import { asRecord as rec } from '../../util/record.js';
 
 type Rec = Record<string, unknown>;
-
-function rec(v: unknown): Rec | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
-}
 
 /** Escapes one reference token (`~` → `~0`, `/` → `~1`). */
 export function escapeToken(token: string): string {

@@ -13,15 +13,12 @@
 import { createHash } from 'node:crypto';
 import type { BuildInput, KubeObject, Manifest } from '../../build/index.js';
 import { digestBytes, envLines } from '../decrypt/sources.js';
+import { asRecord as rec } from '../../util/record.js';
 
 /** Annotation holding the per-key ciphertext digests of an applied Secret. */
 export const SEALED_DIGESTS_ANNOTATION = 'sealops.dev/sealed-digests';
 
 const ENC_PREFIX = 'ENC[AES256_GCM,';
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 /**
  * Where a generated Secret's values come from: the sealed values of SOPS dotenv files, and the
