@@ -154,9 +154,9 @@ export function createConfigCache(): ConfigCache {
 function readOnce(file: string, cache: ConfigCache | undefined): Promise<string | undefined> {
   const read = (): Promise<string | undefined> => readFile(file, 'utf8').catch(() => undefined);
   if (!cache) return read();
-  let text = cache.files.get(file);
-  if (!text) cache.files.set(file, (text = read()));
-  return text;
+  let pending = cache.files.get(file);
+  if (pending === undefined) cache.files.set(file, (pending = read()));
+  return pending;
 }
 
 async function findUp(start: string, name: string, cache?: ConfigCache): Promise<{ file: string; text: string } | undefined> {
