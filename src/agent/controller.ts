@@ -9,7 +9,7 @@ import { KubeApiError, type KubeClient } from '../kube/client.js';
 import { Discovery } from '../kube/discovery.js';
 import type { Logger } from './log.js';
 import { reconcileSync, type AgentContext, type ReconcileOutcome } from './reconcile.js';
-import { parseSyncSpec, SYNC_API_VERSION, SYNC_PLURAL, type SyncObject } from './sync.js';
+import { parseSyncSpec, syncsPath, type SyncObject } from './sync.js';
 import type { DecryptMemo } from './decrypt/index.js';
 import type { KustomizeOptions } from '../build/kustomize.js';
 import type { BuildMemo } from './render.js';
@@ -55,11 +55,6 @@ export interface Leadership {
   isLeader(): boolean;
   leaderDeadline(): number;
   readonly termSignal: AbortSignal;
-}
-
-function syncsPath(namespace: string | undefined): string {
-  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `/apis/${SYNC_API_VERSION}${ns}/${SYNC_PLURAL}`;
 }
 
 function context(options: ControllerOptions, discovery: Discovery): AgentContext {
@@ -297,7 +292,7 @@ export class Controller {
       let generation = due.sync.metadata.generation;
       try {
         // Read it fresh: the inventory in status must be the latest one written.
-        const fresh = await this.options.client.request<SyncObject>('GET', `${syncsPath(due.sync.metadata.namespace)}/${encodeURIComponent(due.sync.metadata.name)}`);
+        const fresh = await this.options.client.request<SyncObject>('GET', syncsPath(due.sync.metadata.namespace, due.sync.metadata.name));
         due.sync = fresh;
         generation = fresh.metadata.generation;
         outcome = await reconcileSync(this.reconcileContext(), fresh);

@@ -10,7 +10,7 @@ import { KubeApiError, type KubeClient } from '../kube/client.js';
 import { kubeFailure, PUBLIC_KEYS_CONFIGMAP_NAME } from './keys.js';
 import { keySetListing, listKeySets, parseKeySetListing, readPublicConfigMap, ROTATE_REQUEST_ANNOTATION, secretsPath, type KeySetInfo } from './keysets.js';
 import { writeClusterKeys, type WriteClusterKeysResult } from '../keys/config-write.js';
-import { parseDuration, SYNC_API_VERSION, SYNC_PLURAL, type SyncObject } from './sync.js';
+import { parseDuration, syncsPath, type SyncObject } from './sync.js';
 
 /** The agent's namespace default, as `sealops install` uses it. */
 export const DEFAULT_AGENT_NAMESPACE = 'sealops-system';
@@ -115,7 +115,7 @@ export async function retireKeySet(client: KubeClient, namespace: string, finger
   if (!set) throw new KeyError(`failed to retire key set ${fingerprint}: namespace ${namespace} holds no such set (known: ${sets.map((s) => s.fingerprint).join(', ') || 'none'})`);
   let syncs: SyncObject[];
   try {
-    syncs = (await client.request<{ items?: SyncObject[] }>('GET', `/apis/${SYNC_API_VERSION}/${SYNC_PLURAL}`)).items ?? [];
+    syncs = (await client.request<{ items?: SyncObject[] }>('GET', syncsPath(undefined))).items ?? [];
   } catch (err) {
     throw kubeFailure('list Syncs', err, []);
   }

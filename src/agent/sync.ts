@@ -12,6 +12,15 @@ import { asRecord as rec } from '../util/record.js';
 export const SYNC_API_VERSION = 'sealops.dev/v1alpha1';
 /** Plural resource name of Sync. */
 export const SYNC_PLURAL = 'syncs';
+/**
+ * API path of the Syncs of `namespace` (every namespace when undefined), or of the Sync `name`
+ * there: the one place the group, version and plural are put together.
+ */
+export function syncsPath(namespace: string | undefined, name?: string): string {
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `/apis/${SYNC_API_VERSION}${ns}/${SYNC_PLURAL}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+}
+
 /** Name of the default keys Secret in the agent's namespace. */
 export const DEFAULT_KEYS_SECRET = 'sealops-keys';
 

@@ -23,7 +23,7 @@ import { parseInventoryId, readInventory } from '../agent/inventory.js';
 import { loadPostBuild } from '../agent/postbuild.js';
 import { PRUNE_ANNOTATION } from '../agent/prune/index.js';
 import { renderLocal } from '../agent/render.js';
-import { parseSyncSpec, SYNC_API_VERSION, SYNC_PLURAL, type ManagedFieldsEntry, type SyncObject, type SyncSpec } from '../agent/sync.js';
+import { parseSyncSpec, syncsPath, type ManagedFieldsEntry, type SyncObject, type SyncSpec } from '../agent/sync.js';
 import type { KeyStatus, ObjectChange, SecretKeys } from './compare.js';
 import type { RevisionDiff } from './index.js';
 import { HIDDEN_VALUE } from './sealed.js';
@@ -63,16 +63,15 @@ function isSecret(o: KubeObject | undefined): boolean {
 }
 
 async function findSync(client: KubeClient, named: LiveDiffOptions['sync']): Promise<SyncObject> {
-  const base = `/apis/${SYNC_API_VERSION}`;
   if (named) {
     try {
-      return await client.request<SyncObject>('GET', `${base}/namespaces/${encodeURIComponent(named.namespace)}/${SYNC_PLURAL}/${encodeURIComponent(named.name)}`);
+      return await client.request<SyncObject>('GET', syncsPath(named.namespace, named.name));
     } catch (err) {
       const why = err instanceof KubeApiError && err.status === 404 ? 'not found' : err instanceof KubeApiError && err.status === 403 ? 'forbidden' : 'could not be read';
       throw new KubeError(`failed to read Sync ${named.namespace}/${named.name}: ${why}`, { cause: err });
     }
   }
-  const list = await client.request<{ items?: SyncObject[] }>('GET', `${base}/${SYNC_PLURAL}`).catch((err: unknown) => {
+  const list = await client.request<{ items?: SyncObject[] }>('GET', syncsPath(undefined)).catch((err: unknown) => {
     throw new KubeError('failed to list Syncs: the cluster has no Sync CRD or denies listing them', { cause: err, hint: 'name the Sync with --sync NS/NAME' });
   });
   const items = list.items ?? [];

@@ -16,7 +16,7 @@ import { KubeApiError, type KubeClient } from '../kube/client.js';
 import { KubeError, describe } from '../errors.js';
 import { pruneStale } from '../agent/prune/index.js';
 import { readInventory } from '../agent/inventory.js';
-import { SYNC_API_VERSION, SYNC_PLURAL } from '../agent/sync.js';
+import { syncsPath } from '../agent/sync.js';
 import type { KubeObject } from './manifests.js';
 
 /** Field manager of install's server-side applies (distinct from the agent's `sealops`). */
@@ -96,7 +96,7 @@ export async function uninstallObjects(client: KubeClient, objects: readonly Kub
   if (options.pruneSyncs) {
     let syncs: SyncItem[] = [];
     try {
-      syncs = (await client.request<{ items?: SyncItem[] }>('GET', `/apis/${SYNC_API_VERSION}/${SYNC_PLURAL}`)).items ?? [];
+      syncs = (await client.request<{ items?: SyncItem[] }>('GET', syncsPath(undefined))).items ?? [];
     } catch (err) {
       if (!(err instanceof KubeApiError && err.status === 404)) throw new KubeError(`failed to list Syncs: ${describe(err)}`, { cause: err });
     }

@@ -6,7 +6,7 @@ import { KubeApiError, KubeClient } from '../kube/client.js';
 import { loadKubeConnection } from '../kube/config.js';
 import { KubeError } from '../errors.js';
 import { readHistory } from '../agent/status/history.js';
-import { SYNC_API_VERSION, SYNC_PLURAL, type HistoryEntry, type SyncObject } from '../agent/sync.js';
+import { syncsPath, type HistoryEntry, type SyncObject } from '../agent/sync.js';
 
 /** Options of {@link readSyncHistory}. */
 export interface HistoryOptions {
@@ -33,7 +33,7 @@ export async function readSyncHistory(options: HistoryOptions): Promise<SyncHist
   const namespace = options.namespace ?? conn.namespace ?? 'default';
   const client = new KubeClient(conn);
   try {
-    const sync = await client.request<SyncObject>('GET', `/apis/${SYNC_API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${SYNC_PLURAL}/${encodeURIComponent(options.name)}`);
+    const sync = await client.request<SyncObject>('GET', syncsPath(namespace, options.name));
     const revision = sync.status?.lastAppliedRevision;
     return { namespace, name: options.name, ...(typeof revision === 'string' ? { revision } : {}), entries: readHistory(sync.status?.history) };
   } catch (err) {

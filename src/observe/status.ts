@@ -12,7 +12,7 @@ import { KubeApiError, KubeClient } from '../kube/client.js';
 import { listKubeContexts, loadKubeConnection } from '../kube/config.js';
 import { remoteHead } from '../git/remote-head.js';
 import type { GitRef } from '../git/source.js';
-import { parseSyncSpec, SYNC_API_VERSION, SYNC_PLURAL, type SyncObject } from '../agent/sync.js';
+import { parseSyncSpec, syncsPath, type SyncObject } from '../agent/sync.js';
 
 /** Whether the applied commit is the head of the Sync's ref in git. */
 export type GitPosition = 'current' | 'behind' | 'unknown';
@@ -155,7 +155,7 @@ async function row(sync: SyncObject, context: string, cluster: string | undefine
  */
 async function listSyncs(client: KubeClient, namespace: string | undefined, contextNamespace: string | undefined): Promise<{ items?: SyncObject[] }> {
   const list = (ns: string | undefined): Promise<{ items?: SyncObject[] }> =>
-    client.request('GET', `/apis/${SYNC_API_VERSION}${ns ? `/namespaces/${encodeURIComponent(ns)}` : ''}/${SYNC_PLURAL}`, { timeoutMs: 20_000 });
+    client.request('GET', syncsPath(ns), { timeoutMs: 20_000 });
   if (namespace) return list(namespace);
   try {
     return await list(undefined);

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { redactText } from '../redact/index.js';
 import type { KubeClient } from '../../kube/client.js';
-import { MASS_DELETION_ANNOTATION, SYNC_API_VERSION, SYNC_PLURAL, type Condition, type SyncObject, type SyncStatus } from '../sync.js';
+import { MASS_DELETION_ANNOTATION, SYNC_API_VERSION, syncsPath, type Condition, type SyncObject, type SyncStatus } from '../sync.js';
 
 /** Longest message stored in a condition or event. */
 const MAX_MESSAGE = 1024;
@@ -112,7 +112,7 @@ export function completion(
 
 /** Writes `status` through the status subresource (merge patch: fields not given stay). */
 export async function patchSyncStatus(client: KubeClient, sync: SyncObject, status: SyncStatus): Promise<void> {
-  const path = `/apis/${SYNC_API_VERSION}/namespaces/${encodeURIComponent(sync.metadata.namespace)}/${SYNC_PLURAL}/${encodeURIComponent(sync.metadata.name)}/status`;
+  const path = `${syncsPath(sync.metadata.namespace, sync.metadata.name)}/status`;
   await client.request('PATCH', path, { body: { status }, contentType: 'application/merge-patch+json' });
 }
 
