@@ -61,7 +61,7 @@ export { AgentMetrics, RECONCILE_REASONS, type MetricsSources } from './server/m
 export { renderStatusPage, type StatusPageOptions } from './server/page.js';
 export { RECONCILE_STAGES, type ReconcileStage, type StageObserver } from './agent/stages.js';
 export { Controller, reconcileAllOnce } from './agent/controller.js';
-export { KubeClient, loadKubeConfig, KubeApiError } from './kube/client.js';
+export { KubeClient, loadKubeConfig, KubeApiError, withKubeClient } from './kube/client.js';
 export { LeaderElector } from './agent/leader.js';
 export { runAgent, runAgentOnce, processSignals, type RunAgentOptions } from './server/runtime.js';
 export { Logger } from './agent/log.js';

@@ -11,9 +11,10 @@ import {
   DEFAULT_AGENT_NAMESPACE,
   fetchClusterKeys,
   findConfigFile,
-  KubeClient,
   KubeError,
   loadKubeConfig,
+  withKubeClient,
+  type KubeClient,
   requestKeyRotation,
   restoreKeySets,
   retireKeySet,
@@ -40,17 +41,13 @@ function clusterOptions(c: Command): Command {
 }
 
 async function withClient<T>(opts: ClusterOptions, io: CliIo, fn: (client: KubeClient) => Promise<T>): Promise<T> {
-  let client: KubeClient;
+  let conn: ReturnType<typeof loadKubeConfig>;
   try {
-    client = new KubeClient(loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context, env: io.env }));
+    conn = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context, env: io.env });
   } catch (err) {
     throw new KubeError(`failed to load kubeconfig: ${describe(err)}`, { cause: err });
   }
-  try {
-    return await fn(client);
-  } finally {
-    client.close();
-  }
+  return withKubeClient(conn, fn);
 }
 
 /** `sealops keys fetch --cluster NAME [--context CTX | --url URL] [--config FILE]`. */

@@ -1,6 +1,6 @@
 // Barrel of src/install: the manifests of deploy/ (what `kubectl apply -k deploy/` installs) and
 // applying or removing them, for `sealops install` / `sealops uninstall`.
-import { KubeClient, loadKubeConfig } from '../kube/client.js';
+import { loadKubeConfig, withKubeClient } from '../kube/client.js';
 import type { KubeConfigOptions } from '../kube/config.js';
 import { installObjects, uninstallObjects, type InstallResult, type UninstallOptions } from './apply.js';
 import { installManifests, type InstallOptions } from './manifests.js';
@@ -14,21 +14,11 @@ export type ClusterTarget = KubeConfigOptions;
 /** Installs (or upgrades) sealops into the cluster `target` names. */
 export async function installToCluster(target: ClusterTarget, options: InstallOptions = {}): Promise<InstallResult[]> {
   const objects = installManifests(options);
-  const client = new KubeClient(loadKubeConfig(target));
-  try {
-    return await installObjects(client, objects);
-  } finally {
-    client.close();
-  }
+  return withKubeClient(loadKubeConfig(target), (client) => installObjects(client, objects));
 }
 
 /** Removes sealops from the cluster `target` names; keeps the Syncs' objects and the keys unless asked. */
 export async function uninstallFromCluster(target: ClusterTarget, options: InstallOptions & UninstallOptions = {}): Promise<InstallResult[]> {
   const objects = installManifests(options);
-  const client = new KubeClient(loadKubeConfig(target));
-  try {
-    return await uninstallObjects(client, objects, options);
-  } finally {
-    client.close();
-  }
+  return withKubeClient(loadKubeConfig(target), (client) => uninstallObjects(client, objects, options));
 }

@@ -264,3 +264,13 @@ export class KubeClient {
     });
   }
 }
+
+/** Runs `fn` with a client for `conn` and closes it afterwards: its pooled sockets would keep a CLI process alive. */
+export async function withKubeClient<T>(conn: KubeConnection, fn: (client: KubeClient) => Promise<T>): Promise<T> {
+  const client = new KubeClient(conn);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}

@@ -11,7 +11,7 @@ import { readClusterKeyView, type ClusterKeyView } from '../keys/cluster-view.js
 import { createConfigCache, type ClusterConfig } from '../keys/config.js';
 import { readRepositoryInventory, type SealedFileInfo } from '../keys/inventory.js';
 import { readRsaCertificate } from '../keys/rsa-cert.js';
-import { KubeClient } from '../kube/client.js';
+import { withKubeClient } from '../kube/client.js';
 import { loadKubeConnection } from '../kube/config.js';
 
 /** One key: an age recipient, an RSA key (`SHA256:`), or a key set (`ks-…`). */
@@ -86,12 +86,8 @@ function ageOf(createdAt: string | undefined, now: Date): number | undefined {
 async function readSides(opts: KeysListOptions): Promise<ClusterKeyView[]> {
   const out: ClusterKeyView[] = [];
   for (const context of opts.contexts ?? []) {
-    const client = new KubeClient(loadKubeConnection({ kubeconfig: opts.kubeconfig, context: context === '' ? undefined : context, env: opts.env }));
-    try {
-      out.push(await readClusterKeyView(client, opts.namespace ?? 'sealops-system', context || '(current)'));
-    } finally {
-      client.close();
-    }
+    const conn = loadKubeConnection({ kubeconfig: opts.kubeconfig, context: context === '' ? undefined : context, env: opts.env });
+    out.push(await withKubeClient(conn, (client) => readClusterKeyView(client, opts.namespace ?? 'sealops-system', context || '(current)')));
   }
   return out;
 }
