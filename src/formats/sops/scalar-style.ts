@@ -21,7 +21,9 @@ export function doubleQuoted(s: string): string {
 
 /** True when `s` written plain reads back as the same string. */
 export function isPlainSafe(s: string, inFlow: boolean): boolean {
-  if (s === '' || s !== s.trim() || /[\n\r\t]/.test(s) || NON_PRINTABLE.test(s)) return false;
+  // Only space and tab are YAML whitespace: a value that starts or ends with a no-break or
+  // ideographic space stays plain, as `sops -d` writes it. U+2028/9 are line breaks to YAML 1.1.
+  if (s === '' || /^[ \t]|[ \t]$/.test(s) || /[\n\r\t\u2028\u2029]/.test(s) || NON_PRINTABLE.test(s)) return false;
   if (inFlow && /[,[\]{}]/.test(s)) return false;
   if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s) && !/^[-?:][^\s]/.test(s)) return false;
   if (/: |:$| #/.test(s)) return false;

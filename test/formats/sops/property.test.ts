@@ -12,6 +12,9 @@ beforeAll(async () => {
 
 /** Plain words that YAML 1.1 readers take for booleans or null. */
 const YAML11_WORD = /^(true|false|null|yes|no|on|off|y|n|~)$/i;
+/** Characters both writers escape, each its own way (`\x01` against `\u0001`, `'…'` against `"…"`). */
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
 
 const keyName = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,15}$/).filter((k) => k !== 'sops');
 const value = fc.oneof(
@@ -43,15 +46,17 @@ describe('seal → unseal properties', () => {
         const back = await unsealSops(sealed, { identities: [key.identity] });
         // Multi-line values may come back with blank lines unindented, words a YAML 1.1 reader
         // (kubectl's) takes for booleans or null come back quoted on purpose (scalar-style.ts),
-        // and floats in the text `sops -d` prints (`-1e-09`); everything else byte for byte.
-        const restyled = Object.values(s.stringData).some((v) => (typeof v === 'string' && (v.includes('\n') || YAML11_WORD.test(v))) || (typeof v === 'number' && !Number.isInteger(v)));
+        // floats in the text `sops -d` prints (`-1e-09`), and control characters and line separators
+        // come back double-quoted with escapes; everything else byte for byte.
+        const restyled = Object.values(s.stringData).some((v) => (typeof v === 'string' && (v.includes('\n') || YAML11_WORD.test(v) || ESCAPED.test(v))) || (typeof v === 'number' && !Number.isInteger(v)));
         if (!restyled) expect(back).toBe(text);
         for (const v of Object.values(s.stringData)) if (typeof v === 'string' && YAML11_WORD.test(v)) expect(back).toContain(`"${v}"`);
         const [doc] = (await decryptSopsDocuments(sealed, { identities: [key.identity] })) as Record<string, unknown>[];
         // Compared with what the text means (yaml's own stringify is lossy for some whitespace).
         expect(doc?.stringData).toEqual((parse(text) as { stringData: unknown }).stringData);
       }),
-      { numRuns: 60 },
+      // The no-break space once came back quoted; sops writes it plain, and so must unsealing.
+      { numRuns: 60, examples: [[{ name: 'a', stringData: { _: '\u00a0', n: 'x\u3000' }, data: {} }, false]] },
     );
   });
 

@@ -50,8 +50,8 @@ describe('writing plaintext back', () => {
   });
 
   it('knows which strings may be written plain', () => {
-    for (const s of ['hello', 'a b', 'x:y', 'path/to-file.txt', 'ünïcode']) expect(isPlainSafe(s, false), s).toBe(true);
-    for (const s of ['', ' x', 'x ', 'yes', 'null', '12', '1e3', '- x', '#x', 'a: b', 'a #b', '*x', 'ENC,x']) {
+    for (const s of ['hello', 'a b', 'x:y', 'path/to-file.txt', 'ünïcode', '\u00a0', 'x\u3000', '\u2000y']) expect(isPlainSafe(s, false), s).toBe(true);
+    for (const s of ['', ' x', 'x ', 'yes', 'null', '12', '1e3', '- x', '#x', 'a: b', 'a #b', '*x', 'ENC,x', 'x\u2028', '\u2029', '\ufeff', 'x\u0085']) {
       expect(isPlainSafe(s, s.includes(',')), s).toBe(false);
     }
     expect(doubleQuoted('a"\u0085')).toBe('"a\\"\\u0085"');
