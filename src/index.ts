@@ -9,7 +9,8 @@ export { describe as describeError, SealopsError, UsageError, InputError, KeyErr
 // The format layer: one interface per sealed-file format, and the one format decision
 export { detectFormat, formatFor, sealText, sealedRecipients, requireAgeIdentities, requireRsaKeys, type FileFormat, type FormatKind, type SealedText, type KeyRing, type FormatAdapter, type VerifyOptions, type SealTarget } from './formats/index.js';
 export { isSealedSecretText } from './formats/sealedsecret/files.js';
-export { inputFromBytes, readInputFile, replaceFile, writeInPlace, STDIN_SOURCE, type Input, type FileResult } from './formats/files.js';
+export { inputFromBytes, readInputFile, writeInPlace, STDIN_SOURCE, type Input, type FileResult } from './formats/files.js';
+export { replaceFile } from './formats/replace.js';
 
 // One call per file command
 export { planSeal, sealInputs, mergeInputs, unsealInputs, verifyInputs, rekeyInputs, rotateInputs, type OperationContext, type SealRequest, type Verdict, type VerifyRequest, type RewrapRequest, type RekeyResult } from './operations/index.js';

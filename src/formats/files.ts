@@ -1,15 +1,14 @@
 /**
  * Files of the format layer: reading an input (a FILE, or bytes from stdin) as UTF-8 text under
- * the size cap, and replacing files atomically, never leaving a half-written one.
+ * the size cap, and writing results back in place (atomically: replace.ts).
  */
 import { isUtf8 } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InputError, IoError, describe } from '../errors.js';
 import { checkManifestSize, DEFAULT_MAX_MANIFEST_BYTES } from '../manifest/parse.js';
 import { mapLimit } from '../util/pool.js';
+import { replaceFile } from './replace.js';
 
 /** One input: its text, how messages name it, and its absolute path (undefined for stdin). */
 export interface Input {
@@ -70,71 +69,6 @@ function utf8Text(bytes: Buffer, source: string): string {
     });
   }
   return bytes.toString('utf8');
-}
-
-/** Options of {@link replaceFile}. */
-export interface ReplaceOptions {
-  /**
-   * Flush the new content to disk before the rename (fsync), so that even a power loss leaves
-   * the old file or the complete new one. Bulk rewrites of a repository ask for it.
-   */
-  readonly durable?: boolean;
-  /** Create the file's folder when it is missing (a new file of a fleet seal). */
-  readonly createFolder?: boolean;
-}
-
-/**
- * Replaces a file atomically: the new content goes to a temp file beside it (same mode, named
- * `.<name>.<12 hex>.tmp`), which is then renamed over the original, so a crash leaves the old
- * file or the new one, never half.
- */
-export async function replaceFile(file: string, content: string | Buffer, options: ReplaceOptions = {}): Promise<void> {
-  // A symlink is followed: renaming over the link itself would turn it into a regular file and
-  // leave the plaintext it pointed to where it was.
-  const path = realPath(file);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let mode = 0o644;
-  try {
-    mode = statSync(path).mode & 0o777;
-  } catch {
-    // a new file keeps the default mode
-  }
-  try {
-    if (options.createFolder) mkdirSync(dirname(path), { recursive: true });
-    // Asynchronous: under disk pressure an open or a flush can block for milliseconds, and the
-    // other files of a bulk run go on meanwhile.
-    const handle = await open(tmp, 'wx', mode);
-    try {
-      await handle.writeFile(content);
-      await handle.chmod(mode);
-      if (options.durable) await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw new IoError(`failed to write ${path}: ${describe(err)}`, { cause: err });
-  }
-}
-
-function realPath(file: string): string {
-  try {
-    return realpathSync.native(file);
-  } catch {
-    return file;
-  }
-}
-
-/** Flushes a folder's entries (renames into it) to disk; best effort where a folder cannot be opened. */
-export async function syncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => undefined);
-  if (!handle) return;
-  try {
-    await handle.sync().catch(() => undefined);
-  } finally {
-    await handle.close();
-  }
 }
 
 /** One result of a bulk operation: the input and what replaces it. */

@@ -176,4 +176,5 @@ export function sealedRecipients(file: SealedText): string[] {
 }
 
 export { isSealedSecretText, mergeIntoSealedSecretFile } from './sealedsecret/files.js';
-export { inputFromBytes, isSealableName, readInputFile, replaceFile, syncFolder, type ReplaceOptions, writeInPlace, STDIN_SOURCE, type FileResult, type Input } from './files.js';
+export { inputFromBytes, isSealableName, readInputFile, writeInPlace, STDIN_SOURCE, type FileResult, type Input } from './files.js';
+export { replaceFile, syncFolder, SpareInodes, type ReplaceOptions } from './replace.js';

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { isMap, parseDocument, type Document } from 'yaml';
 import { ConfigError, IoError, describe } from '../errors.js';
-import { replaceFile } from '../formats/files.js';
+import { replaceFile } from '../formats/replace.js';
 import { rsaFingerprint } from '../crypto/rsa-fingerprint.js';
 import { parseSealopsConfig } from './config.js';
 

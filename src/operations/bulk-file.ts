@@ -4,7 +4,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { ConfigError, SealopsError } from '../errors.js';
-import { detectFormat, formatFor, readInputFile, replaceFile } from '../formats/index.js';
+import { detectFormat, formatFor, readInputFile, replaceFile, type SpareInodes } from '../formats/index.js';
 import { metadataRecipients, readSopsMetadata, type KeyPlan } from '../formats/sops/index.js';
 import { resolveRecipients, type ConfigCache } from '../keys/config.js';
 import { keyPlanOf, type RewrapRequest } from './index.js';
@@ -41,8 +41,11 @@ export interface FileRun {
   readonly cache: ConfigCache;
 }
 
-/** Rekeys or rotates one file and writes it (atomically, durably) when it changed. */
-export async function rewrapFile(run: FileRun, file: string): Promise<FileOutcome> {
+/**
+ * Rekeys or rotates one file and writes it (atomically, durably) when it changed; `spares`, the
+ * thread's old inodes to write into (files of a run are sealed before and after).
+ */
+export async function rewrapFile(run: FileRun, file: string, spares?: SpareInodes): Promise<FileOutcome> {
   const { mode, request, cwd } = run;
   try {
     const input = readInputFile(file, cwd);
@@ -57,7 +60,7 @@ export async function rewrapFile(run: FileRun, file: string): Promise<FileOutcom
     const adapter = formatFor(format.kind);
     const output = mode === 'rekey' && plan ? await adapter.rekey(sealed, request.keys, plan) : await adapter.rotate(sealed, request.keys, plan);
     if (output === input.text) return { unchanged: true };
-    await replaceFile(path, output, { durable: true });
+    await replaceFile(path, output, { durable: true, ...(spares ? { spares } : {}) });
     return { dir: dirname(path) };
   } catch (err) {
     if (!(err instanceof SealopsError)) throw err;

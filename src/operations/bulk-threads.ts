@@ -13,8 +13,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, IoError, rebuildError, type ErrorCode } from '../errors.js';
-import type { KeyRing } from '../formats/index.js';
+import { SpareInodes, type KeyRing } from '../formats/index.js';
 import { createConfigCache } from '../keys/config.js';
+import type { Worker } from 'node:worker_threads';
 import { mapLimit } from '../util/pool.js';
 import { rewrapFile, type FileOutcome, type FileRun } from './bulk-file.js';
 
@@ -31,7 +32,7 @@ const MAX_THREADS = 8;
 const NEXT = 0;
 const STOP = 1;
 
-/** What a bulk worker receives. */
+/** What a bulk worker receives when started; the files of the run follow in a {@link ToBulkWorker} message. */
 export interface BulkWorkerInput {
   readonly mark: string;
   readonly mode: FileRun['mode'];
@@ -39,9 +40,14 @@ export interface BulkWorkerInput {
   readonly keys: KeyRing;
   readonly recipients?: readonly string[];
   readonly clusters?: readonly string[];
-  readonly files: readonly string[];
   /** Int32 slots {@link NEXT} and {@link STOP}, shared by every thread of the run. */
   readonly shared: SharedArrayBuffer;
+}
+
+/** The files of the run, sent once a worker is started (it may start before they are found). */
+export interface ToBulkWorker {
+  readonly type: 'files';
+  readonly files: readonly string[];
 }
 
 /** Messages from a bulk worker: one per file it finished, then `done` (or `fatal`: a bug). */
@@ -55,6 +61,15 @@ export interface RewrapFilesOptions extends Omit<FileRun, 'cache'> {
   readonly cache?: FileRun['cache'];
   readonly signal?: AbortSignal;
   readonly progress?: (done: number, total: number) => void;
+  /** Workers started ahead of the file list ({@link startHelpers}); stopped here when the run is too small for them. */
+  readonly helpers?: BulkHelpers;
+}
+
+/** Bulk workers started before the files of the run are known, so that their start overlaps finding them. */
+export interface BulkHelpers {
+  readonly workers: readonly Worker[];
+  /** The counter the workers claim files from, shared with the calling thread. */
+  readonly shared: Int32Array;
 }
 
 /**
@@ -62,13 +77,19 @@ export interface RewrapFilesOptions extends Omit<FileRun, 'cache'> {
  * time, and hands each outcome to `done`. The one loop of the main thread and of each worker.
  */
 export async function drainFiles(run: FileRun, files: readonly string[], shared: Int32Array, done: (index: number, outcome: FileOutcome) => void): Promise<void> {
-  await mapLimit(Array.from({ length: PER_THREAD }), PER_THREAD, async () => {
-    while (Atomics.load(shared, STOP) === 0) {
-      const i = Atomics.add(shared, NEXT, 1);
-      if (i >= files.length) return;
-      done(i, await rewrapFile(run, files[i] as string));
-    }
-  });
+  // Every file of a run is sealed before and after, so its old inode may carry the next one.
+  const spares = new SpareInodes();
+  try {
+    await mapLimit(Array.from({ length: PER_THREAD }), PER_THREAD, async () => {
+      while (Atomics.load(shared, STOP) === 0) {
+        const i = Atomics.add(shared, NEXT, 1);
+        if (i >= files.length) return;
+        done(i, await rewrapFile(run, files[i] as string, spares));
+      }
+    });
+  } finally {
+    spares.dispose();
+  }
 }
 
 function workerUrl(): URL | undefined {
@@ -102,13 +123,38 @@ export function threadsFor(files: number): number {
 }
 
 /**
+ * Starts the bulk workers a run of about `expected` files would use (none for a small run, or
+ * when running from sources). Each waits for the run's files ({@link rewrapFiles}).
+ */
+export async function startHelpers(expected: number, run: Omit<FileRun, 'cache'>): Promise<BulkHelpers | undefined> {
+  const url = workerUrl();
+  const count = url ? threadsFor(expected) - 1 : 0;
+  if (!url || count <= 0) return undefined;
+  const { Worker } = await import('node:worker_threads');
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const { request } = run;
+  const input: BulkWorkerInput = { mark: BULK_WORKER_MARK, mode: run.mode, cwd: run.cwd, keys: request.keys, ...(request.recipients ? { recipients: request.recipients } : {}), ...(request.clusters ? { clusters: request.clusters } : {}), shared: shared.buffer };
+  return { workers: Array.from({ length: count }, () => new Worker(url, { workerData: input })), shared };
+}
+
+/** Stops workers a run did not use. */
+export async function stopHelpers(helpers: BulkHelpers | undefined): Promise<void> {
+  await Promise.all((helpers?.workers ?? []).map((w) => w.terminate()));
+}
+
+/**
  * Rekeys or rotates `files`; outcomes in input order, `undefined` for a file not reached
  * because `signal` fired (files under way then finish, on every thread).
  */
 export async function rewrapFiles(files: readonly string[], opts: RewrapFilesOptions): Promise<(FileOutcome | undefined)[]> {
   const run: FileRun = { mode: opts.mode, request: opts.request, cwd: opts.cwd, cache: opts.cache ?? createConfigCache() };
+  let helpers = opts.helpers;
+  if (helpers && threadsFor(files.length) === 1) {
+    await stopHelpers(helpers);
+    helpers = undefined;
+  } else helpers ??= await startHelpers(files.length, run);
   const outcomes = new Array<FileOutcome | undefined>(files.length);
-  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const shared = helpers?.shared ?? new Int32Array(new SharedArrayBuffer(8));
   let finished = 0;
   const record = (i: number, outcome: FileOutcome): void => {
     outcomes[i] = outcome;
@@ -118,15 +164,11 @@ export async function rewrapFiles(files: readonly string[], opts: RewrapFilesOpt
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const url = workerUrl();
-    const helpers = url ? threadsFor(files.length) - 1 : 0;
-    const workers: Promise<void>[] = [];
-    if (url && helpers > 0) {
-      const { Worker } = await import('node:worker_threads');
-      const { request } = run;
-      const input: BulkWorkerInput = { mark: BULK_WORKER_MARK, mode: run.mode, cwd: run.cwd, keys: request.keys, ...(request.recipients ? { recipients: request.recipients } : {}), ...(request.clusters ? { clusters: request.clusters } : {}), files, shared: shared.buffer };
-      for (let k = 0; k < helpers; k++) workers.push(follow(new Worker(url, { workerData: input }), record, shared));
-    }
+    const workers = (helpers?.workers ?? []).map((worker) => {
+      const followed = follow(worker, record, shared);
+      worker.postMessage({ type: 'files', files } satisfies ToBulkWorker);
+      return followed;
+    });
     const mine = drainFiles(run, files, shared, record).catch((err: unknown) => {
       Atomics.store(shared, STOP, 1);
       throw err;

@@ -67,15 +67,20 @@ const LEFTOVER = /^\..+\.[0-9a-f]{12}\.tmp$/;
 /** The SOPS metadata of each store, at the start of a line: cheap enough to test every file. */
 const SOPS_MARK = /^(sops:|\s*"sops"\s*:|sops_(mac|lastmodified|version)=|\[sops\])/m;
 
+/** The files under `root` (relative to `cwd`) that {@link findSealedFiles} reads: by name only, nothing opened. */
+export function sealedCandidates(root: string, cwd: string): string[] {
+  return [...walkFiles(resolve(cwd, root), (name) => LEFTOVER.test(name) || isSealableName(name))];
+}
+
 /**
  * Sorts every file under `root` (relative to `cwd`) that carries sealed content: SOPS files of
  * any store, SealedSecrets, and temp files left by an interrupted write. A file that merely
  * mentions sops in a comment or a value is not taken for sealed: the metadata must open a line.
+ * `paths`: the candidates, when the caller listed them already.
  */
-export function findSealedFiles(root: string, cwd: string): SealedFiles {
+export function findSealedFiles(root: string, cwd: string, paths: readonly string[] = sealedCandidates(root, cwd)): SealedFiles {
   const out: SealedFiles = { sops: [], sealedSecrets: [], unreadable: [], leftovers: [] };
-  const accept = (name: string): boolean => LEFTOVER.test(name) || isSealableName(name);
-  for (const path of walkFiles(resolve(cwd, root), accept)) {
+  for (const path of paths) {
     const file = relative(cwd, path) || path;
     if (LEFTOVER.test(basename(path))) {
       out.leftovers.push(file);

@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { SealingScope } from '../../crypto/rsa-oaep.js';
 import { InputError, IoError, describe } from '../../errors.js';
-import { replaceFile } from '../files.js';
+import { replaceFile } from '../replace.js';
 import { listItems } from '../../manifest/secret.js';
 import { isRecord } from '../../util/record.js';
 import { formatKubesealYaml, readSealedSecretDocuments } from './codec.js';

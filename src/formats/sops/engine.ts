@@ -4,17 +4,17 @@
  * text out); reading key files and config is the caller's job.
  */
 import { parseAllDocuments, isMap } from 'yaml';
-import { ageRecipientKind, ageRecipientOf, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
+import { ageRecipientKind, ageRecipientOf, encryptValue, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
 import { InputError, KeyError, describe } from '../../errors.js';
 import { checkSealedSize, LINEAR_COMPOSE_OPTIONS } from '../../manifest/index.js';
 import { encryptMac, verifyMac } from './mac.js';
 import { metadataRecipients, nowLastModified, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
 import { makeSelector, type SelectionRules } from './policy.js';
 import { loadStore, wellFormed, type SopsFormat, type SopsStore } from './store.js';
-import { ReuseIndex } from './yaml-store.js';
+import { ReuseIndex, type ResealValue } from './yaml-store.js';
 import { planOf, unwrapKeys, wrapKeys, type KeyPlan } from './wrap.js';
 import { addForms, clearValueProblems, stripLeftovers } from './leftovers.js';
-import { bindScopeText, checkScopes, readScopes, scopeModeOf, stripScopes, withScopeRule, type DocumentScope } from './scope.js';
+import { bindingsSettled, bindScopeText, checkScopes, readScopes, scopeModeOf, stripScopes, withScopeRule, type DocumentScope } from './scope.js';
 import type { SealingScope } from '../../crypto/rsa-oaep.js';
 
 export { detectSopsFormat, SECRET_ENCRYPTED_REGEX, type SopsFormat } from './store.js';
@@ -115,6 +115,8 @@ interface Opened {
   scopes: DocumentScope[];
   /** Every decrypted value in the forms it could show in clear (for {@link clearValueProblems}). */
   values: Set<string>;
+  /** The MAC digest of the plaintext (checked against the file's MAC). */
+  digest: string;
 }
 
 /** Reads the metadata of a sealed file; InputError when it carries none. */
@@ -145,7 +147,12 @@ export async function openDataKey(meta: SopsMetadata, identities: readonly strin
   );
 }
 
-async function open(text: string, identities: readonly string[], opts: SopsTextOptions, write: boolean): Promise<Opened> {
+/**
+ * Opens a sealed text: the data key, the scopes, every value authenticated and the MAC checked.
+ * `write` puts the plaintext in place (for an edit, which also gets the envelopes to reuse);
+ * `reseal`, new envelopes (for a rotation).
+ */
+async function open(text: string, identities: readonly string[], opts: SopsTextOptions, write: boolean, reseal?: ResealValue): Promise<Opened> {
   const store = loadStore(text, { ...opts, phase: 'sealed' });
   const meta = store.metadata();
   const dataKey = await openDataKey(meta, identities, store.source);
@@ -157,14 +164,15 @@ async function open(text: string, identities: readonly string[], opts: SopsTextO
   const digest = store.open(dataKey, makeSelector(meta), {
     macOnlyEncrypted: meta.mac_only_encrypted,
     write,
+    ...(reseal ? { reseal } : {}),
     onValue: (aad, type, plaintext, enc) => {
-      reuse.add(aad, type, plaintext, enc);
+      if (write) reuse.add(aad, type, plaintext, enc);
       if (type !== 'comment' && !aad.startsWith('metadata:')) addForms(plaintext.toString('utf8'), aad.startsWith('data:'), values);
     },
-    onStyle: (aad, plain) => reuse.addStyle(aad, plain),
+    ...(write ? { onStyle: (aad: string, plain: boolean) => reuse.addStyle(aad, plain) } : {}),
   });
   verifyMac(dataKey, meta.mac, meta.lastmodified, digest, store.source);
-  return { store, meta, dataKey, reuse, scopes, values };
+  return { store, meta, dataKey, reuse, scopes, values, digest };
 }
 
 /** Options of the functions that need keys. */
@@ -266,10 +274,32 @@ function keepGroups(meta: SopsMetadata, plan: KeyPlan, source: string): KeyPlan 
 
 /** A new data key: every value re-encrypted, for the given recipients or the file's current ones. */
 export async function rotateSops(text: string, opts: OpenSopsOptions & KeyPlan & { now?: Date }): Promise<string> {
+  const inPlace = await rotateInPlace(text, opts);
+  if (inPlace !== undefined) return inPlace;
   const { plaintext, context } = await unsealSopsForEdit(text, opts);
   const plan = keepGroups(context.metadata, opts, opts.source ?? '<input>');
   // A fresh seal (it binds a plain-sops file), in the mode the file was bound in.
   return sealSops(plaintext, { ...opts, ...plan, rules: rulesOf(context.metadata), context: undefined, ...(context.scope ? { scope: context.scope } : {}) });
+}
+
+/**
+ * Rotates a file sealed as a fresh seal would leave it: each envelope is re-encrypted in place
+ * under a new data key while the file is opened, so the file is parsed once and every other
+ * byte stays. Undefined when a fresh seal would change more (bind a Secret sealed by plain sops,
+ * normalise a binding, drop a leftover in clear): the caller then unseals and seals again.
+ */
+async function rotateInPlace(text: string, opts: OpenSopsOptions & KeyPlan & { now?: Date }): Promise<string | undefined> {
+  const dataKey = generateDataKey();
+  const o = await open(text, opts.identities, opts, false, (aad, type, plaintext) => encryptValue(dataKey, plaintext, aad, type));
+  const rules = rulesOf(o.meta);
+  const view = o.store.view();
+  if (withScopeRule(rules) !== rules) return undefined;
+  if (view && (!bindingsSettled(view.tree, o.scopes) || clearValueProblems(view.parsed, view.tree, makeSelector(o.meta), [...o.values]).length > 0)) return undefined;
+  const keys = await wrapKeys(dataKey, keepGroups(o.meta, opts, o.store.source), undefined);
+  const lastmodified = nowLastModified(opts.now);
+  const sealed = o.store.renderSealed({ ...rules, ...keys, lastmodified, mac: encryptMac(dataKey, o.digest, lastmodified), version: SOPS_FORMAT_VERSION, otherKeySources: [] });
+  checkSealedSize(sealed, o.store.source, opts.maxBytes);
+  return sealed;
 }
 
 /** Result of {@link verifySops}: ok, or the problems found (names and paths only, never values). */

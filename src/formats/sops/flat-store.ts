@@ -11,7 +11,7 @@ import { DecryptError, InputError } from '../../errors.js';
 import { MacBuilder } from './mac.js';
 import { metadataObject, parseMetadata, type SopsMetadata } from './metadata.js';
 import { pathAad, type Selector } from './policy.js';
-import { notUtf8 } from './yaml-store.js';
+import { notUtf8, type OpenWalk } from './yaml-store.js';
 
 /** The line stores. */
 export type FlatFormat = 'dotenv' | 'ini';
@@ -132,11 +132,11 @@ export function openFlat(
   file: FlatFile,
   dataKey: Uint8Array,
   select: Selector,
-  macOnlyEncrypted: boolean,
   source: string,
-  write: boolean,
-  onValue?: (aad: string, type: SopsValueType, plaintext: Buffer, enc: string) => void,
+  opts: OpenWalk,
 ): string {
+  const { write, onValue, reseal } = opts;
+  const macOnlyEncrypted = opts.macOnlyEncrypted === true;
   const mac = new MacBuilder(macOnlyEncrypted);
   const paths = commentPaths(file);
   for (const [i, line] of file.lines.entries()) {
@@ -145,12 +145,14 @@ export function openFlat(
       const { marker, text } = commentSplit(line.raw, file.format);
       if (!isEncValue(text.trim())) continue;
       let plain: string | undefined;
+      let at = '';
       // Where go-ini attaches a comment is not always where it stands (a trailing comment has
       // no element after it): the top level is tried too. Comments are outside the MAC either way.
       for (const aad of new Set([pathAad(paths[i] ?? []), ':', ''])) {
         try {
           plain = decryptValue(dataKey, text.trim(), aad, source).plaintext.toString('utf8');
           onValue?.(aad, 'comment', Buffer.from(plain, 'utf8'), text.trim());
+          at = aad;
           break;
         } catch {
           // try the next placement
@@ -158,6 +160,10 @@ export function openFlat(
       }
       if (plain === undefined) throw new DecryptError(`failed to decrypt a comment in ${source}: authentication failed`);
       if (write) line.raw = `${marker}${file.format === 'ini' && !marker.endsWith(' ') ? ' ' : ''}${plain}`;
+      else if (reseal) {
+        const enc = reseal(at, 'comment', Buffer.from(plain, 'utf8'));
+        line.raw = marker + text.replace(text.trim(), () => enc);
+      }
       continue;
     }
     if (line.kind !== 'kv') continue;
@@ -171,6 +177,7 @@ export function openFlat(
     const { plaintext, type } = decryptValue(dataKey, line.value, pathAad(line.path), where);
     mac.add(plaintext);
     onValue?.(pathAad(line.path), type, plaintext, line.value);
+    if (!write && reseal) line.raw = line.head + reseal(pathAad(line.path), type, plaintext);
     if (write && !isUtf8(plaintext)) throw notUtf8(source, line.path);
     if (write) line.raw = line.head + (file.format === 'dotenv' ? plaintext.toString('utf8').replace(/\n/g, '\\n') : plaintext.toString('utf8'));
   }

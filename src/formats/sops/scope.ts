@@ -171,6 +171,23 @@ export function readScopes(tree: readonly TreeDocument[], dataKey: Uint8Array, s
   return out;
 }
 
+/**
+ * True when a fresh seal would leave every binding of `tree` as it is: each Secret document
+ * is bound, and each binding reads what sealing in the file's mode ({@link scopeModeOf}) writes.
+ */
+export function bindingsSettled(tree: readonly TreeDocument[], scopes: readonly DocumentScope[]): boolean {
+  const mode = scopeModeOf(scopes);
+  for (const doc of tree) {
+    const scope = scopes.find((s) => s.document === doc.index);
+    if (!scope?.bound) {
+      if (isSecretRoot(doc.root)) return false;
+      continue;
+    }
+    if (!mode || `${scope.bound.namespace}/${scope.bound.name}` !== scopeText(scope, mode)) return false;
+  }
+  return true;
+}
+
 /** Human form of a scope: `namespace/name`, `*` for a part the overlay places. */
 export function formatScope(s: { namespace: string; name: string }): string {
   return `${s.namespace || '*'}/${s.name || '*'}`;

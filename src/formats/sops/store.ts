@@ -11,8 +11,9 @@ import { checkManifestSize, detectManifestFormat, isKubernetesSecret, parseManif
 import { flatMetadata, openFlat, parseFlat, renderFlat, sealFlat, type FlatFile } from './flat-store.js';
 import { parseMetadata, type SopsMetadata } from './metadata.js';
 import type { SelectionRules, Selector } from './policy.js';
+import { splitSealedYaml } from './sealed-yaml.js';
 import { buildTree, type TreeDocument } from './tree.js';
-import { openTree, removeMetadata, renderPlain, renderSealed, sealTree, type OpenedValue, type ReuseIndex } from './yaml-store.js';
+import { openTree, removeMetadata, renderPlain, renderSealed, sealTree, type OpenWalk, type ReuseIndex } from './yaml-store.js';
 
 /**
  * The stores sealops reads and writes: YAML and JSON (byte-preserving), dotenv, INI and binary
@@ -40,15 +41,7 @@ export interface StoreWalkOptions {
 }
 
 /** Options of {@link SopsStore.open}. */
-export interface OpenOptions {
-  macOnlyEncrypted?: boolean;
-  /** Write the plaintext in place of each envelope. */
-  write: boolean;
-  /** Called with each opened value (for re-sealing with the same envelopes). */
-  onValue?: OpenedValue;
-  /** Called with whether each envelope was a plain scalar (for re-sealing in the same style). */
-  onStyle?: (aad: string, plain: boolean) => void;
-}
+export type OpenOptions = OpenWalk;
 
 /** One parsed file of any store. */
 export interface SopsStore {
@@ -61,7 +54,7 @@ export interface SopsStore {
   defaultRules(): SelectionRules;
   /** Seals every selected value and comment in place; returns the MAC digest. */
   seal(dataKey: Uint8Array, select: Selector, opts: StoreWalkOptions): string;
-  /** Opens every sealed value (writing the plaintext in place with `write`); returns the MAC digest. */
+  /** Opens every sealed value (writing the plaintext or a new envelope in place, as asked); returns the MAC digest. */
   open(dataKey: Uint8Array, select: Selector, opts: OpenOptions): string;
   /** Problems visible without keys: values that should be sealed and are not, malformed envelopes. */
   problems(select: Selector): string[];
@@ -95,8 +88,19 @@ function leafProblem(path: readonly string[], where: string, value: unknown, mus
 class TreeStore implements SopsStore {
   private readonly tree: TreeDocument[];
 
-  constructor(private readonly parsed: ParsedManifest) {
+  /** `sops`: the metadata block read apart from `parsed` (sealed-yaml.ts), which then holds the rest. */
+  constructor(
+    private readonly parsed: ParsedManifest,
+    private readonly sops?: Record<string, unknown>,
+  ) {
     this.tree = buildTree(parsed);
+  }
+
+  /** A store of a text split at its `sops:` line; undefined unless the rest is one document rooted in a block map. */
+  static split(parsed: ParsedManifest, sops: Record<string, unknown>): TreeStore | undefined {
+    const store = new TreeStore(parsed, sops);
+    const [doc, ...more] = store.tree;
+    return doc?.rootToken?.type === 'block-map' && !doc.sopsPair && more.length === 0 ? store : undefined;
   }
 
   get source(): string {
@@ -104,10 +108,11 @@ class TreeStore implements SopsStore {
   }
 
   isSealed(): boolean {
-    return this.tree.some((d) => d.sopsPair);
+    return this.sops !== undefined || this.tree.some((d) => d.sopsPair);
   }
 
   metadata(): SopsMetadata {
+    if (this.sops) return parseMetadata(this.sops, this.source);
     const withMeta = this.tree.find((d) => d.sopsPair);
     const doc = withMeta ? this.parsed.docs[withMeta.index] : undefined;
     if (!doc) throw new InputError(`failed to read ${this.source}: it is not sealed (no sops metadata)`, { hint: 'seal it first with `sealops seal`' });
@@ -136,7 +141,7 @@ class TreeStore implements SopsStore {
   problems(select: Selector): string[] {
     const out: string[] = [];
     for (const doc of this.tree) {
-      if (doc.root && !doc.sopsPair) out.push(`document ${doc.index + 1} has no sops metadata`);
+      if (doc.root && !doc.sopsPair && !this.sops) out.push(`document ${doc.index + 1} has no sops metadata`);
       // The rules come from unauthenticated metadata; a Secret's values must be sealed whatever
       // they say, or an edited encrypted_regex would pass plaintext as sealed.
       const secret = isKubernetesSecret({ kind: doc.root?.get('kind'), apiVersion: doc.root?.get('apiVersion') });
@@ -187,7 +192,7 @@ class FlatStore implements SopsStore {
   }
 
   open(dataKey: Uint8Array, select: Selector, opts: OpenOptions): string {
-    return openFlat(this.file, dataKey, select, opts.macOnlyEncrypted === true, this.source, opts.write, opts.onValue);
+    return openFlat(this.file, dataKey, select, this.source, opts);
   }
 
   problems(select: Selector): string[] {
@@ -256,6 +261,21 @@ export function loadStore(text: string, opts: LoadStoreOptions): SopsStore {
       return new BinaryStore(parseManifest(json, { format: 'json', source, maxBytes: Number.MAX_SAFE_INTEGER }));
     }
     default:
-      return new TreeStore(parseManifest(text, { format, source, maxBytes: opts.maxBytes }));
+      return (opts.phase === 'sealed' && format === 'yaml' && splitStore(text, source)) || new TreeStore(parseManifest(text, { format, source, maxBytes: opts.maxBytes }));
+  }
+}
+
+/**
+ * The store of a sealed YAML text read in two parts (sealed-yaml.ts), or undefined when the
+ * text is not one the split reads: the whole text is then parsed, errors included.
+ */
+function splitStore(text: string, source: string): TreeStore | undefined {
+  const split = splitSealedYaml(text);
+  if (!split) return undefined;
+  try {
+    return TreeStore.split(parseManifest(split.body, { format: 'yaml', source }), split.sops);
+  } catch (err) {
+    if (err instanceof InputError) return undefined;
+    throw err;
   }
 }

@@ -137,17 +137,33 @@ export function sealTree(
 /** What {@link openTree} reports for each sealed value it opened (for re-sealing). */
 export type OpenedValue = (aad: string, type: SopsValueType, plaintext: Buffer, enc: string) => void;
 
+/** The new envelope of an opened value (a rotation re-encrypts each one in place under a new data key). */
+export type ResealValue = (aad: string, type: SopsValueType, plaintext: Buffer) => string;
+
+/** What opening a store does besides computing the MAC digest. */
+export interface OpenWalk {
+  macOnlyEncrypted?: boolean;
+  /** Write the plaintext in place of each envelope. */
+  write: boolean;
+  /** Called with each opened value (for re-sealing with the same envelopes). */
+  onValue?: OpenedValue;
+  /** Called with whether each envelope was a plain scalar (for re-sealing in the same style). */
+  onStyle?: (aad: string, plain: boolean) => void;
+  /** Replace each envelope, in its style, with the one this returns (not with `write`). */
+  reseal?: ResealValue;
+}
+
 /**
  * Opens every sealed leaf and comment of `tree` with `dataKey` and returns the MAC digest of the
- * plaintext. With `write`, the plaintext replaces each envelope in the CST. Throws DecryptError
- * naming the file and key path when a value fails authentication.
+ * plaintext. With `write`, the plaintext replaces each envelope in the CST; with `reseal`, a new
+ * envelope does. Throws DecryptError naming the file and key path when a value fails authentication.
  */
 export function openTree(
   parsed: ParsedManifest,
   tree: readonly TreeDocument[],
   dataKey: Uint8Array,
   select: Selector,
-  opts: { macOnlyEncrypted?: boolean; write: boolean; onValue?: OpenedValue; onStyle?: (aad: string, plain: boolean) => void },
+  opts: OpenWalk,
 ): string {
   const mac = new MacBuilder(opts.macOnlyEncrypted === true);
   const json = parsed.format === 'json';
@@ -169,6 +185,7 @@ export function openTree(
       const aad = pathAad(leaf.path);
       const { plaintext, type } = decryptValue(dataKey, leaf.value, aad, where);
       opts.onStyle?.(aad, leaf.token.type === 'scalar');
+      if (opts.reseal && !opts.write) writeSealedScalar(leaf.token, opts.reseal(aad, type, plaintext), leaf.inFlow || json, leaf.parentIndent);
       if (type === 'comment') {
         // A comment that sops sealed as a list item: outside the MAC, written back as a comment.
         opts.onValue?.(aad, type, plaintext, leaf.value);
@@ -186,6 +203,10 @@ export function openTree(
       const { plaintext, aad } = openComment(dataKey, m[1], c.path, doc.mapPaths, parsed.source);
       if (aad === pathAad(c.path)) opts.onValue?.(aad, 'comment', Buffer.from(plaintext, 'utf8'), m[1]);
       if (opts.write) c.token.source = `#${plaintext}`;
+      else if (opts.reseal) {
+        const enc = opts.reseal(aad, 'comment', Buffer.from(plaintext, 'utf8'));
+        c.token.source = c.token.source.replace(m[1], () => enc);
+      }
     }
   }
   return mac.digest();
