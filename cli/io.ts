@@ -50,9 +50,9 @@ export async function readInputs(files: readonly (string | undefined)[], io: Cli
 }
 
 /** Writes results: all in place (only after every input succeeded), or each to stdout; fleet SealedSecrets to their files. */
-export async function writeResults(results: readonly FileResult[], inPlace: boolean | undefined, io: CliIo): Promise<void> {
+export function writeResults(results: readonly FileResult[], inPlace: boolean | undefined, io: CliIo): void {
   // The SealedSecrets of a fleet seal always go to their per-cluster files.
-  await writeInPlace(inPlace ? results : results.filter((r) => r.fleet));
+  writeInPlace(inPlace ? results : results.filter((r) => r.fleet));
   if (!inPlace) for (const r of results) if (!r.fleet) io.stdout.write(r.output);
 }
 

@@ -103,7 +103,7 @@ export function register(program: Command, io: CliIo): void {
             rejected = edited;
             continue;
           }
-          await replaceFile(input.path ?? file, sealed);
+          replaceFile(input.path ?? file, sealed);
           note(io, `sealed ${file}`);
           return;
         }

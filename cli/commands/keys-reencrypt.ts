@@ -42,7 +42,7 @@ export function registerKeysReencrypt(keys: Command, io: CliIo): void {
       const token = opts.tokenFile ? readText(opts.tokenFile, io, 'token file').trim() : (io.env.SEALOPS_TOKEN ?? (await bearerTokenOf({ kubeconfig: opts.kubeconfig, context: opts.context, env: io.env })));
       const ca = opts.caFile ? readText(opts.caFile, io, 'CA file') : undefined;
       const results = await reencryptInputs(await readInputs(files, io), { url: opts.url!, token, ...(ca ? { ca } : {}) });
-      await writeResults(results, true, io);
+      writeResults(results, true, io);
       for (const r of results) note(io, `re-encrypted ${r.input.source} to the newest cluster key`);
     });
 }

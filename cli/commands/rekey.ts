@@ -17,7 +17,7 @@ export function register(program: Command, io: CliIo): void {
     recipientHelp: 'recipients to seal for instead of the configured ones (repeatable)',
     async files(files, opts, keys) {
       const results = await rekeyInputs(await readInputs(files, io), { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}), ...(opts.cluster ? { clusters: opts.cluster } : {}) }, { cwd: io.cwd });
-      await writeResults(results, true, io);
+      writeResults(results, true, io);
       for (const r of results) note(io, `rekeyed ${r.input.source}: ${r.before} → ${r.after} recipients`);
     },
   });

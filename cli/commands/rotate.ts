@@ -17,7 +17,7 @@ export function register(program: Command, io: CliIo): void {
     recipientHelp: 'seal for these recipients instead of the current ones (repeatable)',
     async files(files, opts, keys) {
       const results = await rotateInputs(await readInputs(files, io), { keys, ...(opts.recipient ? { recipients: opts.recipient } : {}), ...(opts.cluster ? { clusters: opts.cluster } : {}) }, { cwd: io.cwd });
-      await writeResults(results, true, io);
+      writeResults(results, true, io);
       for (const r of results) note(io, `rotated the data key of ${r.input.source}`);
     },
   });

@@ -80,7 +80,7 @@ export function register(program: Command, io: CliIo): void {
       let results;
       try {
         results = await sealInputs(inputs, req, { ...ctx, progress: bar.tick });
-        await writeResults(results, opts.inPlace, io);
+        writeResults(results, opts.inPlace, io);
       } finally {
         bar.end();
       }

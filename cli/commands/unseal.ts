@@ -31,7 +31,7 @@ export function register(program: Command, io: CliIo): void {
       const keys = await keysFor(opts.key, io);
       const bar = progress(io, 'unsealing');
       try {
-        await writeResults(await unsealInputs(inputs, keys, { cwd: io.cwd, progress: bar.tick, ...(opts.inputType ? { store: opts.inputType as SopsFormat } : {}) }), opts.inPlace, io);
+        writeResults(await unsealInputs(inputs, keys, { cwd: io.cwd, progress: bar.tick, ...(opts.inputType ? { store: opts.inputType as SopsFormat } : {}) }), opts.inPlace, io);
       } finally {
         bar.end();
       }

@@ -85,8 +85,8 @@ export async function writeClusterKeys(configFile: string, name: string, sets: r
   const out = doc.toString({ lineWidth: 0 });
   // What we write must read back: never leave a config the next command refuses.
   parseSealopsConfig(out, configFile);
-  if (certificateFile) await replaceFile(certificateFile, active.certificates.join(''), { createFolder: true });
-  await replaceFile(configFile, out);
+  if (certificateFile) replaceFile(certificateFile, active.certificates.join(''), { createFolder: true });
+  replaceFile(configFile, out);
   return { configFile, ...(certificateFile ? { certificateFile } : {}), keySet: active.fingerprint, recipients: active.recipients, previous, retired };
 }
 

@@ -60,7 +60,7 @@ export async function rewrapFile(run: FileRun, file: string, spares?: SpareInode
     const adapter = formatFor(format.kind);
     const output = mode === 'rekey' && plan ? await adapter.rekey(sealed, request.keys, plan) : await adapter.rotate(sealed, request.keys, plan);
     if (output === input.text) return { unchanged: true };
-    await replaceFile(path, output, { durable: true, ...(spares ? { spares } : {}) });
+    replaceFile(path, output, { durable: true, ...(spares ? { spares } : {}) });
     return { dir: dirname(path) };
   } catch (err) {
     if (!(err instanceof SealopsError)) throw err;

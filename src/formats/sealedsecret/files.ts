@@ -87,7 +87,7 @@ export async function mergeIntoSealedSecretFile(
   // Each merge keeps the file's own format (a JSON file stays JSON, laid out as kubeseal does).
   for (const { secret, source } of secrets) text = mergeIntoSealedSecretText(text, secret, target.publicKey, { scope: target.scope, source, into: into.source });
   // kubeseal --merge-into updates the file in place; so do we, atomically, once.
-  await replaceFile(into.path, text);
+  replaceFile(into.path, text);
   return secrets.length;
 }
 

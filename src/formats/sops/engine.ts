@@ -6,11 +6,12 @@
 import { parseAllDocuments, isMap } from 'yaml';
 import { ageRecipientKind, ageRecipientOf, encryptValue, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
 import { InputError, KeyError, describe } from '../../errors.js';
-import { checkSealedSize, LINEAR_COMPOSE_OPTIONS } from '../../manifest/index.js';
+import { checkManifestSize, checkSealedSize, LINEAR_COMPOSE_OPTIONS } from '../../manifest/index.js';
 import { encryptMac, verifyMac } from './mac.js';
-import { metadataRecipients, nowLastModified, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import { metadataRecipients, nowLastModified, parseMetadata, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import { splitSealedYaml } from './sealed-yaml.js';
 import { makeSelector, type SelectionRules } from './policy.js';
-import { loadStore, wellFormed, type SopsFormat, type SopsStore } from './store.js';
+import { detectSopsFormat, loadStore, wellFormed, type SopsFormat, type SopsStore } from './store.js';
 import { ReuseIndex, type ResealValue } from './yaml-store.js';
 import { planOf, unwrapKeys, wrapKeys, type KeyPlan } from './wrap.js';
 import { addForms, clearValueProblems, stripLeftovers } from './leftovers.js';
@@ -119,9 +120,17 @@ interface Opened {
   digest: string;
 }
 
-/** Reads the metadata of a sealed file; InputError when it carries none. */
+/**
+ * Reads the metadata of a sealed file; InputError when it carries none. The rest of a YAML file
+ * whose block reads on its own (sealed-yaml.ts) is not parsed: this answers which keys open a
+ * file, and a rerun of `rekey --all` asks it of every file.
+ */
 export function readSopsMetadata(text: string, opts: SopsTextOptions = {}): SopsMetadata {
-  return loadStore(text, { ...opts, phase: 'sealed' }).metadata();
+  const source = opts.source ?? '<input>';
+  const split = (opts.format ?? detectSopsFormat(opts.source, text)) === 'yaml' ? splitSealedYaml(text) : undefined;
+  if (!split) return loadStore(text, { ...opts, phase: 'sealed' }).metadata();
+  checkManifestSize(text, source, opts.maxBytes);
+  return parseMetadata(split.sops, source);
 }
 
 /**
