@@ -7,6 +7,7 @@ import { ConfigError, SealopsError } from '../errors.js';
 import { detectFormat, formatFor, readInputFile, replaceFile, type SpareInodes } from '../formats/index.js';
 import { metadataRecipients, readSopsMetadata, type KeyPlan } from '../formats/sops/index.js';
 import { resolveRecipients, type ConfigCache } from '../keys/config.js';
+import { sealedKind } from './discover.js';
 import { keyPlanOf, type RewrapRequest } from './index.js';
 
 /** What a bulk run is: `rekey` (re-wrap data keys, values untouched) or `rotate` (new data keys). */
@@ -30,8 +31,11 @@ async function targetPlan(mode: BulkMode, path: string, request: RewrapRequest, 
   return keyPlanOf(await resolveRecipients({ target: path, cwd, ...(request.clusters ? { clusters: [...request.clusters] } : {}), cache }));
 }
 
-/** What became of one file: changed (with its folder, to flush), unchanged, or failed. */
-export type FileOutcome = { readonly dir: string } | { readonly unchanged: true } | { readonly failed: SealopsError };
+/**
+ * What became of one file: changed (with its folder, to flush), unchanged, failed, a SealedSecret
+ * (`sealedSecret`: nothing to re-wrap here), or not sealed at all (`plain`: not part of the run).
+ */
+export type FileOutcome = { readonly dir: string } | { readonly unchanged: true } | { readonly failed: SealopsError } | { readonly kind: 'sealedSecret' | 'plain' };
 
 /** What every file of a run shares: set once, on each thread that works on the run. */
 export interface FileRun {
@@ -49,6 +53,9 @@ export async function rewrapFile(run: FileRun, file: string, spares?: SpareInode
   const { mode, request, cwd } = run;
   try {
     const input = readInputFile(file, cwd);
+    // Each file is sorted by the thread that claims it (read once, not once more to find the run's files).
+    const kind = sealedKind(input.text);
+    if (kind !== 'sops') return { kind: kind === 'sealedsecret' ? 'sealedSecret' : 'plain' };
     const path = input.path ?? resolve(cwd, file);
     const format = detectFormat(input);
     const plan = await targetPlan(mode, path, request, cwd, run.cache);

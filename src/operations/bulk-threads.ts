@@ -52,7 +52,7 @@ export interface ToBulkWorker {
 
 /** Messages from a bulk worker: one per file it finished, then `done` (or `fatal`: a bug). */
 export type FromBulkWorker =
-  | { type: 'file'; index: number; dir?: string; failed?: { code: ErrorCode; message: string } }
+  | { type: 'file'; index: number; outcome?: Exclude<FileOutcome, { failed: unknown }>; failed?: { code: ErrorCode; message: string } }
   | { type: 'done' }
   | { type: 'fatal'; message: string };
 
@@ -103,7 +103,7 @@ function workerUrl(): URL | undefined {
 function follow(worker: import('node:worker_threads').Worker, record: (i: number, outcome: FileOutcome) => void, shared: Int32Array): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     worker.on('message', (msg: FromBulkWorker) => {
-      if (msg.type === 'file') record(msg.index, msg.failed ? { failed: rebuildError(msg.failed.code, msg.failed.message) } : msg.dir !== undefined ? { dir: msg.dir } : { unchanged: true });
+      if (msg.type === 'file') record(msg.index, msg.failed ? { failed: rebuildError(msg.failed.code, msg.failed.message) } : (msg.outcome ?? { unchanged: true }));
       else if (msg.type === 'done') resolve();
       else reject(new IoError(`failed to rewrap files: a bulk worker failed: ${msg.message}`));
     });

@@ -21,7 +21,7 @@ if (!isMainThread && parentPort && input?.mark === BULK_WORKER_MARK && input.sha
   port.once('message', (msg: ToBulkWorker) => {
     drainFiles(run, msg.files, shared, (index, outcome) => {
       if ('failed' in outcome) send({ type: 'file', index, failed: { code: outcome.failed.code, message: outcome.failed.message } });
-      else send({ type: 'file', index, ...('dir' in outcome ? { dir: outcome.dir } : {}) });
+      else send({ type: 'file', index, outcome });
     }).then(
       () => send({ type: 'done' }),
       (err: unknown) => send({ type: 'fatal', message: describe(err) }),

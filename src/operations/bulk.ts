@@ -11,14 +11,14 @@
  */
 import { unlink } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
-import { IoError, type SealopsError } from '../errors.js';
+import type { SealopsError } from '../errors.js';
 import { syncFolder } from '../formats/index.js';
 import { createConfigCache, resolveRecipients, type ConfigCache, type SealopsConfig } from '../keys/config.js';
 import { unmatchedRules } from '../keys/path-rules.js';
 import { mapLimit } from '../util/pool.js';
 import type { BulkMode } from './bulk-file.js';
 import { rewrapFiles, startHelpers, stopHelpers } from './bulk-threads.js';
-import { findSealedFiles, sealedCandidates, type SealedFiles } from './discover.js';
+import { isLeftover, sealedCandidates } from './discover.js';
 import type { OperationContext, RewrapRequest } from './index.js';
 
 export type { BulkMode } from './bulk-file.js';
@@ -37,7 +37,7 @@ export interface BulkReport {
   readonly failed: BulkFailure[];
   /** Files not touched on purpose (SealedSecrets), with why. */
   readonly skipped: { readonly file: string; readonly reason: string }[];
-  /** Files not reached because the run was interrupted (the signal in the context fired). */
+  /** Files not reached because the run was interrupted (the signal in the context fired); not yet read, so some may hold nothing sealed. */
   readonly notReached: string[];
   /** Temp files of an interrupted earlier run that were removed. */
   readonly leftoversRemoved: string[];
@@ -63,42 +63,46 @@ const SEALED_SECRET_NOTE =
 export async function rewrapAll(mode: BulkMode, request: BulkRequest, ctx: OperationContext & { readonly signal?: AbortSignal }): Promise<BulkReport> {
   const root = request.root ?? '.';
   const cache = createConfigCache();
-  // The workers start first (by the count of names): their start-up overlaps reading the config
-  // and sorting the files, which is a tenth of a thousand-file run.
+  // Files are found by name and each is read, sorted and done by the thread that claims it, so
+  // the threads start at once; the workers start first, their start-up overlapping the config.
   const candidates = sealedCandidates(root, ctx.cwd);
-  const helpers = await startHelpers(candidates.length, { mode, request, cwd: ctx.cwd });
-  let found: SealedFiles;
+  const leftovers = candidates.filter(isLeftover);
+  const files = candidates.filter((f) => !isLeftover(f)).map((f) => relative(ctx.cwd, f) || f);
+  const helpers = await startHelpers(files.length, { mode, request, cwd: ctx.cwd });
   let config: SealopsConfig | undefined;
   try {
     // A broken configuration (a rule naming an unknown cluster, an unknown --cluster) is one
     // error of the run, raised before any file is touched, not a failure of every file.
     config = await governingConfig(root, request, ctx, cache);
-    found = findSealedFiles(root, ctx.cwd, candidates);
   } catch (err) {
     await stopHelpers(helpers);
     throw err;
   }
   const report: BulkReport = { changed: [], unchanged: [], failed: [], skipped: [], notReached: [], leftoversRemoved: [] };
-  for (const file of found.leftovers) {
-    await unlink(resolve(ctx.cwd, file)).then(() => report.leftoversRemoved.push(file), () => undefined);
+  for (const path of leftovers) {
+    const file = relative(ctx.cwd, path) || path;
+    await unlink(path).then(() => report.leftoversRemoved.push(file), () => undefined);
   }
-  for (const u of found.unreadable) report.failed.push({ file: u.file, reason: u.reason, error: new IoError(u.reason) });
-  for (const file of found.sealedSecrets) report.skipped.push({ file, reason: SEALED_SECRET_NOTE });
-  const outcomes = await rewrapFiles(found.sops, { mode, request, cwd: ctx.cwd, cache, ...(helpers ? { helpers } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.progress ? { progress: ctx.progress } : {}) });
+  const outcomes = await rewrapFiles(files, { mode, request, cwd: ctx.cwd, cache, ...(helpers ? { helpers } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.progress ? { progress: ctx.progress } : {}) });
   // The renames themselves reach the disk once per folder, not once per file: each temp file
   // was flushed (fdatasync) before its rename, so a crash before this leaves the old file or the
   // complete new one under each name, and this makes the new names survive a power loss.
   const touched = new Set(outcomes.flatMap((o) => (o && 'dir' in o ? [o.dir] : [])));
   await mapLimit([...touched], CONCURRENCY, syncFolder);
+  const sealed: string[] = [];
   for (const [i, outcome] of outcomes.entries()) {
-    const file = found.sops[i] ?? '';
+    const file = files[i] ?? '';
+    if (outcome !== undefined && !('kind' in outcome && outcome.kind === 'plain')) sealed.push(file);
     if (outcome === undefined) report.notReached.push(file);
     else if ('dir' in outcome) report.changed.push(file);
     else if ('failed' in outcome) report.failed.push({ file, reason: outcome.failed.message.split('\n')[0] ?? '', error: outcome.failed });
-    else report.unchanged.push(file);
+    else if ('kind' in outcome) {
+      if (outcome.kind === 'sealedSecret') report.skipped.push({ file, reason: SEALED_SECRET_NOTE });
+    } else report.unchanged.push(file);
   }
   report.failed.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  if (config) warnUnmatchedRules(config, root, [...found.sops, ...found.sealedSecrets], ctx);
+  // An interrupted run has not read every file, so it cannot tell a rule matches none.
+  if (config && report.notReached.length === 0) warnUnmatchedRules(config, root, sealed, ctx);
   return report;
 }
 

@@ -72,6 +72,17 @@ export function sealedCandidates(root: string, cwd: string): string[] {
   return [...walkFiles(resolve(cwd, root), (name) => LEFTOVER.test(name) || isSealableName(name))];
 }
 
+/** True for a temp file a killed atomic write left behind (see replaceFile). */
+export function isLeftover(path: string): boolean {
+  return LEFTOVER.test(basename(path));
+}
+
+/** What sealed content a text carries: a SOPS file of any store, a SealedSecret, or none. */
+export function sealedKind(text: string): 'sops' | 'sealedsecret' | undefined {
+  if (isSealedSecretText(text)) return 'sealedsecret';
+  return SOPS_MARK.test(text) ? 'sops' : undefined;
+}
+
 /**
  * Sorts every file under `root` (relative to `cwd`) that carries sealed content: SOPS files of
  * any store, SealedSecrets, and temp files left by an interrupted write. A file that merely
@@ -82,14 +93,14 @@ export function findSealedFiles(root: string, cwd: string, paths: readonly strin
   const out: SealedFiles = { sops: [], sealedSecrets: [], unreadable: [], leftovers: [] };
   for (const path of paths) {
     const file = relative(cwd, path) || path;
-    if (LEFTOVER.test(basename(path))) {
+    if (isLeftover(path)) {
       out.leftovers.push(file);
       continue;
     }
     try {
-      const input = readInputFile(file, cwd);
-      if (isSealedSecretText(input.text)) out.sealedSecrets.push(file);
-      else if (SOPS_MARK.test(input.text)) out.sops.push(file);
+      const kind = sealedKind(readInputFile(file, cwd).text);
+      if (kind === 'sealedsecret') out.sealedSecrets.push(file);
+      else if (kind === 'sops') out.sops.push(file);
     } catch (err) {
       if (!(err instanceof SealopsError)) throw err;
       out.unreadable.push({ file, reason: err.message });

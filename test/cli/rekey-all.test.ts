@@ -41,7 +41,7 @@ const recipientsOf = async (rel: string): Promise<string[]> => {
 };
 
 describe('rekey --all', () => {
-  it('rekeys YAML, JSON, dotenv and INI files, reports a corrupt and a non-UTF-8 file as failed, and finishes the others', async () => {
+  it('rekeys YAML, JSON, dotenv and INI files, leaves plain manifests alone, reports a corrupt and a non-UTF-8 file as failed, and finishes the others', async () => {
     await writeFile(join(dir, '.sealops.yaml'), configFor(newKey.recipient));
     // A tampered value: the data key still opens, but the value no longer authenticates.
     const good = await readFile(join(dir, 'apps/a/db.yaml'), 'utf8');
@@ -50,7 +50,11 @@ describe('rekey --all', () => {
     await mkdir(join(dir, 'apps/z'), { recursive: true });
     await writeFile(join(dir, 'apps/z/broken.yaml'), corrupt);
     await writeFile(join(dir, 'apps/z/latin1.yaml'), Buffer.concat([Buffer.from('sops:\n  mac: x\n'), Buffer.from([0xff, 0xfe])]));
+    // Files with nothing sealed are read and left alone, and not counted.
+    const plain = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  sops: mentioned, not metadata\n';
+    await writeFile(join(dir, 'apps/a/settings.yaml'), plain);
     const r = await run(['rekey', '--all', '-k', 'team.key'], { cwd: dir });
+    expect(await readFile(join(dir, 'apps/a/settings.yaml'), 'utf8')).toBe(plain);
     expect(r.stderr).toContain('rekeyed: changed 5, unchanged 0, failed 2');
     expect(r.stderr).toMatch(/failed: apps\/z\/broken\.yaml: failed to decrypt/);
     expect(r.stderr).toMatch(/failed: apps\/z\/latin1\.yaml: failed to read apps\/z\/latin1\.yaml: it is not UTF-8 text/);
