@@ -66,10 +66,15 @@ export default tseslint.config(
     // entry; cli/main.ts; cli/pipe.ts which both share) may load src/scan and src/errors.ts
     // directly: every start pays for what they load, and src/index.ts would load the library.
     files: ['cli/**/*.ts'],
-    ignores: ['cli/guard.ts', 'cli/pipe.ts', 'cli/main.ts', 'cli/version.ts'],
+    ignores: ['cli/guard.ts', 'cli/pipe.ts', 'cli/main.ts', 'cli/version.ts', 'cli/sealops.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+src/(?!index\\.js$)', message: 'cli/ imports only src/index.ts (DESIGN.md, layout)' }] }],
     },
+  },
+  {
+    // The process entry: the version reader and the bulk-worker starter (Node built-ins only), not the library.
+    files: ['cli/sealops.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+src/(?!operations/bulk-start\\.js$)', message: 'cli/sealops.ts loads only src/operations/bulk-start.ts' }] }] },
   },
   {
     // The `--version` fast path: the version reader alone, not the library.

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { inputFromBytes, IoError, readInputFile, UsageError, writeInPlace, type FileResult, type Input } from '../src/index.js';
+import { inputFromBytes, IoError, readInputFile, UsageError, writeInPlace, type BulkHelpers, type FileResult, type Input } from '../src/index.js';
 
 export interface CliIo {
   readonly stdin: NodeJS.ReadableStream;
@@ -17,6 +17,8 @@ export interface CliIo {
   exitCode: number;
   /** `-q`: only errors and data; no notes, warnings, progress or summaries. */
   quiet?: boolean;
+  /** Bulk workers started by the entry point before the program loaded (for `--all`). */
+  readonly bulk?: BulkHelpers;
 }
 
 /** Reads a whole stream into a buffer (stdin for `-` or no FILE). */

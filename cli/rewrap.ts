@@ -85,7 +85,7 @@ async function runAll(mode: BulkMode, opts: RewrapOptions, keys: KeyRing, io: Cl
   try {
     report = await rewrapAll(
       mode,
-      { root, keys, ...(opts.recipient ? { recipients: opts.recipient } : {}), ...(opts.cluster ? { clusters: opts.cluster } : {}) },
+      { root, keys, ...(opts.recipient ? { recipients: opts.recipient } : {}), ...(opts.cluster ? { clusters: opts.cluster } : {}), ...(io.bulk ? { helpers: io.bulk } : {}) },
       { cwd: io.cwd, progress: bar.tick, warn: (m) => warn(io, m), signal: stop.signal },
     );
   } finally {

@@ -78,6 +78,7 @@ export { fetchSnapshot } from './git/source.js';
 export { type SyncObject } from './agent/sync.js';
 export { findSecretFiles, findSealedFiles, type SecretFiles, type SealedFiles } from './operations/discover.js';
 export { rewrapAll, type BulkMode, type BulkReport, type BulkRequest, type BulkFailure } from './operations/bulk.js';
+export { startHelpers, type BulkHelpers } from './operations/bulk-start.js';
 export { reencryptInputs, bearerTokenOf, type ReencryptRequest } from './operations/reencrypt.js';
 export { reencryptSealedSecret, type ReencryptKeys, type ReencryptResult } from './formats/sealedsecret/reencrypt.js';
 export { loadReencryptKeys, type KeySetEntries, type LoadedReencryptKeys } from './keys/reencrypt-keys.js';

@@ -9,45 +9,33 @@
  * Small runs, one core, or running from TypeScript sources (no built worker beside this module)
  * stay on the calling thread.
  */
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { describe, IoError, rebuildError, type ErrorCode } from '../errors.js';
 import { SpareInodes, type KeyRing } from '../formats/index.js';
 import { createConfigCache } from '../keys/config.js';
-import type { Worker } from 'node:worker_threads';
 import { mapLimit } from '../util/pool.js';
 import { rewrapFile, type FileOutcome, type FileRun } from './bulk-file.js';
+import { helpersFor, type BulkHelpers } from './bulk-start.js';
 
-/** Marks the workers this module starts (any other worker importing the library is not one). */
-export const BULK_WORKER_MARK = 'sealops-bulk-worker';
+export { BULK_WORKER_MARK, helpersFor, startHelpers, stopHelpers, threadsFor, type BulkHelpers } from './bulk-start.js';
 
 /** Files under way at once on each thread. */
 const PER_THREAD = 8;
-/** Below this many files, starting a worker (≈ the start of a Node process) costs more than it saves. */
-const PARALLEL_MIN_FILES = 64;
-const MAX_THREADS = 8;
 
 /** Slots of the shared counter: the next file to claim, and whether to stop claiming (a signal). */
 const NEXT = 0;
 const STOP = 1;
 
-/** What a bulk worker receives when started; the files of the run follow in a {@link ToBulkWorker} message. */
-export interface BulkWorkerInput {
-  readonly mark: string;
+/** The run a bulk worker is given, in one message, once its files are known. */
+export interface ToBulkWorker {
+  readonly type: 'run';
   readonly mode: FileRun['mode'];
   readonly cwd: string;
   readonly keys: KeyRing;
   readonly recipients?: readonly string[];
   readonly clusters?: readonly string[];
+  readonly files: readonly string[];
   /** Int32 slots {@link NEXT} and {@link STOP}, shared by every thread of the run. */
   readonly shared: SharedArrayBuffer;
-}
-
-/** The files of the run, sent once a worker is started (it may start before they are found). */
-export interface ToBulkWorker {
-  readonly type: 'files';
-  readonly files: readonly string[];
 }
 
 /** Messages from a bulk worker: one per file it finished, then `done` (or `fatal`: a bug). */
@@ -61,15 +49,8 @@ export interface RewrapFilesOptions extends Omit<FileRun, 'cache'> {
   readonly cache?: FileRun['cache'];
   readonly signal?: AbortSignal;
   readonly progress?: (done: number, total: number) => void;
-  /** Workers started ahead of the file list ({@link startHelpers}); stopped here when the run is too small for them. */
+  /** Workers started ahead of the run ({@link startHelpers}); topped up or stopped to fit the run ({@link helpersFor}). */
   readonly helpers?: BulkHelpers;
-}
-
-/** Bulk workers started before the files of the run are known, so that their start overlaps finding them. */
-export interface BulkHelpers {
-  readonly workers: readonly Worker[];
-  /** The counter the workers claim files from, shared with the calling thread. */
-  readonly shared: Int32Array;
 }
 
 /**
@@ -92,13 +73,6 @@ export async function drainFiles(run: FileRun, files: readonly string[], shared:
   }
 }
 
-function workerUrl(): URL | undefined {
-  // bulk-worker.js sits beside this module in the build (dist/src/operations/) and beside the
-  // bundle (dist/cli/, an entry of its own in tools/bundle.mjs).
-  const url = new URL('./bulk-worker.js', import.meta.url);
-  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
-}
-
 /** Settles when `worker` has posted every outcome; a broken worker stops the run on every thread. */
 function follow(worker: import('node:worker_threads').Worker, record: (i: number, outcome: FileOutcome) => void, shared: Int32Array): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -117,44 +91,15 @@ function follow(worker: import('node:worker_threads').Worker, record: (i: number
   });
 }
 
-/** Threads (the calling one included) a run of `files` files uses, when built workers are at hand. */
-export function threadsFor(files: number): number {
-  return files >= PARALLEL_MIN_FILES ? Math.max(1, Math.min(availableParallelism(), MAX_THREADS)) : 1;
-}
-
-/**
- * Starts the bulk workers a run of about `expected` files would use (none for a small run, or
- * when running from sources). Each waits for the run's files ({@link rewrapFiles}).
- */
-export async function startHelpers(expected: number, run: Omit<FileRun, 'cache'>): Promise<BulkHelpers | undefined> {
-  const url = workerUrl();
-  const count = url ? threadsFor(expected) - 1 : 0;
-  if (!url || count <= 0) return undefined;
-  const { Worker } = await import('node:worker_threads');
-  const shared = new Int32Array(new SharedArrayBuffer(8));
-  const { request } = run;
-  const input: BulkWorkerInput = { mark: BULK_WORKER_MARK, mode: run.mode, cwd: run.cwd, keys: request.keys, ...(request.recipients ? { recipients: request.recipients } : {}), ...(request.clusters ? { clusters: request.clusters } : {}), shared: shared.buffer };
-  return { workers: Array.from({ length: count }, () => new Worker(url, { workerData: input })), shared };
-}
-
-/** Stops workers a run did not use. */
-export async function stopHelpers(helpers: BulkHelpers | undefined): Promise<void> {
-  await Promise.all((helpers?.workers ?? []).map((w) => w.terminate()));
-}
-
 /**
  * Rekeys or rotates `files`; outcomes in input order, `undefined` for a file not reached
  * because `signal` fired (files under way then finish, on every thread).
  */
 export async function rewrapFiles(files: readonly string[], opts: RewrapFilesOptions): Promise<(FileOutcome | undefined)[]> {
   const run: FileRun = { mode: opts.mode, request: opts.request, cwd: opts.cwd, cache: opts.cache ?? createConfigCache() };
-  let helpers = opts.helpers;
-  if (helpers && threadsFor(files.length) === 1) {
-    await stopHelpers(helpers);
-    helpers = undefined;
-  } else helpers ??= await startHelpers(files.length, run);
+  const helpers = await helpersFor(files.length, opts.helpers);
   const outcomes = new Array<FileOutcome | undefined>(files.length);
-  const shared = helpers?.shared ?? new Int32Array(new SharedArrayBuffer(8));
+  const shared = new Int32Array(new SharedArrayBuffer(8));
   let finished = 0;
   const record = (i: number, outcome: FileOutcome): void => {
     outcomes[i] = outcome;
@@ -164,9 +109,13 @@ export async function rewrapFiles(files: readonly string[], opts: RewrapFilesOpt
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    const { request } = run;
+    const message: ToBulkWorker = { type: 'run', mode: run.mode, cwd: run.cwd, keys: request.keys, ...(request.recipients ? { recipients: request.recipients } : {}), ...(request.clusters ? { clusters: request.clusters } : {}), files, shared: shared.buffer };
     const workers = (helpers?.workers ?? []).map((worker) => {
+      // Adopted: the run now waits for it.
+      worker.ref();
       const followed = follow(worker, record, shared);
-      worker.postMessage({ type: 'files', files } satisfies ToBulkWorker);
+      worker.postMessage(message);
       return followed;
     });
     const mine = drainFiles(run, files, shared, record).catch((err: unknown) => {

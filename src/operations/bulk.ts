@@ -17,7 +17,7 @@ import { createConfigCache, resolveRecipients, type ConfigCache, type SealopsCon
 import { unmatchedRules } from '../keys/path-rules.js';
 import { mapLimit } from '../util/pool.js';
 import type { BulkMode } from './bulk-file.js';
-import { rewrapFiles, startHelpers, stopHelpers } from './bulk-threads.js';
+import { rewrapFiles, startHelpers, stopHelpers, threadsFor, type BulkHelpers } from './bulk-threads.js';
 import { isLeftover, sealedCandidates } from './discover.js';
 import type { OperationContext, RewrapRequest } from './index.js';
 
@@ -47,6 +47,8 @@ export interface BulkReport {
 export interface BulkRequest extends RewrapRequest {
   /** The folder to search (relative to `cwd`); default `.`. */
   readonly root?: string;
+  /** Workers started ahead ({@link startHelpers}, by a CLI before it loads); stopped when the run does not need them. */
+  readonly helpers?: BulkHelpers;
 }
 
 /** Folders flushed at once. */
@@ -68,7 +70,7 @@ export async function rewrapAll(mode: BulkMode, request: BulkRequest, ctx: Opera
   const candidates = sealedCandidates(root, ctx.cwd);
   const leftovers = candidates.filter(isLeftover);
   const files = candidates.filter((f) => !isLeftover(f)).map((f) => relative(ctx.cwd, f) || f);
-  const helpers = await startHelpers(files.length, { mode, request, cwd: ctx.cwd });
+  const helpers = request.helpers ?? startHelpers(threadsFor(files.length) - 1);
   let config: SealopsConfig | undefined;
   try {
     // A broken configuration (a rule naming an unknown cluster, an unknown --cluster) is one
