@@ -174,6 +174,21 @@ describe('rekey --all on 1,000 sealed files', () => {
   }, 600_000);
 });
 
+describe('rekey --all on a few files', () => {
+  it('stops the bulk worker the entry point started ahead, does the files on one thread and exits', async () => {
+    const small = join(dir, 'small');
+    mkdirSync(join(small, 'apps'), { recursive: true });
+    const k = await generateAgeKeyPair();
+    for (let i = 0; i < 3; i++) writeFileSync(join(small, `apps/s${i}.yaml`), await sealSops(fileOf(i).text, { recipients: [team.recipient] }));
+    const r = spawnSync(process.execPath, [CLI, 'rekey', '--all', '-r', k.recipient, '-r', team.recipient], { cwd: small, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, HOME: dir, SEALOPS_KEY_FILE: keyFile('team-small', team) } });
+    // A worker left running would keep the process alive until the timeout (status null).
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('rekeyed: changed 3, unchanged 0, failed 0');
+    const text = readFileSync(join(small, 'apps/s1.yaml'), 'utf8');
+    expect(await unsealSops(text, { identities: [k.identity] })).toBe(fileOf(1).text);
+  });
+});
+
 describe('fleet sealing with SOPS', () => {
   it('seals a file that a rule sends to two clusters with one data key and a stanza per cluster, each opening it with the real sops', async () => {
     const [prod, stage] = await Promise.all([generateAgeKeyPair(), generateAgeKeyPair()]);
