@@ -108,22 +108,28 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
-// The last text looked up: every leaf of a file asks for its line, and counting newlines from
-// the start each time made reading a file quadratic in its size (20,000 keys took minutes).
-let lastLines: { text: string; starts: number[] } | undefined;
+/** Line (1-based) of each offset of one text: the line starts are found once, each lookup is a binary search. */
+export function lineIndex(text: string): (offset: number) => number {
+  const starts = lineStarts(text);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
 
-/** Line (1-based) of a byte offset, for messages that must not quote the input. */
+/**
+ * Line (1-based) of a byte offset, for messages that must not quote the input. For one lookup
+ * (an error); a walk that asks for many lines of one text takes a {@link lineIndex}, since
+ * comparing a cached text with an equal copy of it costs as much as the text is long.
+ */
 export function lineOf(text: string, offset: number): number {
-  if (lastLines?.text !== text) lastLines = { text, starts: lineStarts(text) };
-  const { starts } = lastLines;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo + 1;
+  return lineIndex(text)(offset);
 }
 
 /** Guesses the format from a file name, then from the first non-blank character. */

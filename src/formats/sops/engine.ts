@@ -4,16 +4,17 @@
  * text out); reading key files and config is the caller's job.
  */
 import { parseAllDocuments, isMap } from 'yaml';
-import { ageRecipientKind, ageRecipientOf, encryptValue, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
-import { InputError, KeyError, describe } from '../../errors.js';
+import { ageRecipientKind, encryptValue, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
+import { InputError, describe } from '../../errors.js';
 import { checkManifestSize, checkSealedSize, LINEAR_COMPOSE_OPTIONS } from '../../manifest/index.js';
 import { encryptMac, verifyMac } from './mac.js';
-import { metadataRecipients, nowLastModified, parseMetadata, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import { metadataRecipients, nowLastModified, parseMetadata, rulesOf, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import { rekeyByLines, rotateByLines } from './rewrap-lines.js';
 import { splitSealedYaml } from './sealed-yaml.js';
 import { makeSelector, type SelectionRules } from './policy.js';
 import { detectSopsFormat, loadStore, wellFormed, type SopsFormat, type SopsStore } from './store.js';
 import { ReuseIndex, type ResealValue } from './yaml-store.js';
-import { planOf, unwrapKeys, wrapKeys, type KeyPlan } from './wrap.js';
+import { keepGroups, openDataKey, planOf, wrapKeys, type KeyPlan } from './wrap.js';
 import { addForms, clearValueProblems, stripLeftovers } from './leftovers.js';
 import { bindingsSettled, bindScopeText, checkScopes, readScopes, scopeModeOf, stripScopes, withScopeRule, type DocumentScope } from './scope.js';
 import type { SealingScope } from '../../crypto/rsa-oaep.js';
@@ -59,10 +60,6 @@ export interface SealSopsOptions extends SopsTextOptions, KeyPlan {
   now?: Date;
 }
 
-function rulesOf(meta: SopsMetadata): SelectionRules {
-  const { age: _a, keyGroups: _g, shamirThreshold: _t, lastmodified: _l, mac: _m, version: _v, otherKeySources: _o, ...rules } = meta;
-  return rules;
-}
 
 /**
  * Seals a plaintext manifest. Only the selected values change (each becomes an `ENC[…]`
@@ -134,29 +131,6 @@ export function readSopsMetadata(text: string, opts: SopsTextOptions = {}): Sops
 }
 
 /**
- * Recovers the data key from the age entries with any of `identities`. Throws KeyError listing
- * every recipient the file is sealed for and every identity's public recipient, never a key.
- */
-export async function openDataKey(meta: SopsMetadata, identities: readonly string[], source: string): Promise<Uint8Array> {
-  if (metadataRecipients(meta).length === 0) {
-    const other = meta.otherKeySources.length > 0 ? ` (sealed only for ${meta.otherKeySources.join(', ')})` : '';
-    throw new KeyError(`failed to decrypt the data key of ${source}: no age recipients${other}`);
-  }
-  const key = await unwrapKeys(meta, identities, source);
-  if (key) {
-    if (key.length !== 32) throw new InputError(`failed to decrypt the data key of ${source}: it is ${key.length} bytes, not 32`);
-    return key;
-  }
-  const mine: string[] = [];
-  for (const id of identities) mine.push(await ageRecipientOf(id).catch((err: unknown) => `invalid identity (${describe(err)})`));
-  const attempts = metadataRecipients(meta).map((r) => `  - ${r}: no matching identity`).join('\n');
-  throw new KeyError(
-    `failed to decrypt the data key of ${source}: no identity matches any recipient\n${attempts}\n  identities tried: ${mine.length === 0 ? 'none' : mine.join(', ')}`,
-    { hint: 'pass the right key with -k FILE, or set SEALOPS_KEY_FILE / SOPS_AGE_KEY_FILE' },
-  );
-}
-
-/**
  * Opens a sealed text: the data key, the scopes, every value authenticated and the MAC checked.
  * `write` puts the plaintext in place (for an edit, which also gets the envelopes to reuse);
  * `reseal`, new envelopes (for a rotation).
@@ -182,6 +156,11 @@ async function open(text: string, identities: readonly string[], opts: SopsTextO
   });
   verifyMac(dataKey, meta.mac, meta.lastmodified, digest, store.source);
   return { store, meta, dataKey, reuse, scopes, values, digest };
+}
+
+/** Whether `text` is read by the YAML store (where the by-lines reader may take it). */
+function isYaml(text: string, opts: SopsTextOptions): boolean {
+  return (opts.format ?? detectSopsFormat(opts.source, text)) === 'yaml';
 }
 
 /** Options of the functions that need keys. */
@@ -261,29 +240,16 @@ export function isSopsEncrypted(doc: unknown): boolean {
  * `lastmodified` stay as they are). Entries of recipients that stay are kept byte for byte.
  */
 export async function rekeySops(text: string, opts: OpenSopsOptions & KeyPlan): Promise<string> {
+  const byLines = isYaml(text, opts) ? await rekeyByLines(text, opts) : undefined;
+  if (byLines !== undefined) return byLines;
   const o = await open(text, opts.identities, opts, false);
   const keys = await wrapKeys(o.dataKey, keepGroups(o.meta, opts, o.store.source), o.meta);
   return o.store.renderSealed({ ...o.meta, ...keys, version: SOPS_FORMAT_VERSION, otherKeySources: [] });
 }
 
-/**
- * The plan for re-sealing a file: the caller's, but never a flat recipient list in place of key
- * groups with a threshold (that would let one key open what needed several).
- */
-function keepGroups(meta: SopsMetadata, plan: KeyPlan, source: string): KeyPlan {
-  if (plan.keyGroups) return plan;
-  if (!plan.recipients) return planOf(meta);
-  if ((meta.keyGroups?.length ?? 0) > 1 && (meta.shamirThreshold ?? 2) > 1) {
-    throw new InputError(`failed to rekey ${source}: it is sealed to ${meta.keyGroups?.length} key groups with a threshold of ${meta.shamirThreshold}, and a flat recipient list would weaken it`, {
-      hint: 'give the key groups (a .sops.yaml creation rule with key_groups and shamir_threshold)',
-    });
-  }
-  return { recipients: plan.recipients };
-}
-
 /** A new data key: every value re-encrypted, for the given recipients or the file's current ones. */
 export async function rotateSops(text: string, opts: OpenSopsOptions & KeyPlan & { now?: Date }): Promise<string> {
-  const inPlace = await rotateInPlace(text, opts);
+  const inPlace = (isYaml(text, opts) ? await rotateByLines(text, opts) : undefined) ?? (await rotateInPlace(text, opts));
   if (inPlace !== undefined) return inPlace;
   const { plaintext, context } = await unsealSopsForEdit(text, opts);
   const plan = keepGroups(context.metadata, opts, opts.source ?? '<input>');

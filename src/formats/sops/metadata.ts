@@ -190,3 +190,9 @@ export function renderMetadataJson(meta: SopsMetadata, unit: string, eol: string
 export function nowLastModified(now: Date = new Date()): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** The selection rules a file was sealed with: its metadata without keys, MAC and version. */
+export function rulesOf(meta: SopsMetadata): SelectionRules {
+  const { age: _a, keyGroups: _g, shamirThreshold: _t, lastmodified: _l, mac: _m, version: _v, otherKeySources: _o, ...rules } = meta;
+  return rules;
+}

@@ -183,9 +183,14 @@ export function bindingsSettled(tree: readonly TreeDocument[], scopes: readonly 
       if (isSecretRoot(doc.root)) return false;
       continue;
     }
-    if (!mode || `${scope.bound.namespace}/${scope.bound.name}` !== scopeText(scope, mode)) return false;
+    if (!mode || !isCanonicalBinding(scope, mode)) return false;
   }
   return true;
+}
+
+/** True when a document's binding reads exactly what sealing it in `mode` writes. */
+export function isCanonicalBinding(scope: DocumentScope, mode: SealingScope): boolean {
+  return scope.bound !== undefined && `${scope.bound.namespace}/${scope.bound.name}` === scopeText(scope, mode);
 }
 
 /** Human form of a scope: `namespace/name`, `*` for a part the overlay places. */

@@ -139,3 +139,86 @@ export function splitSealedYaml(text: string): SealedYamlSplit | undefined {
   const sops = readBlock(lines);
   return sops ? { body: text.slice(0, at), sops } : undefined;
 }
+
+/** One scalar of a body read by lines: its key path, value, and where its text stands in the body. */
+export interface BodyLeaf {
+  readonly path: readonly string[];
+  /** The value: the text of a plain scalar, the inside of a quoted one; `true`/`false` for a YAML boolean. */
+  readonly value: string | boolean;
+  /** Offsets of the scalar's text (quotes included) in the body. */
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A document body read by lines: every scalar in order, and the indentation unit the parser would find. */
+export interface SealedBody {
+  readonly leaves: readonly BodyLeaf[];
+  readonly indentUnit: string;
+}
+
+/** Keys of the body: plain words as Kubernetes writes them (annotation keys included). */
+const BODY_KEY = /^( *)([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: (.*))?$/;
+
+/** The value of a body scalar, or undefined outside the grammar (anything but a single-line string or boolean). */
+function bodyScalar(text: string): string | boolean | undefined {
+  const v = scalar(text);
+  // A plain scalar opening with a digit may read as a time or a number to sops: the parser's.
+  return typeof v === 'string' && !/^['"]/.test(text) && /^[\d+.]/.test(text) ? undefined : v;
+}
+
+/**
+ * Reads the body of a sealed YAML file (what {@link splitSealedYaml} leaves) when it is a block map
+ * of plain keys whose values are maps or single-line strings and booleans, with whole-line
+ * comments that are not sealed: the shape of a Kubernetes Secret sealed by sops or sealops.
+ * Undefined for anything else (lists, flow and block scalars, multi-line values, anchors, tags,
+ * sealed comments, trailing comments, duplicate keys, uneven indentation): the parser's.
+ */
+export function readSealedBody(body: string): SealedBody | undefined {
+  const leaves: BodyLeaf[] = [];
+  // Open maps, innermost last: their indentation (undefined until the first key), path and keys.
+  const stack: { indent: number | undefined; path: string[]; keys: Set<string> }[] = [{ indent: 0, path: [], keys: new Set() }];
+  let minNested = Infinity;
+  let pending: { path: string[]; indent: number } | undefined;
+  let at = 0;
+  for (const line of body.split('\n')) {
+    const lineStart = at;
+    at += line.length + 1;
+    const trimmed = line.trimStart();
+    if (trimmed === '') continue;
+    // Trailing blanks are not part of a value; tabs are never indentation: the parser's.
+    if (/[ \t]$/.test(line) || line.includes('\t')) return undefined;
+    if (trimmed.startsWith('#')) {
+      if (trimmed.includes('ENC[')) return undefined;
+      continue;
+    }
+    const m = BODY_KEY.exec(line);
+    if (!m) return undefined;
+    const indent = m[1]?.length ?? 0;
+    const key = m[2] ?? '';
+    const rest = m[3];
+    // A key YAML reads as a number, boolean or null: the parser refuses it (sops does too).
+    if (/^[\d+.]/.test(key) || NOT_STRING.test(key) || BOOL.test(key)) return undefined;
+    if (pending) {
+      // The line after `key:`: deeper opens its map, anything else leaves the key null.
+      if (indent > pending.indent) {
+        stack.push({ indent, path: pending.path, keys: new Set() });
+        minNested = Math.min(minNested, indent);
+      }
+      pending = undefined;
+    }
+    while (stack.length > 1 && (stack.at(-1)?.indent ?? 0) > indent) stack.pop();
+    const map = stack.at(-1);
+    if (!map || map.indent !== indent || map.keys.has(key)) return undefined;
+    map.keys.add(key);
+    const path = [...map.path, key];
+    if (rest === undefined || rest === '') {
+      pending = { path, indent };
+      continue;
+    }
+    const value = bodyScalar(rest);
+    if (value === undefined) return undefined;
+    const start = lineStart + line.length - rest.length;
+    leaves.push({ path, value, start, end: start + rest.length });
+  }
+  return { leaves, indentUnit: ' '.repeat(Number.isFinite(minNested) ? Math.min(minNested, 8) : 2) };
+}

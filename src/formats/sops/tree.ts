@@ -5,7 +5,7 @@
  */
 import { CST, isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { InputError } from '../../errors.js';
-import { lineOf, type ParsedManifest } from '../../manifest/index.js';
+import { lineIndex, type ParsedManifest } from '../../manifest/index.js';
 import type { ScalarToken } from './scalar-style.js';
 
 /** One leaf value. */
@@ -60,7 +60,8 @@ function tokenIndent(node: Node | null | undefined): number {
 
 /** Builds the tree of every document of `parsed`. */
 export function buildTree(parsed: ParsedManifest): TreeDocument[] {
-  const tree = parsed.docs.map((doc, index) => buildDocument(parsed, doc, index));
+  const lineOf = lineIndex(parsed.text);
+  const tree = parsed.docs.map((doc, index) => buildDocument(parsed, doc, index, lineOf));
   // Comments outside any document (before the first, between or after documents) are the head
   // or foot comments of a document's root map for sops: they belong to the next document, or
   // to the last one.
@@ -74,8 +75,8 @@ export function buildTree(parsed: ParsedManifest): TreeDocument[] {
   return tree;
 }
 
-function buildDocument(parsed: ParsedManifest, doc: Document.Parsed, index: number): TreeDocument {
-  const { text, source } = parsed;
+function buildDocument(parsed: ParsedManifest, doc: Document.Parsed, index: number, lineOf: (offset: number) => number): TreeDocument {
+  const { source } = parsed;
   const contents = doc.contents;
   const out: TreeDocument = { index, root: null, rootToken: null, sopsPair: null, leaves: [], comments: [], mapPaths: [], indentUnit: '' };
   if (contents === null || (isScalar(contents) && contents.value === null)) return out;
@@ -94,7 +95,7 @@ function buildDocument(parsed: ParsedManifest, doc: Document.Parsed, index: numb
       const ind = tokenIndent(node);
       if (!flow && path.length > 0 && ind > 0) minNested = Math.min(minNested, ind);
       for (const pair of node.items) {
-        const k = keyString(pair.key, `${source} line ${lineOf(text, (pair.key as Scalar | null)?.range?.[0] ?? 0)}`);
+        const k = keyString(pair.key, `${source} line ${lineOf((pair.key as Scalar | null)?.range?.[0] ?? 0)}`);
         if (path.length === 0 && k === 'sops') {
           out.sopsPair = pair;
           continue;
@@ -114,7 +115,7 @@ function buildDocument(parsed: ParsedManifest, doc: Document.Parsed, index: numb
     } else if (isScalar(node)) {
       if (node.value === null || node.value === undefined) return;
       const token = (node as { srcToken?: CST.Token }).srcToken;
-      const at = lineOf(text, node.range?.[0] ?? 0);
+      const at = lineOf(node.range?.[0] ?? 0);
       if (!token || !['scalar', 'single-quoted-scalar', 'double-quoted-scalar', 'block-scalar'].includes(token.type)) {
         throw new InputError(`failed to read ${source}: unsupported value at line ${at}`);
       }
@@ -125,7 +126,7 @@ function buildDocument(parsed: ParsedManifest, doc: Document.Parsed, index: numb
       }
       out.leaves.push({ path, value: node.value, token: token as ScalarToken, inFlow, parentIndent, line: at });
     } else {
-      throw new InputError(`failed to read ${source}: unsupported node at line ${lineOf(text, node.range?.[0] ?? 0)}`);
+      throw new InputError(`failed to read ${source}: unsupported node at line ${lineOf(node.range?.[0] ?? 0)}`);
     }
   };
   walk(contents, [], false, 0);

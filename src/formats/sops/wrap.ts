@@ -5,8 +5,9 @@
  */
 import { checkAgeRecipients, shamirCombine, shamirSplit, unwrapDataKey, wrapDataKey } from '../../crypto/index.js';
 import { x25519RecipientOf } from '../../crypto/age-x25519.js';
-import { InputError, KeyError } from '../../errors.js';
-import type { SopsAgeEntry, SopsMetadata } from './metadata.js';
+import { ageRecipientOf } from '../../crypto/index.js';
+import { describe, InputError, KeyError } from '../../errors.js';
+import { metadataRecipients, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
 
 /** Who a file is sealed for: recipients, or key groups of recipients with a Shamir threshold. */
 export interface KeyPlan {
@@ -125,3 +126,42 @@ export async function unwrapKeys(meta: WrappedKeys, identities: readonly string[
   }
   return shamirCombine(parts);
 }
+
+/**
+ * Recovers the data key from the age entries with any of `identities`. Throws KeyError listing
+ * every recipient the file is sealed for and every identity's public recipient, never a key.
+ */
+export async function openDataKey(meta: SopsMetadata, identities: readonly string[], source: string): Promise<Uint8Array> {
+  if (metadataRecipients(meta).length === 0) {
+    const other = meta.otherKeySources.length > 0 ? ` (sealed only for ${meta.otherKeySources.join(', ')})` : '';
+    throw new KeyError(`failed to decrypt the data key of ${source}: no age recipients${other}`);
+  }
+  const key = await unwrapKeys(meta, identities, source);
+  if (key) {
+    if (key.length !== 32) throw new InputError(`failed to decrypt the data key of ${source}: it is ${key.length} bytes, not 32`);
+    return key;
+  }
+  const mine: string[] = [];
+  for (const id of identities) mine.push(await ageRecipientOf(id).catch((err: unknown) => `invalid identity (${describe(err)})`));
+  const attempts = metadataRecipients(meta).map((r) => `  - ${r}: no matching identity`).join('\n');
+  throw new KeyError(
+    `failed to decrypt the data key of ${source}: no identity matches any recipient\n${attempts}\n  identities tried: ${mine.length === 0 ? 'none' : mine.join(', ')}`,
+    { hint: 'pass the right key with -k FILE, or set SEALOPS_KEY_FILE / SOPS_AGE_KEY_FILE' },
+  );
+}
+
+/**
+ * The plan for re-sealing a file: the caller's, but never a flat recipient list in place of key
+ * groups with a threshold (that would let one key open what needed several).
+ */
+export function keepGroups(meta: SopsMetadata, plan: KeyPlan, source: string): KeyPlan {
+  if (plan.keyGroups) return plan;
+  if (!plan.recipients) return planOf(meta);
+  if ((meta.keyGroups?.length ?? 0) > 1 && (meta.shamirThreshold ?? 2) > 1) {
+    throw new InputError(`failed to rekey ${source}: it is sealed to ${meta.keyGroups?.length} key groups with a threshold of ${meta.shamirThreshold}, and a flat recipient list would weaken it`, {
+      hint: 'give the key groups (a .sops.yaml creation rule with key_groups and shamir_threshold)',
+    });
+  }
+  return { recipients: plan.recipients };
+}
+

@@ -74,7 +74,7 @@ function leafPlain(leaf: TreeLeaf, json: boolean, where: string): PlainLeaf | nu
 }
 
 /** What sops hashes for a decrypted value: its typed value serialized again (ToBytes). */
-function canonicalBytes(plaintext: Buffer, type: SopsValueType): Buffer {
+export function canonicalBytes(plaintext: Buffer, type: SopsValueType): Buffer {
   const s = plaintext.toString('utf8');
   if (type === 'bool') return Buffer.from(/^(1|t|T|TRUE|true|True)$/.test(s) ? 'True' : 'False');
   if (type === 'int' && /^[-+]?\d+$/.test(s)) return Buffer.from(BigInt(s).toString());

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decryptSopsDocuments, generateAgeKeyPair, readSopsMetadata, rekeySops, rotateSops, sealSops, unsealSops, verifySops, type AgeKeyPair } from '../../../src/index.js';
-import { splitSealedYaml } from '../../../src/formats/sops/sealed-yaml.js';
+import { readSealedBody, splitSealedYaml } from '../../../src/formats/sops/sealed-yaml.js';
 
 const VECTORS = join(import.meta.dirname, '../../vectors');
 
@@ -38,6 +38,24 @@ describe('splitSealedYaml', () => {
       }
     }
     expect(read.filter((r) => r.split).length).toBe(read.length - 1);
+  });
+
+  it('reads the body of every vector it takes as the YAML parser does: the same scalars, in order', () => {
+    const flatten = (v: unknown, path: string[], out: [string, unknown][]): [string, unknown][] => {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flatten(x, [...path, k], out);
+      else if (v !== null) out.push([path.join('.'), v]);
+      return out;
+    };
+    let taken = 0;
+    for (const text of [sealed, ...sealedYamlVectors(VECTORS).map((f) => readFileSync(f, 'utf8'))]) {
+      const split = splitSealedYaml(text);
+      const body = split && readSealedBody(split.body);
+      if (!split || !body) continue;
+      taken++;
+      expect(body.leaves.map((l) => [l.path.join('.'), l.value])).toEqual(flatten(parse(split.body), [], []));
+      for (const l of body.leaves) expect(split.body.slice(l.start, l.end).replace(/^(["'])(.*)\1$/, '$2')).toBe(String(l.value));
+    }
+    expect(taken).toBeGreaterThanOrEqual(4);
   });
 
   it('gives up on every shape outside its grammar, and the parser then reads the file as before', async () => {
