@@ -16,6 +16,9 @@ export const BULK_WORKER_MARK = 'sealops-bulk-worker';
 const PARALLEL_MIN_FILES = 64;
 const MAX_THREADS = 8;
 
+/** Workers of {@link startHelpers} that have exited (a failed start): no run may wait on them. */
+const exited = new WeakSet<Worker>();
+
 /** Bulk workers started before the run is known; each waits for the run in one message. */
 export interface BulkHelpers {
   readonly workers: readonly Worker[];
@@ -42,7 +45,12 @@ export function startHelpers(count: number): BulkHelpers | undefined {
   const n = url ? Math.min(count, threadsFor(Number.MAX_SAFE_INTEGER) - 1) : 0;
   if (!url || n <= 0) return undefined;
   const workers = Array.from({ length: n }, () => new Worker(url, { workerData: { mark: BULK_WORKER_MARK } }));
-  for (const w of workers) w.unref();
+  for (const w of workers) {
+    w.unref();
+    // A worker that fails before a run adopts it must not take the process down; the run leaves it out.
+    w.on('error', () => undefined);
+    w.once('exit', () => exited.add(w));
+  }
   return { workers };
 }
 
@@ -52,7 +60,7 @@ export function startHelpers(count: number): BulkHelpers | undefined {
  */
 export async function helpersFor(files: number, ahead?: BulkHelpers): Promise<BulkHelpers | undefined> {
   const want = workerUrl() ? threadsFor(files) - 1 : 0;
-  const have = [...(ahead?.workers ?? [])];
+  const have = (ahead?.workers ?? []).filter((w) => !exited.has(w));
   await Promise.all(have.splice(Math.max(0, want)).map((w) => w.terminate()));
   const all = [...have, ...(startHelpers(want - have.length)?.workers ?? [])];
   return all.length > 0 ? { workers: all } : undefined;

@@ -1,10 +1,11 @@
 /**
  * The files of a bulk run spread over every core: the main thread and `cores - 1` bulk workers
- * (bulk-worker.ts) claim files one at a time from one shared counter, so a thread the machine
- * slows down simply claims fewer, and each thread keeps several files under way at once through
- * the one pool ({@link mapLimit}), which overlaps a file's open, flush and rename with the crypto
- * of the others. Every file is written by the thread that claimed it, atomically and durably, so
- * what a crash or a signal leaves is the same as on one thread: each file old or new.
+ * (bulk-worker.ts, started by bulk-start.ts, possibly before the run is known) claim files one
+ * at a time from one shared counter, so a thread the machine slows down simply claims fewer.
+ * Each thread reads, sorts and writes the files it claims, synchronously but for the crypto's
+ * awaits (a trip through the thread pool cost more than the calls). Every file is written by the
+ * thread that claimed it, atomically and durably, so what a crash or a signal leaves is the same
+ * as on one thread: each file old or new.
  *
  * Small runs, one core, or running from TypeScript sources (no built worker beside this module)
  * stay on the calling thread.
