@@ -16,7 +16,8 @@ import { compareApplyOrder, isStageOne } from './order.js';
 import { inventoryId, type InventoryEntry } from '../inventory.js';
 import { KubeError } from '../../errors.js';
 import { createHash } from 'node:crypto';
-import { mapLimit, sameObject } from './util.js';
+import { mapLimit } from '../../util/pool.js';
+import { sameObject } from './util.js';
 
 /** Labels that mark an object as applied by one Sync; prune deletes only objects carrying them. */
 export const OWNER_NAME_LABEL = 'sealops.dev/name';

@@ -1,29 +1,7 @@
 /**
- * Helpers of the apply stage: bounded parallelism and the drift comparison.
+ * Helpers of the apply stage: the drift comparison.
  */
 import { stableJson } from '../../util/record.js';
-
-/** Runs `fn` over `items` with at most `limit` in flight; rejects with the first error after all settle. */
-export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let firstError: unknown;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        if (!failed) {
-          failed = true;
-          firstError = err;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed) throw firstError;
-}
 
 /** A copy without what changes on every read or write and says nothing about drift. */
 function comparable(obj: unknown): unknown {

@@ -16,7 +16,7 @@ import { describe } from '../../errors.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { Discovery } from '../../kube/discovery.js';
 import { digest, type ApplyCache } from '../apply/index.js';
-import { mapLimit } from '../apply/util.js';
+import { mapLimit } from '../../util/pool.js';
 import type { Logger } from '../log.js';
 import { patchSyncStatus, recordEvent, safeMessage } from '../status/index.js';
 import type { DriftedObject, DriftIgnoreRule, DriftStatus, SyncObject, SyncSpec } from '../sync.js';

@@ -6,7 +6,7 @@
 import { groupOf } from '../../build/index.js';
 import { KubeApiError, type KubeClient } from '../../kube/client.js';
 import { resourcePath, type Discovery } from '../../kube/discovery.js';
-import { mapLimit } from '../apply/util.js';
+import { mapLimit } from '../../util/pool.js';
 import { parseInventoryId, type InventoryEntry } from '../inventory.js';
 import type { UnhealthyObject } from '../sync.js';
 import { readiness, type Readiness } from './kstatus.js';
