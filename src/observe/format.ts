@@ -2,6 +2,7 @@
  * Tables and JSON for `sealops status` and `sealops history`: columns padded like kubectl's,
  * times as ages in the table and as RFC 3339 in JSON.
  */
+import { shortAge, table } from '../util/text-table.js';
 import type { FleetStatus, SyncRow } from './status.js';
 import type { SyncHistory } from './history.js';
 
@@ -10,20 +11,7 @@ export type ObserveOutput = 'table' | 'json';
 
 /** `5s`, `3m`, `2h`, `4d` since `time`, or `-`. */
 export function age(time: string | undefined, now: Date): string {
-  const t = time ? Date.parse(time) : NaN;
-  if (!Number.isFinite(t)) return '-';
-  const s = Math.max(0, Math.floor((now.getTime() - t) / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.floor(s / 60)}m`;
-  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86_400)}d`;
-}
-
-/** Left-aligned columns separated by three spaces, as kubectl prints them. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  return shortAge(time, now) ?? '-';
 }
 
 /** `main@abc1234` for `main@sha1:abc1234…`. */

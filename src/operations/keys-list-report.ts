@@ -2,13 +2,11 @@
  * The human rendering of a `keys list` report: one table per section (keys, files, clusters),
  * then the notes and the problems. Keys and files only; nothing here can hold a value.
  */
+import { table } from '../util/text-table.js';
 import type { KeysListReport } from './keys-list.js';
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].map((l) => `${l}\n`).join('');
-}
+/** The tables of this report: columns two spaces apart. */
+const keysTable = (header: readonly string[], rows: readonly (readonly string[])[]): string => table(header, rows, 2);
 
 const day = (iso: string | undefined): string => (iso ? iso.slice(0, 10) : '-');
 
@@ -17,7 +15,7 @@ export function formatKeysList(report: KeysListReport): string {
   const out: string[] = [];
   out.push(`keys of ${report.root}${report.configFile ? ` (config ${report.configFile})` : ' (no .sealops.yaml)'}\n\n`);
   out.push(
-    table(
+    keysTable(
       ['FINGERPRINT', 'KIND', 'ROLE', 'CLUSTERS', 'SET', 'CREATED', 'AGE', 'STATE', 'IN USE', 'FILES'],
       report.keys.map((k) => [
         k.fingerprint,
@@ -35,14 +33,14 @@ export function formatKeysList(report: KeysListReport): string {
   );
   out.push('\n');
   out.push(
-    table(
+    keysTable(
       ['FILE', 'FORMAT', 'CLUSTERS', 'SEALED TO'],
       report.files.map((f) => [f.file, f.format, f.clusters.join(',') || '-', f.recipients ? f.recipients.join(',') || '(no age recipient)' : (f.sealedTo ?? '-')]),
     ),
   );
   for (const side of report.clusters) {
     out.push(`\ncluster ${side.cluster ?? '(not in .sealops.yaml)'}: context ${side.context}, namespace ${side.namespace}\n`);
-    out.push(table(['SET', 'CREATED', 'STATE', 'USED BY'], side.sets.map((s) => [s.fingerprint, day(s.createdAt), s.state, s.usedBy.join(',') || '-'])));
+    out.push(keysTable(['SET', 'CREATED', 'STATE', 'USED BY'], side.sets.map((s) => [s.fingerprint, day(s.createdAt), s.state, s.usedBy.join(',') || '-'])));
     out.push(side.backup ? `last backup ${side.backup.time}: ${side.backup.fingerprints.join(', ') || '(no set)'}\n` : 'last backup: none recorded\n');
     for (const u of side.unknownInUse) out.push(`Sync ${u.sync} uses ${u.fingerprint}, which the cluster does not publish\n`);
   }

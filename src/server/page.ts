@@ -11,6 +11,7 @@
 import { html, Html } from './html.js';
 import { HISTORY_LIMIT, type SyncObject } from '../agent/sync.js';
 import { isRecord } from '../util/record.js';
+import { shortAge } from '../util/text-table.js';
 
 /** Options of {@link renderStatusPage}. */
 export interface StatusPageOptions {
@@ -96,8 +97,7 @@ function age(value: unknown, now: Date): Html | string {
   const text = str(value);
   const t = Date.parse(text);
   if (!text || Number.isNaN(t)) return text;
-  const s = Math.round((now.getTime() - t) / 1000);
-  const rel = s < 0 ? 'in the future' : s < 90 ? `${s}s ago` : s < 5400 ? `${Math.round(s / 60)}m ago` : s < 172_800 ? `${Math.round(s / 3600)}h ago` : `${Math.round(s / 86_400)}d ago`;
+  const rel = t > now.getTime() ? 'in the future' : `${shortAge(text, now) ?? text} ago`;
   return html`<time datetime="${text}" title="${text}">${rel}</time>`;
 }
 

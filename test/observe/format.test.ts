@@ -1,6 +1,7 @@
 // Tables and JSON of `sealops status` and `sealops history`.
 import { describe, expect, it } from 'vitest';
-import { age, formatHistory, formatStatus, table } from '../../src/observe/format.js';
+import { age, formatHistory, formatStatus } from '../../src/observe/format.js';
+import { table } from '../../src/util/text-table.js';
 import type { SyncRow } from '../../src/observe/status.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
