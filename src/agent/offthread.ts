@@ -83,6 +83,7 @@ export interface WorkerFailure {
 /** Messages from the worker; `id` pairs a request with its reply. */
 export type FromWorker =
   | { type: 'reading'; file: string }
+  | { type: 'opening'; where: string }
   | { type: 'kustomize'; id: number; root: string; rootFile: string; overrides: [string, string][] }
   | { type: 'keys'; id: number }
   | { type: 'call'; name: string; args: unknown[] }
@@ -217,6 +218,8 @@ function runWorker(url: URL, input: RenderInput, decrypt: DecryptOptions, option
         let held: { previous: Map<string, unknown> } | undefined;
         // The file being parsed, until the worker asks for keys: then the build is over.
         let reading: string | undefined;
+        // The object being decrypted (file, kind and name), once decryption started.
+        let opening: string | undefined;
         const settle = (fn: () => void): void => {
           if (settled) return;
           settled = true;
@@ -237,6 +240,9 @@ function runWorker(url: URL, input: RenderInput, decrypt: DecryptOptions, option
           switch (msg.type) {
             case 'reading':
               reading = msg.file;
+              return;
+            case 'opening':
+              opening = msg.where;
               return;
             case 'kustomize': {
               const files = new Map(input.files.map((f) => [f.path, f.content]));
@@ -273,7 +279,7 @@ function runWorker(url: URL, input: RenderInput, decrypt: DecryptOptions, option
           if (err.code !== 'ERR_WORKER_OUT_OF_MEMORY') return fail(new SealopsError('INTERNAL', `failed to render: the render worker failed: ${describe(err)}`));
           const cap = `more memory than the ${memoryMb} MiB the build may use`;
           if (reading !== undefined) return fail(new InputError(`failed to build ${reading}: reading it needs ${cap}`));
-          fail(new DecryptError(`failed to decrypt: opening the sealed values needs ${cap}`));
+          fail(new DecryptError(`failed to decrypt${opening === undefined ? '' : ` ${opening}`}: opening the sealed values needs ${cap}`));
         });
         // Settled already unless the worker died without a reply.
         worker.once('exit', (code) => fail(new SealopsError('INTERNAL', `failed to render: the render worker exited with code ${code}`)));

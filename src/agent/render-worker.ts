@@ -58,7 +58,7 @@ async function run(port: MessagePort, input: RenderWorkerInput): Promise<void> {
       if (reply.memo) memo = { previous: reply.memo };
       return reply.keys;
     };
-    const options: Record<string, unknown> = { ...input.data, keys: input.redact ? 'redact' : keys, memo: () => memo };
+    const options: Record<string, unknown> = { ...input.data, keys: input.redact ? 'redact' : keys, memo: () => memo, opening: (where: string) => send({ type: 'opening', where }) };
     for (const name of input.callbacks) options[name] = (...args: unknown[]): void => send({ type: 'call', name, args });
     const r = await decryptManifests({ manifests: built.manifests, files: [], skipped: [], sources: files }, options as unknown as DecryptOptions);
     // One message: objects that decryption left alone are shared by both lists and cross once.

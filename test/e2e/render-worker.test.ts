@@ -132,6 +132,17 @@ describe('the build and decrypt worker of the agent', () => {
     expect(after.manifests).toHaveLength(3);
   });
 
+  it('fails a sealed file that builds within the cap but needs more to decrypt with a DecryptError naming the file and the Secret', async () => {
+    const key = await age.generateAgeKeyPair();
+    // 7,000 keys: built within 22 MiB, opened not (measured: the build fails at 16 MiB, decryption up to 28).
+    const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: big\n  namespace: app\nstringData:\n${Array.from({ length: 7000 }, (_, i) => `  k${i}: value-${i}-${'x'.repeat(20)}\n`).join('')}`;
+    const files = [...PLAIN, file('app/big.yaml', await sops.sealSops(secret, { recipients: [key.recipient] }))];
+    const keys = (): Promise<{ ageIdentities: string[]; rsaKeys: [] }> => Promise.resolve({ ageIdentities: [key.identity], rsaKeys: [] });
+    const err = await render.renderSync({ files, path: 'app' }, { keys }, undefined, offThread(22)).then(() => undefined, (e: unknown) => e as Error & { code?: string });
+    expect(err?.code).toBe('DECRYPT');
+    expect(err?.message).toBe('failed to decrypt app/big.yaml (Secret app/big): opening the sealed values needs more memory than the 22 MiB the build may use');
+  });
+
   it('ends the render when its signal fires, killing kustomize, which runs on this thread', async () => {
     // A kustomize that never answers: the test is of the abort, so it only records its pid.
     const pidFile = join(work, 'kustomize.pid');

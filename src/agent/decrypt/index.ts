@@ -54,6 +54,8 @@ export interface DecryptOptions {
   readonly allowUnbound?: boolean;
   /** Told what policy accepted that an operator should know (an unbound Secret); no secret byte. */
   readonly warn?: (message: string) => void;
+  /** Told which object is opened next, before the work: a worker that runs out of memory can then name it. */
+  readonly opening?: (where: string) => void;
 }
 
 /** Folds `stringData` into base64 `data`, as the API server would, so diffs compare like with like. */
@@ -122,6 +124,7 @@ export async function decryptManifests(build: BuildResult, options: DecryptOptio
       }
       if (keys && kind !== 'sealed' && keys.ageIdentities.length === 0) throw new DecryptError(`failed to decrypt ${where(m)}: no age identity in the decryption keys`);
       let obj: KubeObject;
+      options.opening?.(where(m));
       try {
         if (kind === 'sops') obj = await openSopsObject(m, index, opener, secrets, { allowUnbound: options.allowUnbound === true, warn: options.warn });
         else if (kind === 'sealed') obj = openSealedSecret(m, keys ? keys.rsaKeys : null, secrets);
