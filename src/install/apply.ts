@@ -15,7 +15,7 @@ import { Discovery, resourcePath } from '../kube/discovery.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import { KubeError, describe } from '../errors.js';
 import { pruneStale } from '../agent/prune/index.js';
-import { readInventory } from '../agent/inventory.js';
+import { parseInventoryId, readInventory } from '../agent/inventory.js';
 import { syncsPath } from '../agent/sync.js';
 import type { KubeObject } from './manifests.js';
 
@@ -30,6 +30,12 @@ export interface InstallResult {
 
 function idOf(o: KubeObject): string {
   return `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+}
+
+/** An inventory id (`ns_name_group_Kind`) in the form of {@link idOf}, so one uninstall report reads alike. */
+function inventoryIdOf(id: string): string {
+  const k = parseInventoryId(id);
+  return k ? `${k.kind}/${k.namespace ? `${k.namespace}/` : ''}${k.name}` : id;
 }
 
 const STAGE_ONE = new Set(['Namespace', 'CustomResourceDefinition']);
@@ -104,7 +110,7 @@ export async function uninstallObjects(client: KubeClient, objects: readonly Kub
       const entries = readInventory(s.status?.inventory?.entries);
       const owner = { namespace: s.metadata.namespace, name: s.metadata.name };
       const pruned = await pruneStale(client, discovery, entries, { owner, inventorySize: entries.length, maxDeletionPercent: 100, allowMassDeletion: true });
-      for (const d of pruned.deleted) results.push({ object: d.id, action: 'deleted' });
+      for (const d of pruned.deleted) results.push({ object: inventoryIdOf(d.id), action: 'deleted' });
       if (pruned.failures.length) throw new KubeError(`failed to delete what Sync ${owner.namespace}/${owner.name} applied: ${pruned.failures.map((f) => `${f.entry.id}: ${f.message}`).join('; ')}`);
     }
   }
