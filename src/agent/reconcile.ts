@@ -312,7 +312,7 @@ export async function reconcileSync(ctx: AgentContext, sync: SyncObject): Promis
       // Recorded before writing: if the agent dies mid-apply, the next run still owns (and can prune) these.
       await patchSyncStatus(client, sync, { inventory: { entries: mergeInventory(previous, entries) } });
     };
-    applied = await applyManifests(writer, ctx.discovery, drift.manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite });
+    applied = await applyManifests(writer, ctx.discovery, drift.manifests, { owner, concurrency: ctx.concurrency, cache, beforeWrite, ...(drift.seen ? { seen: drift.seen } : {}) });
   } catch (err) {
     let message = describe(err);
     let written: AppliedObject[] = [];

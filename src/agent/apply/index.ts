@@ -75,6 +75,18 @@ export interface ApplyOptions {
    * killed mid-apply still knows which objects it may have created.
    */
   readonly beforeWrite?: (entries: InventoryEntry[]) => Promise<void>;
+  /**
+   * What the drift stage of the same reconcile read for some of these manifests (keyed by the
+   * manifest objects it handed on): the live object, and its dry-run when it made one. Those
+   * objects are neither read nor dry-run again.
+   */
+  readonly seen?: ReadonlyMap<Manifest, SeenObject>;
+}
+
+/** One object as the drift stage left it: the live state (undefined: absent) and the dry-run, if any. */
+export interface SeenObject {
+  readonly live: KubeObject | undefined;
+  readonly dry?: KubeObject;
 }
 
 /** Per-object memory of the last apply: a digest of the manifest sent and the resulting resourceVersion. */
@@ -249,7 +261,14 @@ export async function applyManifests(client: KubeClient, discovery: Discovery, m
   if (failures.length) throw new ApplyError(`failed to apply: ${failures.length} object(s) refused; nothing was applied`, failures, []);
 
   const resolved = plans.filter((p) => p.info);
-  await loadLive(client, resolved, concurrency);
+  const seen = options.seen;
+  for (const p of resolved) {
+    const s = seen?.get(p.m);
+    if (!s) continue;
+    p.live = s.live;
+    if (s.dry) p.dry = s.dry;
+  }
+  await loadLive(client, resolved.filter((p) => !seen?.has(p.m)), concurrency);
   // Namespaces of this change set that do not exist yet: objects in them wait for stage one.
   const liveNamespaces = new Set(plans.filter((p) => p.kind === 'Namespace' && p.group === '' && p.live).map((p) => p.name));
   const waitsForStageOne = (p: Planned): boolean =>

@@ -15,7 +15,7 @@ import type { Manifest } from '../../build/index.js';
 import { describe } from '../../errors.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { Discovery } from '../../kube/discovery.js';
-import { digest, type ApplyCache } from '../apply/index.js';
+import { digest, type ApplyCache, type SeenObject } from '../apply/index.js';
 import { mapLimit } from '../../util/pool.js';
 import type { Logger } from '../log.js';
 import { patchSyncStatus, recordEvent, safeMessage } from '../status/index.js';
@@ -63,7 +63,8 @@ async function detectDrift(client: KubeClient, pairs: readonly LivePair[], rules
     // Still exactly what the agent's last apply left (same manifest, same resourceVersion): no drift, no dry-run.
     const known = cache?.get(p.id);
     if (known && known.resourceVersion === p.live.metadata.resourceVersion && known.digest === digest(p.body)) return;
-    const paths = withoutIgnored(changedPaths(await dryRun(client, p), p.live, o.kind), ignored);
+    p.dry = await dryRun(client, p);
+    const paths = withoutIgnored(changedPaths(p.dry, p.live, o.kind), ignored);
     if (paths.length) found.set(p, { ...id, paths });
   });
   // Apply order, not completion order.
@@ -114,6 +115,8 @@ export interface DriftStageInput {
 export interface DriftStageResult {
   /** The manifests to apply (ignored fields carry their live values). */
   readonly manifests: Manifest[];
+  /** What this stage read of those manifests, for the apply not to read it again. */
+  readonly seen?: ReadonlyMap<Manifest, SeenObject>;
   /** Set in `report` mode between commits: apply nothing, end the reconcile with this message. */
   readonly stop?: string;
 }
@@ -131,6 +134,7 @@ export async function driftStage(input: DriftStageInput): Promise<DriftStageResu
   if (!due && (report || rules.length === 0)) return report ? { manifests: input.manifests, stop: idle(revision) } : { manifests: input.manifests };
   let objects: DriftedObject[] | undefined;
   let manifests = input.manifests;
+  const seen = new Map<Manifest, SeenObject>();
   try {
     // Only objects an ignore rule names need their live state when no check is due.
     const named = (m: Manifest): boolean => ignoredPointers(rules, { kind: m.object.kind, name: m.object.metadata.name, namespace: m.object.metadata.namespace ?? 'default' }).length > 0;
@@ -145,6 +149,7 @@ export async function driftStage(input: DriftStageInput): Promise<DriftStageResu
       const drifted = new Set(objects.map((d) => `${d.kind}/${d.namespace ?? ''}/${d.name}`));
       for (const p of pairs) if (drifted.has(`${p.m.object.kind}/${p.namespace}/${p.m.object.metadata.name}`)) input.cache?.delete(p.id);
     }
+    for (const p of pairs) if (p.info) seen.set(p.m, { live: p.live, ...(p.dry ? { dry: p.dry } : {}) });
   } catch (err) {
     if (input.interrupted()) throw err;
     const message = safeMessage(`failed to check drift of ${revision}: ${describe(err)}`, input.secrets);
@@ -152,7 +157,7 @@ export async function driftStage(input: DriftStageInput): Promise<DriftStageResu
     // Whatever was adjusted for ignored fields before the failure still holds.
     return report ? { manifests, stop: message } : { manifests };
   }
-  if (!objects) return report ? { manifests, stop: idle(revision) } : { manifests };
+  if (!objects) return report ? { manifests, stop: idle(revision) } : { manifests, seen };
   const drift: DriftStatus = { checkedTime: new Date().toISOString(), revision, mode: spec.drift.mode, objects };
   await patchSyncStatus(input.client, sync, { drift }).catch((err: unknown) => input.log.warn('failed to write status', { error: describe(err) }));
   if (objects.length) {
@@ -164,7 +169,7 @@ export async function driftStage(input: DriftStageInput): Promise<DriftStageResu
       );
     }
   }
-  if (!report) return { manifests };
+  if (!report) return { manifests, seen };
   const stop = objects.length
     ? `${revision} is applied; ${objects.length} object(s) drifted from git, recorded only (spec.drift.mode report)`
     : `${revision} is applied; no drift (spec.drift.mode report)`;

@@ -28,6 +28,8 @@ export interface LivePair {
   readonly id: string;
   /** The live object; undefined when it does not exist. */
   live?: KubeObject;
+  /** The agent's dry-run of {@link body}, once a drift check made one. */
+  dry?: KubeObject;
 }
 
 /** Resolves every manifest's resource and reads its live object (absent ones stay undefined). */
