@@ -343,23 +343,4 @@ describeWithCluster('running in a cluster, as the README says', () => {
       clone.remove();
     }
   }, 1_800_000);
-
-  it('9. uninstall with --prune deletes what every Sync applied, and with --delete-namespace the keys; the Sync CRD stays', async () => {
-    expect(await exists(admin, `/api/v1/namespaces/${apps}/secrets/db`)).toBe(true);
-    // Not --delete-crds: the CRD is shared by every test of this control plane, and deleting it deletes every Sync.
-    const removed = await uninstallObjects(admin, installed, { pruneSyncs: true, deleteNamespace: true });
-    // What the Sync applied, named in the result and gone from the cluster; the tenant's namespace stays.
-    expect(removed).toEqual(expect.arrayContaining([{ object: `Secret/${apps}/db`, action: 'deleted' }, { object: `ConfigMap/${apps}/settings`, action: 'deleted' }]));
-    expect(await exists(admin, `/api/v1/namespaces/${apps}/secrets/db`)).toBe(false);
-    expect(await exists(admin, `/api/v1/namespaces/${apps}/configmaps/settings`)).toBe(false);
-    expect(await exists(admin, `/api/v1/namespaces/${apps}`)).toBe(true);
-    expect(removed).toEqual(expect.arrayContaining([{ object: 'CustomResourceDefinition/syncs.sealops.dev', action: 'kept' }, { object: `Namespace/${NS}`, action: 'deleted' }]));
-    expect(await exists(admin, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/syncs.sealops.dev')).toBe(true);
-    // The agent's namespace, and the keys Secret in it, are at least terminating (no namespace controller here).
-    const ns = await admin.request<{ metadata: { deletionTimestamp?: string } }>('GET', `/api/v1/namespaces/${NS}`).catch((err: unknown) => {
-      if (err instanceof KubeApiError && err.status === 404) return undefined;
-      throw err;
-    });
-    expect(ns === undefined || ns.metadata.deletionTimestamp !== undefined).toBe(true);
-  });
 });
