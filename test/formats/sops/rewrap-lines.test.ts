@@ -1,5 +1,7 @@
 // Rekey and rotate of a sealed Secret read by lines (rewrap-lines.ts, sealed-yaml.ts): the same
 // results as through the YAML parser, and undefined (the parser's verdict) for everything else.
+import fc from 'fast-check';
+import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DecryptError, generateAgeKeyPair, readSopsMetadata, rekeySops, rotateSops, sealSops, unsealSops, verifySops, type AgeKeyPair } from '../../../src/index.js';
 import { rekeyByLines, rotateByLines } from '../../../src/formats/sops/rewrap-lines.js';
@@ -112,5 +114,32 @@ describe('rekey and rotate by lines', () => {
     const leaky = loose.replace('  name: s\n', '  labels:\n    hint: leaked-value-77\n  name: s\n');
     expect(await rotateByLines(leaky, { identities: [alice.identity] })).toBeUndefined();
     expect(await rotateSops(leaky, { identities: [alice.identity] })).not.toContain('leaked-value-77');
+  });
+});
+
+describe('the line reader against the YAML parser', () => {
+  it('reads any sealed Secret either as the parser does or not at all', async () => {
+    const word = fc.stringMatching(/^[a-z][a-z0-9.-]{0,10}$/);
+    const text = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.constantFrom('true', 'no', '1.5', '0x1F', '~', 'a: b', 'a #b', '- x', '"q"', "it's", '2024-01-02'));
+    const flatten = (v: unknown, path: string[], out: [string, unknown][]): [string, unknown][] => {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flatten(x, [...path, k], out);
+      else if (v !== null) out.push([path.join('.'), v]);
+      return out;
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(word, text, { maxKeys: 4 }), fc.dictionary(word, text, { minKeys: 1, maxKeys: 4 }), async (labels, stringData) => {
+        const doc = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n', ...(Object.keys(labels).length ? { labels } : {}) }, stringData };
+        const sealed = await sealSops(stringify(doc), { recipients: [alice.recipient] });
+        const split = splitSealedYaml(sealed);
+        const read = split && readSealedBody(split.body);
+        if (!split || !read) return;
+        expect(read.leaves.map((l) => [l.path.join('.'), l.value])).toEqual(flatten(parse(split.body), [], []));
+        const rekeyed = await rekeyByLines(sealed, { identities: [alice.identity], recipients: [bob.recipient] });
+        expect(rekeyed).toBeDefined();
+        expect(body(rekeyed as string)).toBe(body(sealed));
+        expect(await unsealSops(rekeyed as string, { identities: [bob.identity] })).toBe(await unsealSops(sealed, { identities: [alice.identity] }));
+      }),
+      { numRuns: 60 },
+    );
   });
 });
