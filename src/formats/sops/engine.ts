@@ -7,14 +7,14 @@ import { parseAllDocuments, isMap } from 'yaml';
 import { ageRecipientKind, encryptValue, generateDataKey, unwrapDataKey } from '../../crypto/index.js';
 import { InputError, describe } from '../../errors.js';
 import { checkManifestSize, checkSealedSize, LINEAR_COMPOSE_OPTIONS } from '../../manifest/index.js';
-import { encryptMac, verifyMac } from './mac.js';
-import { metadataRecipients, nowLastModified, parseMetadata, rulesOf, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import { verifyMac } from './mac.js';
+import { metadataRecipients, parseMetadata, rulesOf, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
 import { rekeyByLines, rotateByLines } from './rewrap-lines.js';
 import { splitSealedYaml } from './sealed-yaml.js';
 import { makeSelector, type SelectionRules } from './policy.js';
 import { detectSopsFormat, loadStore, wellFormed, type SopsFormat, type SopsStore } from './store.js';
 import { ReuseIndex, type ResealValue } from './yaml-store.js';
-import { keepGroups, openDataKey, planOf, wrapKeys, type KeyPlan } from './wrap.js';
+import { freshMetadata, keepGroups, openDataKey, planOf, rewrappedMetadata, type KeyPlan } from './wrap.js';
 import { addForms, clearValueProblems, stripLeftovers } from './leftovers.js';
 import { bindingsSettled, bindScopeText, checkScopes, readScopes, scopeModeOf, stripScopes, withScopeRule, type DocumentScope } from './scope.js';
 import type { SealingScope } from '../../crypto/rsa-oaep.js';
@@ -99,9 +99,7 @@ export async function sealSops(text: string, opts: SealSopsOptions): Promise<str
 async function sealedMetadata(dataKey: Uint8Array, digest: string, rules: SelectionRules, opts: SealSopsOptions): Promise<SopsMetadata> {
   const ctx = opts.context;
   const plan: KeyPlan = opts.keyGroups ? { keyGroups: opts.keyGroups, shamirThreshold: opts.shamirThreshold, recipients: opts.recipients } : opts.recipients ? { recipients: opts.recipients } : ctx ? planOf(ctx.metadata) : {};
-  const keys = await wrapKeys(dataKey, plan, ctx?.metadata);
-  const lastmodified = nowLastModified(opts.now);
-  return { ...rules, ...keys, lastmodified, mac: encryptMac(dataKey, digest, lastmodified), version: SOPS_FORMAT_VERSION, otherKeySources: [] };
+  return freshMetadata(dataKey, digest, rules, plan, opts.now, ctx?.metadata);
 }
 
 /** An opened file: its store (values decrypted in place when asked), metadata and data key. */
@@ -124,7 +122,7 @@ interface Opened {
  */
 export function readSopsMetadata(text: string, opts: SopsTextOptions = {}): SopsMetadata {
   const source = opts.source ?? '<input>';
-  const split = (opts.format ?? detectSopsFormat(opts.source, text)) === 'yaml' ? splitSealedYaml(text) : undefined;
+  const split = isYaml(text, opts) ? splitSealedYaml(text) : undefined;
   if (!split) return loadStore(text, { ...opts, phase: 'sealed' }).metadata();
   checkManifestSize(text, source, opts.maxBytes);
   return parseMetadata(split.sops, source);
@@ -243,8 +241,7 @@ export async function rekeySops(text: string, opts: OpenSopsOptions & KeyPlan): 
   const byLines = isYaml(text, opts) ? await rekeyByLines(text, opts) : undefined;
   if (byLines !== undefined) return byLines;
   const o = await open(text, opts.identities, opts, false);
-  const keys = await wrapKeys(o.dataKey, keepGroups(o.meta, opts, o.store.source), o.meta);
-  return o.store.renderSealed({ ...o.meta, ...keys, version: SOPS_FORMAT_VERSION, otherKeySources: [] });
+  return o.store.renderSealed(await rewrappedMetadata(o.meta, o.dataKey, opts, o.store.source));
 }
 
 /** A new data key: every value re-encrypted, for the given recipients or the file's current ones. */
@@ -270,9 +267,7 @@ async function rotateInPlace(text: string, opts: OpenSopsOptions & KeyPlan & { n
   const view = o.store.view();
   if (withScopeRule(rules) !== rules) return undefined;
   if (view && (!bindingsSettled(view.tree, o.scopes) || clearValueProblems(view.parsed, view.tree, makeSelector(o.meta), [...o.values]).length > 0)) return undefined;
-  const keys = await wrapKeys(dataKey, keepGroups(o.meta, opts, o.store.source), undefined);
-  const lastmodified = nowLastModified(opts.now);
-  const sealed = o.store.renderSealed({ ...rules, ...keys, lastmodified, mac: encryptMac(dataKey, o.digest, lastmodified), version: SOPS_FORMAT_VERSION, otherKeySources: [] });
+  const sealed = o.store.renderSealed(await freshMetadata(dataKey, o.digest, rules, keepGroups(o.meta, opts, o.store.source), opts.now));
   checkSealedSize(sealed, o.store.source, opts.maxBytes);
   return sealed;
 }

@@ -5,7 +5,7 @@
  * Secret's values.
  */
 import { CST } from 'yaml';
-import { LAST_APPLIED_ANNOTATIONS, lastAppliedHoldsValues, type ParsedManifest } from '../../manifest/index.js';
+import { isKubernetesSecret, LAST_APPLIED_ANNOTATIONS, lastAppliedHoldsValues, type ParsedManifest } from '../../manifest/index.js';
 import { removeMetadataItems } from './cst-edit.js';
 import type { Selector } from './policy.js';
 import type { TreeDocument } from './tree.js';
@@ -15,9 +15,7 @@ const MIN_VALUE_LENGTH = 4;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function isSecretDoc(doc: TreeDocument): boolean {
-  const kind: unknown = doc.root?.get('kind');
-  const api: unknown = doc.root?.get('apiVersion');
-  return kind === 'Secret' && (api === 'v1' || api === undefined);
+  return isKubernetesSecret({ kind: doc.root?.get('kind'), apiVersion: doc.root?.get('apiVersion') });
 }
 
 /** The values of a Secret document as they could appear in clear: as written, and decoded from base64. */

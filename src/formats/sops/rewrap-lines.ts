@@ -12,15 +12,16 @@
  */
 import { decryptValue, encryptValue, generateDataKey, isEncValue, type SopsValueType } from '../../crypto/index.js';
 import { SealopsError } from '../../errors.js';
-import { checkSealedSize } from '../../manifest/index.js';
+import { checkSealedSize, isKubernetesSecret } from '../../manifest/index.js';
 import { addForms } from './leftovers.js';
-import { encryptMac, MacBuilder, verifyMac } from './mac.js';
-import { nowLastModified, parseMetadata, renderMetadataYaml, rulesOf, SOPS_FORMAT_VERSION, type SopsMetadata } from './metadata.js';
+import { MacBuilder, verifyMac } from './mac.js';
+import { parseMetadata, renderMetadataYaml, rulesOf, type SopsMetadata } from './metadata.js';
 import { makeSelector, pathAad } from './policy.js';
-import { checkScopes, isCanonicalBinding, parseScope, scopeModeOf, SCOPE_ANNOTATION, withScopeRule, type DocumentScope } from './scope.js';
+import { checkScopes, isCanonicalBinding, isScopeLeaf, parseScope, scopeModeOf, withScopeRule, type DocumentScope } from './scope.js';
 import { readSealedBody, splitSealedYaml, type BodyLeaf } from './sealed-yaml.js';
+import { leafToPlain } from './values.js';
 import { canonicalBytes } from './yaml-store.js';
-import { keepGroups, openDataKey, wrapKeys, type KeyPlan } from './wrap.js';
+import { freshMetadata, keepGroups, openDataKey, rewrappedMetadata, type KeyPlan } from './wrap.js';
 
 /** What rekey and rotate by lines are given: the file's text and source, identities and the target plan. */
 export interface RewrapByLines extends KeyPlan {
@@ -43,11 +44,6 @@ interface OpenedLines {
 
 const leafAt = (leaves: readonly BodyLeaf[], ...path: string[]): BodyLeaf | undefined => leaves.find((l) => l.path.length === path.length && l.path.every((p, i) => p === path[i]));
 
-/** The bytes sops hashes for a leaf left in clear. */
-function clearBytes(value: string | boolean): Buffer {
-  return Buffer.from(typeof value === 'boolean' ? (value ? 'True' : 'False') : value, 'utf8');
-}
-
 async function openLines(text: string, opts: RewrapByLines): Promise<OpenedLines | undefined> {
   const split = splitSealedYaml(text);
   const read = split && readSealedBody(split.body);
@@ -60,7 +56,8 @@ async function openLines(text: string, opts: RewrapByLines): Promise<OpenedLines
   const sealed: OpenedLines['sealed'] = [];
   for (const leaf of read.leaves) {
     if (!select(leaf.path)) {
-      if (!meta.mac_only_encrypted) mac.add(clearBytes(leaf.value));
+      // Strings and booleans only (the reader refuses the rest), hashed as the tree hashes them.
+      if (!meta.mac_only_encrypted) mac.add(leafToPlain(leaf.value)!.bytes);
       continue;
     }
     if (leaf.value === '') continue;
@@ -75,11 +72,9 @@ async function openLines(text: string, opts: RewrapByLines): Promise<OpenedLines
   verifyMac(dataKey, meta.mac, meta.lastmodified, digest, source);
   // The binding of a Secret, read as readScopes reads it from the tree.
   const leaves = read.leaves;
-  const kind = leafAt(leaves, 'kind')?.value;
-  const api = leafAt(leaves, 'apiVersion')?.value;
-  const scopeLeaf = sealed.find((s) => s.leaf.path.length === 3 && s.leaf.path[0] === 'metadata' && s.leaf.path[1] === 'annotations' && s.leaf.path[2] === SCOPE_ANNOTATION);
+  const scopeLeaf = sealed.find((s) => isScopeLeaf(s.leaf.path));
   const scopes: DocumentScope[] = [];
-  if (scopeLeaf || (kind === 'Secret' && (api === 'v1' || api === undefined))) {
+  if (scopeLeaf || isKubernetesSecret({ kind: leafAt(leaves, 'kind')?.value, apiVersion: leafAt(leaves, 'apiVersion')?.value })) {
     const text = (k: string): string => {
       const v = leafAt(leaves, 'metadata', k)?.value;
       return typeof v === 'string' ? v : '';
@@ -105,8 +100,7 @@ export function rekeyByLines(text: string, opts: RewrapByLines): Promise<string 
   return orUndefined(async () => {
     const o = await openLines(text, opts);
     if (!o) return undefined;
-    const keys = await wrapKeys(o.dataKey, keepGroups(o.meta, opts, opts.source ?? '<input>'), o.meta);
-    return o.body + renderMetadataYaml({ ...o.meta, ...keys, version: SOPS_FORMAT_VERSION, otherKeySources: [] }, o.indentUnit, '\n');
+    return o.body + renderMetadataYaml(await rewrappedMetadata(o.meta, o.dataKey, opts, opts.source ?? '<input>'), o.indentUnit, '\n');
   });
 }
 
@@ -137,9 +131,8 @@ export function rotateByLines(text: string, opts: RewrapByLines): Promise<string
       at = s.leaf.end;
     }
     body += o.body.slice(at);
-    const keys = await wrapKeys(dataKey, keepGroups(o.meta, opts, opts.source ?? '<input>'), undefined);
-    const lastmodified = nowLastModified(opts.now);
-    const sealed = body + renderMetadataYaml({ ...rules, ...keys, lastmodified, mac: encryptMac(dataKey, o.digest, lastmodified), version: SOPS_FORMAT_VERSION, otherKeySources: [] }, o.indentUnit, '\n');
+    const meta = await freshMetadata(dataKey, o.digest, rules, keepGroups(o.meta, opts, opts.source ?? '<input>'), opts.now);
+    const sealed = body + renderMetadataYaml(meta, o.indentUnit, '\n');
     checkSealedSize(sealed, opts.source ?? '<input>');
     return sealed;
   });

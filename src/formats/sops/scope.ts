@@ -13,7 +13,7 @@
 import { CST, isMap, type Node, type YAMLMap } from 'yaml';
 import { decryptValue, isEncValue } from '../../crypto/index.js';
 import { ScopeError } from '../../errors.js';
-import type { ParsedManifest } from '../../manifest/index.js';
+import { isKubernetesSecret, type ParsedManifest } from '../../manifest/index.js';
 import { makeSelector, type SelectionRules } from './policy.js';
 import type { TreeDocument } from './tree.js';
 import { removeMetadataItems } from './cst-edit.js';
@@ -38,9 +38,7 @@ export interface DocumentScope {
 }
 
 function isSecretRoot(root: YAMLMap | null): boolean {
-  const kind: unknown = root?.get('kind');
-  const api: unknown = root?.get('apiVersion');
-  return kind === 'Secret' && (api === 'v1' || api === undefined);
+  return isKubernetesSecret({ kind: root?.get('kind'), apiVersion: root?.get('apiVersion') });
 }
 
 function metadataMap(root: YAMLMap | null): YAMLMap | undefined {
@@ -53,7 +51,8 @@ function textOf(map: YAMLMap | undefined, key: string): string {
   return typeof v === 'string' ? v : '';
 }
 
-function isScopeLeaf(path: readonly string[]): boolean {
+/** Whether a leaf path is the scope binding (`metadata.annotations[sealops.dev/scope]`). */
+export function isScopeLeaf(path: readonly string[]): boolean {
   return path.length === 3 && path[0] === SCOPE_PATH[0] && path[1] === SCOPE_PATH[1] && path[2] === SCOPE_PATH[2];
 }
 

@@ -3,11 +3,12 @@
  * opens the file), or key groups, where the data key is split with Shamir into one share per
  * group and any `threshold` groups open it, exactly as sops does.
  */
-import { checkAgeRecipients, shamirCombine, shamirSplit, unwrapDataKey, wrapDataKey } from '../../crypto/index.js';
+import { ageRecipientOf, checkAgeRecipients, shamirCombine, shamirSplit, unwrapDataKey, wrapDataKey } from '../../crypto/index.js';
 import { x25519RecipientOf } from '../../crypto/age-x25519.js';
-import { ageRecipientOf } from '../../crypto/index.js';
 import { describe, InputError, KeyError } from '../../errors.js';
-import { metadataRecipients, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import { encryptMac } from './mac.js';
+import { metadataRecipients, nowLastModified, SOPS_FORMAT_VERSION, type SopsAgeEntry, type SopsMetadata } from './metadata.js';
+import type { SelectionRules } from './policy.js';
 
 /** Who a file is sealed for: recipients, or key groups of recipients with a Shamir threshold. */
 export interface KeyPlan {
@@ -165,3 +166,18 @@ export function keepGroups(meta: SopsMetadata, plan: KeyPlan, source: string): K
   return { recipients: plan.recipients };
 }
 
+
+/**
+ * The metadata of a file sealed under `dataKey`: its `rules`, the data key wrapped for `plan`
+ * (entries of `existing` that stay are kept), a new `lastmodified` and the MAC of `digest`.
+ */
+export async function freshMetadata(dataKey: Uint8Array, digest: string, rules: SelectionRules, plan: KeyPlan, now?: Date, existing?: WrappedKeys): Promise<SopsMetadata> {
+  const keys = await wrapKeys(dataKey, plan, existing);
+  const lastmodified = nowLastModified(now);
+  return { ...rules, ...keys, lastmodified, mac: encryptMac(dataKey, digest, lastmodified), version: SOPS_FORMAT_VERSION, otherKeySources: [] };
+}
+
+/** The metadata of a rekeyed file: the data key wrapped for `plan` (groups kept, entries that stay kept), the rest as it was. */
+export async function rewrappedMetadata(meta: SopsMetadata, dataKey: Uint8Array, plan: KeyPlan, source: string): Promise<SopsMetadata> {
+  return { ...meta, ...(await wrapKeys(dataKey, keepGroups(meta, plan, source), meta)), version: SOPS_FORMAT_VERSION, otherKeySources: [] };
+}
