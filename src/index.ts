@@ -76,7 +76,7 @@ export { reconcileSync } from './agent/reconcile.js';
 export { Discovery, resourcePath } from './kube/discovery.js';
 export { fetchSnapshot } from './git/source.js';
 export { type SyncObject } from './agent/sync.js';
-export { findSecretFiles, findSealedFiles, type SecretFiles, type SealedFiles } from './operations/discover.js';
+export { findSecretFiles, type SecretFiles } from './operations/discover.js';
 export { rewrapAll, type BulkMode, type BulkReport, type BulkRequest, type BulkFailure } from './operations/bulk.js';
 export { startHelpers, type BulkHelpers } from './operations/bulk-start.js';
 export { reencryptInputs, bearerTokenOf, type ReencryptRequest } from './operations/reencrypt.js';

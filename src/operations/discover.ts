@@ -50,24 +50,16 @@ export function findSecretFiles(root: string, cwd: string): SecretFiles {
   return out;
 }
 
-/** Sealed files of a folder, for `rekey --all` and `rotate --all`. */
-export interface SealedFiles {
-  /** SOPS files of every store (YAML, JSON, dotenv, INI), relative to `cwd`. */
-  readonly sops: string[];
-  /** SealedSecret files: sealed to a cluster certificate, with no data key to re-wrap here. */
-  readonly sealedSecrets: string[];
-  /** Files that look sealed but could not be read (named with the reason; never content). */
-  readonly unreadable: { readonly file: string; readonly reason: string }[];
-  /** Temp files a killed atomic write left behind (`.NAME.<12 hex>.tmp`, see replaceFile). */
-  readonly leftovers: string[];
-}
-
 /** A temp file of {@link replaceFile}: `.<name>.<12 hex>.tmp`. */
 const LEFTOVER = /^\..+\.[0-9a-f]{12}\.tmp$/;
 /** The SOPS metadata of each store, at the start of a line: cheap enough to test every file. */
 const SOPS_MARK = /^(sops:|\s*"sops"\s*:|sops_(mac|lastmodified|version)=|\[sops\])/m;
 
-/** The files under `root` (relative to `cwd`) that {@link findSealedFiles} reads: by name only, nothing opened. */
+/**
+ * The files under `root` (relative to `cwd`) that may carry sealed content (`rekey --all`,
+ * `rotate --all`), by name only, nothing opened: manifests, the other stores SOPS writes, and
+ * temp files left by an interrupted write ({@link isLeftover}). {@link sealedKind} sorts each.
+ */
 export function sealedCandidates(root: string, cwd: string): string[] {
   return [...walkFiles(resolve(cwd, root), (name) => LEFTOVER.test(name) || isSealableName(name))];
 }
@@ -77,34 +69,12 @@ export function isLeftover(path: string): boolean {
   return LEFTOVER.test(basename(path));
 }
 
-/** What sealed content a text carries: a SOPS file of any store, a SealedSecret, or none. */
+/**
+ * What sealed content a text carries: a SOPS file of any store, a SealedSecret, or none. A file
+ * that merely mentions sops in a comment or a value is not taken for sealed: the metadata must
+ * open a line.
+ */
 export function sealedKind(text: string): 'sops' | 'sealedsecret' | undefined {
   if (isSealedSecretText(text)) return 'sealedsecret';
   return SOPS_MARK.test(text) ? 'sops' : undefined;
-}
-
-/**
- * Sorts every file under `root` (relative to `cwd`) that carries sealed content: SOPS files of
- * any store, SealedSecrets, and temp files left by an interrupted write. A file that merely
- * mentions sops in a comment or a value is not taken for sealed: the metadata must open a line.
- * `paths`: the candidates, when the caller listed them already.
- */
-export function findSealedFiles(root: string, cwd: string, paths: readonly string[] = sealedCandidates(root, cwd)): SealedFiles {
-  const out: SealedFiles = { sops: [], sealedSecrets: [], unreadable: [], leftovers: [] };
-  for (const path of paths) {
-    const file = relative(cwd, path) || path;
-    if (isLeftover(path)) {
-      out.leftovers.push(file);
-      continue;
-    }
-    try {
-      const kind = sealedKind(readInputFile(file, cwd).text);
-      if (kind === 'sealedsecret') out.sealedSecrets.push(file);
-      else if (kind === 'sops') out.sops.push(file);
-    } catch (err) {
-      if (!(err instanceof SealopsError)) throw err;
-      out.unreadable.push({ file, reason: err.message });
-    }
-  }
-  return out;
 }
